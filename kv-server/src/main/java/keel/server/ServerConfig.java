@@ -1,0 +1,147 @@
+package keel.server;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One member's configuration, in etcd's terms and with etcd's defaults (etcd 3.4
+ * {@code embed.NewConfig}). The command line, the {@code ETCD_*} environment and the embedding
+ * API all end here; nothing else reads flags.
+ *
+ * @param name                 member name ({@code --name}, default {@code default})
+ * @param dataDir              {@code --data-dir}; default {@code <name>.keel} in the working directory
+ * @param listenClientUrls     {@code --listen-client-urls}; port 0 picks a free port
+ * @param advertiseClientUrls  {@code --advertise-client-urls}
+ * @param listenPeerUrls       {@code --listen-peer-urls}
+ * @param initialAdvertisePeerUrls {@code --initial-advertise-peer-urls}
+ * @param initialCluster       {@code --initial-cluster}: member name to its peer URLs, in the given order
+ * @param initialClusterToken  {@code --initial-cluster-token}, part of every member id
+ * @param initialClusterState  {@code new} or {@code existing}
+ * @param heartbeatMillis      {@code --heartbeat-interval}
+ * @param electionMillis       {@code --election-timeout}
+ * @param snapshotCount        {@code --snapshot-count}: applied entries between snapshots
+ * @param maxRequestBytes      {@code --max-request-bytes}
+ * @param maxTxnOps            {@code --max-txn-ops}
+ * @param quotaBackendBytes    {@code --quota-backend-bytes}; 0 means etcd's default (2 GiB)
+ */
+public record ServerConfig(
+    String name,
+    Path dataDir,
+    List<URI> listenClientUrls,
+    List<URI> advertiseClientUrls,
+    List<URI> listenPeerUrls,
+    List<URI> initialAdvertisePeerUrls,
+    Map<String, List<URI>> initialCluster,
+    String initialClusterToken,
+    ClusterState initialClusterState,
+    long heartbeatMillis,
+    long electionMillis,
+    long snapshotCount,
+    long maxRequestBytes,
+    int maxTxnOps,
+    long quotaBackendBytes) {
+
+  public static final String DEFAULT_NAME = "default";
+  public static final URI DEFAULT_CLIENT_URL = URI.create("http://localhost:2379");
+  public static final URI DEFAULT_PEER_URL = URI.create("http://localhost:2380");
+  public static final String DEFAULT_CLUSTER_TOKEN = "etcd-cluster";
+  public static final long DEFAULT_HEARTBEAT_MILLIS = 100;
+  public static final long DEFAULT_ELECTION_MILLIS = 1000;
+  public static final long DEFAULT_SNAPSHOT_COUNT = 100_000;
+  public static final long DEFAULT_MAX_REQUEST_BYTES = 1536 * 1024;
+  public static final int DEFAULT_MAX_TXN_OPS = 128;
+  public static final long DEFAULT_QUOTA_BACKEND_BYTES = 2L * 1024 * 1024 * 1024;
+
+  /** etcd's {@code --initial-cluster-state}. */
+  public enum ClusterState {
+    NEW, EXISTING;
+
+    public static ClusterState parse(String text) {
+      return switch (text) {
+        case "new" -> NEW;
+        case "existing" -> EXISTING;
+        default -> throw new IllegalArgumentException(
+            "unexpected initial-cluster-state \"" + text + "\" (expected \"new\" or \"existing\")");
+      };
+    }
+  }
+
+  public ServerConfig {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(dataDir, "dataDir");
+    listenClientUrls = List.copyOf(listenClientUrls);
+    advertiseClientUrls = List.copyOf(advertiseClientUrls);
+    listenPeerUrls = List.copyOf(listenPeerUrls);
+    initialAdvertisePeerUrls = List.copyOf(initialAdvertisePeerUrls);
+    Map<String, List<URI>> cluster = new LinkedHashMap<>();
+    initialCluster.forEach((member, urls) -> cluster.put(member, List.copyOf(urls)));
+    initialCluster = java.util.Collections.unmodifiableMap(cluster);
+    if (!initialCluster.containsKey(name)) {
+      throw new IllegalArgumentException("couldn't find local name \"" + name
+          + "\" in the initial cluster configuration");
+    }
+    if (electionMillis < 5 * heartbeatMillis) {
+      throw new IllegalArgumentException("--election-timeout[" + electionMillis
+          + "ms] should be at least as 5 times as --heartbeat-interval[" + heartbeatMillis + "ms]");
+    }
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The peer URLs the other members use to reach this one. */
+  public List<URI> peerUrls() {
+    return initialCluster.get(name);
+  }
+
+  /** A builder with etcd's defaults; unset URLs follow the unset-flag rules of etcd. */
+  public static final class Builder {
+    private String name = DEFAULT_NAME;
+    private Path dataDir;
+    private List<URI> listenClientUrls = List.of(DEFAULT_CLIENT_URL);
+    private List<URI> advertiseClientUrls = List.of(DEFAULT_CLIENT_URL);
+    private List<URI> listenPeerUrls = List.of(DEFAULT_PEER_URL);
+    private List<URI> initialAdvertisePeerUrls = List.of(DEFAULT_PEER_URL);
+    private Map<String, List<URI>> initialCluster;
+    private String initialClusterToken = DEFAULT_CLUSTER_TOKEN;
+    private ClusterState initialClusterState = ClusterState.NEW;
+    private long heartbeatMillis = DEFAULT_HEARTBEAT_MILLIS;
+    private long electionMillis = DEFAULT_ELECTION_MILLIS;
+    private long snapshotCount = DEFAULT_SNAPSHOT_COUNT;
+    private long maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
+    private int maxTxnOps = DEFAULT_MAX_TXN_OPS;
+    private long quotaBackendBytes = DEFAULT_QUOTA_BACKEND_BYTES;
+
+    public Builder name(String name) { this.name = name; return this; }
+    public Builder dataDir(Path dataDir) { this.dataDir = dataDir; return this; }
+    public Builder listenClientUrls(List<URI> urls) { this.listenClientUrls = urls; return this; }
+    public Builder advertiseClientUrls(List<URI> urls) { this.advertiseClientUrls = urls; return this; }
+    public Builder listenPeerUrls(List<URI> urls) { this.listenPeerUrls = urls; return this; }
+    public Builder initialAdvertisePeerUrls(List<URI> urls) { this.initialAdvertisePeerUrls = urls; return this; }
+    public Builder initialCluster(Map<String, List<URI>> cluster) { this.initialCluster = cluster; return this; }
+    public Builder initialClusterToken(String token) { this.initialClusterToken = token; return this; }
+    public Builder initialClusterState(ClusterState state) { this.initialClusterState = state; return this; }
+    public Builder heartbeatMillis(long millis) { this.heartbeatMillis = millis; return this; }
+    public Builder electionMillis(long millis) { this.electionMillis = millis; return this; }
+    public Builder snapshotCount(long count) { this.snapshotCount = count; return this; }
+    public Builder maxRequestBytes(long bytes) { this.maxRequestBytes = bytes; return this; }
+    public Builder maxTxnOps(int ops) { this.maxTxnOps = ops; return this; }
+    public Builder quotaBackendBytes(long bytes) { this.quotaBackendBytes = bytes; return this; }
+
+    public ServerConfig build() {
+      Path dir = dataDir != null ? dataDir : Path.of(name + ".keel");
+      // etcd: with no --initial-cluster, the cluster is this member alone at its advertised peer URLs.
+      Map<String, List<URI>> cluster = initialCluster != null
+          ? initialCluster : Map.of(name, initialAdvertisePeerUrls);
+      long quota = quotaBackendBytes == 0 ? DEFAULT_QUOTA_BACKEND_BYTES : quotaBackendBytes;
+      return new ServerConfig(name, dir, listenClientUrls, advertiseClientUrls, listenPeerUrls,
+          initialAdvertisePeerUrls, cluster, initialClusterToken, initialClusterState,
+          heartbeatMillis, electionMillis, snapshotCount, maxRequestBytes, maxTxnOps, quota);
+    }
+  }
+}

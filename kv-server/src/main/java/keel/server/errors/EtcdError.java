@@ -1,0 +1,71 @@
+package keel.server.errors;
+
+import io.grpc.Status;
+
+/**
+ * Every etcd v3 error Keel can answer, with etcd's gRPC code and its text byte for byte
+ * (etcd's {@code api/v3rpc/rpctypes}). Clients match on the text: etcdctl and the Go client
+ * turn a known text back into a typed error, so a changed word is a changed behaviour.
+ *
+ * <p>This enum is the only place a code or a text is written. Stores name a constant; the
+ * front doors render it.
+ */
+public enum EtcdError {
+  EMPTY_KEY(Status.Code.INVALID_ARGUMENT, "etcdserver: key is not provided"),
+  KEY_NOT_FOUND(Status.Code.INVALID_ARGUMENT, "etcdserver: key not found"),
+  VALUE_PROVIDED(Status.Code.INVALID_ARGUMENT, "etcdserver: value is provided"),
+  LEASE_PROVIDED(Status.Code.INVALID_ARGUMENT, "etcdserver: lease is provided"),
+  TOO_MANY_OPS(Status.Code.INVALID_ARGUMENT, "etcdserver: too many operations in txn request"),
+  DUPLICATE_KEY(Status.Code.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request"),
+  COMPACTED(Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision has been compacted"),
+  FUTURE_REV(Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision"),
+  NO_SPACE(Status.Code.RESOURCE_EXHAUSTED, "etcdserver: mvcc: database space exceeded"),
+
+  LEASE_NOT_FOUND(Status.Code.NOT_FOUND, "etcdserver: requested lease not found"),
+  LEASE_EXIST(Status.Code.FAILED_PRECONDITION, "etcdserver: lease already exists"),
+  LEASE_TTL_TOO_LARGE(Status.Code.OUT_OF_RANGE, "etcdserver: too large lease TTL"),
+
+  MEMBER_NOT_FOUND(Status.Code.NOT_FOUND, "etcdserver: member not found"),
+
+  REQUEST_TOO_LARGE(Status.Code.INVALID_ARGUMENT, "etcdserver: request is too large"),
+  TOO_MANY_REQUESTS(Status.Code.RESOURCE_EXHAUSTED, "etcdserver: too many requests"),
+
+  NO_LEADER(Status.Code.UNAVAILABLE, "etcdserver: no leader"),
+  NOT_LEADER(Status.Code.FAILED_PRECONDITION, "etcdserver: not leader"),
+  LEADER_CHANGED(Status.Code.UNAVAILABLE, "etcdserver: leader changed"),
+  STOPPED(Status.Code.UNAVAILABLE, "etcdserver: server stopped"),
+  TIMEOUT(Status.Code.UNAVAILABLE, "etcdserver: request timed out"),
+  TIMEOUT_DUE_TO_LEADER_FAIL(Status.Code.UNAVAILABLE,
+      "etcdserver: request timed out, possibly due to previous leader failure"),
+  UNHEALTHY(Status.Code.UNAVAILABLE, "etcdserver: unhealthy cluster"),
+  CORRUPT(Status.Code.DATA_LOSS, "etcdserver: corrupt cluster"),
+
+  NOT_CAPABLE(Status.Code.UNAVAILABLE, "etcdserver: not capable"),
+  /** The unexpected: logged once with its stack where it happens. */
+  UNKNOWN(Status.Code.UNKNOWN, "etcdserver: unknown error");
+
+  private final Status.Code code;
+  private final String message;
+
+  EtcdError(Status.Code code, String message) {
+    this.code = code;
+    this.message = message;
+  }
+
+  public Status.Code code() {
+    return code;
+  }
+
+  public String message() {
+    return message;
+  }
+
+  /** The gRPC status a client sees: etcd's code with etcd's text as the description. */
+  public Status status() {
+    return Status.fromCode(code).withDescription(message);
+  }
+
+  public EtcdException toException() {
+    return new EtcdException(this);
+  }
+}
