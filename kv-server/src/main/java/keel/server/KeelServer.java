@@ -1,0 +1,157 @@
+package keel.server;
+
+import com.linecorp.armeria.common.SessionProtocol;
+import com.linecorp.armeria.server.Server;
+import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.server.ServerPort;
+import com.linecorp.armeria.server.grpc.GrpcService;
+import io.etcd.jetcd.api.AuthGrpc;
+import io.etcd.jetcd.api.ElectionGrpc;
+import io.etcd.jetcd.api.LeaseGrpc;
+import io.etcd.jetcd.api.WatchGrpc;
+import io.etcd.jetcd.api.lock.LockGrpc;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import keel.server.api.grpc.ClusterService;
+import keel.server.api.grpc.Headers;
+import keel.server.api.grpc.KvService;
+import keel.server.api.grpc.MaintenanceService;
+import keel.server.command.Proposer;
+import keel.server.command.Validation;
+import keel.server.raft.MemberIds;
+import keel.server.raft.RatisNode;
+import keel.server.statemachine.Applier;
+import keel.server.statemachine.KeelStateMachine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Keel member: Raft on the peer URL, etcd's gRPC (and later HTTP) on the client URLs.
+ * Start with {@link #start(ServerConfig)}; close to stop everything it started.
+ */
+public final class KeelServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(KeelServer.class);
+  /** etcd accepts this much gRPC framing above --max-request-bytes before gRPC itself refuses. */
+  private static final int GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+  private final ServerConfig config;
+  private final long memberId;
+  private final long clusterId;
+  private final RatisNode node;
+  private final KeelStateMachine stateMachine;
+  private Server clientServer;
+
+  private KeelServer(ServerConfig config) throws IOException {
+    this.config = config;
+    Map<String, Long> ids = memberIds(config);
+    this.memberId = ids.get(config.name());
+    this.clusterId = MemberIds.clusterId(ids.values());
+    Files.createDirectories(config.dataDir());
+    this.stateMachine = new KeelStateMachine(config.name(), new Applier.Settings(config.quotaBackendBytes()));
+    this.node = new RatisNode(config, stateMachine);
+  }
+
+  /** Starts a member and returns once its client port is listening (not once it has a leader). */
+  public static KeelServer start(ServerConfig config) throws IOException {
+    KeelServer server = new KeelServer(config);
+    try {
+      server.node.start();
+      server.startClientServer();
+    } catch (IOException | RuntimeException e) {
+      server.close();
+      throw e;
+    }
+    LOG.info("{}: member {} of cluster {} serving clients on {}", config.name(),
+        MemberIds.hex(server.memberId), MemberIds.hex(server.clusterId), server.clientUrls());
+    return server;
+  }
+
+  static Map<String, Long> memberIds(ServerConfig config) {
+    Map<String, Long> ids = new LinkedHashMap<>();
+    config.initialCluster().forEach((name, urls) ->
+        ids.put(name, MemberIds.memberId(urls, config.initialClusterToken())));
+    return ids;
+  }
+
+  private void startClientServer() {
+    Map<String, Long> ids = memberIds(config);
+    Headers headers = new Headers(clusterId, memberId, node);
+    Proposer proposer = new Proposer(node, config.maxRequestBytes());
+    Validation validation = new Validation(config.maxTxnOps());
+    int maxMessage = (int) Math.min(Integer.MAX_VALUE, config.maxRequestBytes() + GRPC_OVERHEAD_BYTES);
+    GrpcService grpc = GrpcService.builder()
+        .addService(new KvService(node, stateMachine::store, proposer, validation, headers))
+        .addService(new MaintenanceService(node, stateMachine::store, headers, ids))
+        .addService(new ClusterService(config, ids, stateMachine::store, headers))
+        // Registered so that clients get gRPC's "unimplemented" for what is not served yet.
+        .addService(new WatchGrpc.WatchImplBase() { })
+        .addService(new LeaseGrpc.LeaseImplBase() { })
+        .addService(new AuthGrpc.AuthImplBase() { })
+        .addService(new ElectionGrpc.ElectionImplBase() { })
+        .addService(new LockGrpc.LockImplBase() { })
+        .maxRequestMessageLength(maxMessage)
+        .maxResponseMessageLength(-1)
+        .build();
+    ServerBuilder builder = Server.builder()
+        .service(grpc)
+        .maxRequestLength(maxMessage + 1024L)
+        .requestTimeout(Duration.ZERO)
+        .idleTimeout(Duration.ZERO)
+        .gracefulShutdownTimeout(Duration.ZERO, Duration.ofMillis(500));
+    for (URI url : config.listenClientUrls()) {
+      builder.port(new InetSocketAddress(url.getHost(), url.getPort()), SessionProtocol.HTTP);
+    }
+    clientServer = builder.build();
+    clientServer.start().join();
+  }
+
+  public ServerConfig config() {
+    return config;
+  }
+
+  public String name() {
+    return config.name();
+  }
+
+  public long memberId() {
+    return memberId;
+  }
+
+  public long clusterId() {
+    return clusterId;
+  }
+
+  public boolean isLeader() {
+    return node.isLeader();
+  }
+
+  /** The URLs clients reach this member on, with the ports actually bound (port 0 resolved). */
+  public List<URI> clientUrls() {
+    List<URI> urls = new ArrayList<>();
+    for (ServerPort port : clientServer.activePorts().values()) {
+      InetSocketAddress address = port.localAddress();
+      urls.add(URI.create("http://" + address.getAddress().getHostAddress() + ":" + address.getPort()));
+    }
+    return urls;
+  }
+
+  @Override
+  public void close() {
+    if (clientServer != null) {
+      clientServer.stop().join();
+    }
+    try {
+      node.close();
+    } catch (IOException e) {
+      LOG.warn("{}: raft did not close cleanly: {}", config.name(), e.toString());
+    }
+    LOG.info("{}: stopped", config.name());
+  }
+}

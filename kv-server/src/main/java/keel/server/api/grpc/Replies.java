@@ -1,0 +1,53 @@
+package keel.server.api.grpc;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
+import keel.server.errors.EtcdError;
+import keel.server.errors.EtcdException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Completes a unary gRPC call from a future, rendering failures as etcd's status and text. */
+final class Replies {
+  private static final Logger LOG = LoggerFactory.getLogger(Replies.class);
+
+  private Replies() {}
+
+  static <T> void reply(CompletableFuture<T> future, StreamObserver<T> observer) {
+    future.whenComplete((value, error) -> {
+      if (error == null) {
+        observer.onNext(value);
+        observer.onCompleted();
+      } else {
+        observer.onError(toStatus(error).asRuntimeException());
+      }
+    });
+  }
+
+  /** Runs a synchronous answer (validation and local reads), catching etcd errors thrown by it. */
+  static <T> void reply(Supplier<T> answer, StreamObserver<T> observer) {
+    T value;
+    try {
+      value = answer.get();
+    } catch (RuntimeException e) {
+      observer.onError(toStatus(e).asRuntimeException());
+      return;
+    }
+    observer.onNext(value);
+    observer.onCompleted();
+  }
+
+  static Status toStatus(Throwable error) {
+    while (error instanceof CompletionException && error.getCause() != null) {
+      error = error.getCause();
+    }
+    if (error instanceof EtcdException etcd) {
+      return etcd.error().status();
+    }
+    LOG.error("unexpected failure serving a request", error);
+    return EtcdError.UNKNOWN.status();
+  }
+}

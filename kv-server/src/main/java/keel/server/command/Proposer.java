@@ -1,0 +1,39 @@
+package keel.server.command;
+
+import java.util.concurrent.CompletableFuture;
+import keel.server.errors.EtcdError;
+import keel.server.errors.EtcdException;
+import keel.server.raft.RatisNode;
+
+/**
+ * Turns a validated request into a replicated command and its applied result. The size rule is
+ * etcd's: the encoded command may not exceed {@code --max-request-bytes}.
+ */
+public final class Proposer {
+  private final RatisNode node;
+  private final long maxRequestBytes;
+
+  public Proposer(RatisNode node, long maxRequestBytes) {
+    this.node = node;
+    this.maxRequestBytes = maxRequestBytes;
+  }
+
+  /** Completes with the applied result, or exceptionally with an {@link EtcdException}. */
+  public CompletableFuture<CommandResult> propose(Command command) {
+    if (command.getSerializedSize() > maxRequestBytes) {
+      return CompletableFuture.failedFuture(new EtcdException(EtcdError.REQUEST_TOO_LARGE));
+    }
+    return node.submit(command.toByteArray()).thenApply(bytes -> {
+      CommandResult result;
+      try {
+        result = CommandResult.parseFrom(bytes.asReadOnlyByteBuffer());
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        throw new IllegalStateException("the state machine answered bytes that are not a CommandResult", e);
+      }
+      if (result.getBodyCase() == CommandResult.BodyCase.ERROR) {
+        throw new EtcdException(EtcdError.valueOf(result.getError()));
+      }
+      return result;
+    });
+  }
+}

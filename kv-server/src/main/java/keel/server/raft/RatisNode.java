@@ -1,0 +1,321 @@
+package keel.server.raft;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import keel.server.ServerConfig;
+import keel.server.errors.EtcdError;
+import keel.server.errors.EtcdException;
+import org.apache.ratis.client.RaftClientRpc;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcFactory;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.RaftException;
+import org.apache.ratis.protocol.exceptions.ReadIndexException;
+import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachine;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One member's Raft: the Ratis server, and the two ways a request enters it.
+ *
+ * <ul>
+ *   <li>{@link #submit}: a write. On the leader it is proposed to the local server with no network
+ *       hop; on a follower it is forwarded to the leader. Every attempt of one write carries the
+ *       same client id and call id, so Ratis's retry cache applies it at most once even when a
+ *       retry lands on a new leader.
+ *   <li>{@link #readBarrier}: a linearizable read's ReadIndex. Completes once this member has
+ *       applied everything committed when the read arrived, on the leader or a follower; the
+ *       caller then reads its local store. Reads never go through the log.
+ * </ul>
+ */
+public final class RatisNode implements Closeable {
+  private static final Logger LOG = LoggerFactory.getLogger(RatisNode.class);
+  /** How long a write keeps looking for a leader before it answers etcd's timeout. */
+  private static final long RETRY_DELAY_MILLIS = 25;
+
+  private final String member;
+  private final RaftPeerId self;
+  private final RaftGroup group;
+  private final RaftServer server;
+  private final RaftClientRpc forwarder;
+  private final ClientId clientId = ClientId.randomId();
+  private final AtomicLong callIds = new AtomicLong();
+  private final long requestTimeoutMillis;
+  private final ScheduledExecutorService retries;
+
+  public RatisNode(ServerConfig config, StateMachine stateMachine) throws IOException {
+    this.member = config.name();
+    this.self = RaftPeerId.valueOf(config.name());
+    this.group = RaftGroup.valueOf(groupId(config.initialClusterToken()), peers(config.initialCluster()));
+    RaftProperties properties = properties(config);
+    Parameters parameters = new Parameters();
+    this.server = RaftServer.newBuilder()
+        .setServerId(self)
+        .setGroup(group)
+        .setStateMachine(stateMachine)
+        .setProperties(properties)
+        .setParameters(parameters)
+        .setOption(RaftStorage.StartupOption.RECOVER)
+        .build();
+    this.forwarder = new GrpcFactory(parameters).newRaftClientRpc(clientId, properties);
+    this.forwarder.addRaftPeers(group.getPeers());
+    // etcd's request timeout: 5 s plus two election timeouts (etcdserver.ReqTimeout).
+    this.requestTimeoutMillis = 5000 + 2 * config.electionMillis();
+    this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread thread = new Thread(r, "keel-" + member + "-raft-retry");
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  public void start() throws IOException {
+    server.start();
+    LOG.info("{}: raft started in group {} with peers {}", member, group.getGroupId(), group.getPeers());
+  }
+
+  /** The group id is a function of the cluster token, so every member computes the same one. */
+  static RaftGroupId groupId(String clusterToken) {
+    return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(
+        ("keel-cluster/" + clusterToken).getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private static List<RaftPeer> peers(Map<String, List<URI>> cluster) {
+    List<RaftPeer> peers = new ArrayList<>();
+    cluster.forEach((name, urls) -> {
+      URI url = urls.get(0);
+      peers.add(RaftPeer.newBuilder()
+          .setId(name)
+          .setAddress(url.getHost() + ":" + url.getPort())
+          .build());
+    });
+    return peers;
+  }
+
+  private static RaftProperties properties(ServerConfig config) {
+    RaftProperties p = new RaftProperties();
+    RaftServerConfigKeys.setStorageDir(p, List.of(config.dataDir().resolve("raft").toFile()));
+    URI peerUrl = config.listenPeerUrls().get(0);
+    GrpcConfigKeys.Server.setHost(p, peerUrl.getHost());
+    GrpcConfigKeys.Server.setPort(p, peerUrl.getPort());
+
+    // etcd randomises the election timeout in [election, 2 x election). Ratis sends heartbeats
+    // every half of the minimum timeout, so --heartbeat-interval bounds nothing tighter than that.
+    long election = config.electionMillis();
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(election, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(2 * election, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setRequestTimeout(p,
+        TimeDuration.valueOf(Math.max(3000, 3 * election), TimeUnit.MILLISECONDS));
+    // A leader cut off from its majority steps down after about one election timeout.
+    RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p,
+        TimeDuration.valueOf(2 * election, TimeUnit.MILLISECONDS));
+
+    // Linearizable reads by ReadIndex, on the leader and on followers.
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+
+    // Snapshots every --snapshot-count applied entries; the log is purged up to the snapshot so a
+    // member that was away long catches up by snapshot.
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotCount());
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.max(1, Math.min(1024, config.snapshotCount())));
+
+    // One request may be as large as --max-request-bytes; the appender must carry it.
+    SizeInBytes appendLimit = SizeInBytes.valueOf(Math.max(4L << 20, 2 * config.maxRequestBytes()));
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, appendLimit);
+    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(appendLimit.getSize() + (1 << 20)));
+    // Back-pressure: pending writes beyond these limits are refused with "too many requests".
+    RaftServerConfigKeys.Write.setElementLimit(p, 8192);
+    RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf(256L << 20));
+    return p;
+  }
+
+  public String member() {
+    return member;
+  }
+
+  private DivisionInfo info() {
+    try {
+      return server.getDivision(group.getGroupId()).getInfo();
+    } catch (IOException e) {
+      throw new EtcdException(EtcdError.STOPPED);
+    }
+  }
+
+  public boolean isLeader() {
+    return info().isLeader();
+  }
+
+  /** The leader's member name, or null while there is none this member knows of. */
+  public String leaderName() {
+    RaftPeerId leader = info().getLeaderId();
+    return leader == null ? null : leader.toString();
+  }
+
+  public long term() {
+    return info().getCurrentTerm();
+  }
+
+  public long appliedIndex() {
+    return info().getLastAppliedIndex();
+  }
+
+  public long commitIndex() {
+    try {
+      return server.getDivision(group.getGroupId()).getRaftLog().getLastCommittedIndex();
+    } catch (IOException e) {
+      throw new EtcdException(EtcdError.STOPPED);
+    }
+  }
+
+  /** Proposes one command; completes with the state machine's reply once it is applied here or on the leader. */
+  public CompletableFuture<ByteString> submit(byte[] command) {
+    long callId = callIds.incrementAndGet();
+    Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(command));
+    CompletableFuture<ByteString> result = new CompletableFuture<>();
+    attempt(callId, message, RaftClientRequest.writeRequestType(),
+        System.currentTimeMillis() + requestTimeoutMillis, result);
+    return result;
+  }
+
+  /** ReadIndex: completes when this member's state machine has caught up to the commit index of now. */
+  public CompletableFuture<Void> readBarrier() {
+    long callId = callIds.incrementAndGet();
+    CompletableFuture<ByteString> result = new CompletableFuture<>();
+    attemptRead(callId, System.currentTimeMillis() + requestTimeoutMillis, result);
+    return result.thenApply(ignored -> null);
+  }
+
+  private void attemptRead(long callId, long deadline, CompletableFuture<ByteString> result) {
+    RaftClientRequest request = request(self, callId, Message.EMPTY, RaftClientRequest.readRequestType());
+    submitLocal(request).whenComplete((reply, error) -> {
+      Throwable failure = error != null ? unwrap(error) : reply.getException();
+      if (failure == null) {
+        result.complete(reply.getMessage().getContent());
+      } else if (retriable(failure) && System.currentTimeMillis() < deadline) {
+        retries.schedule(() -> attemptRead(callId, deadline, result), RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+      } else {
+        result.completeExceptionally(toEtcd(failure));
+      }
+    });
+  }
+
+  private void attempt(long callId, Message message, RaftClientRequest.Type type, long deadline,
+      CompletableFuture<ByteString> result) {
+    RaftPeerId leader = info().getLeaderId();
+    RaftPeerId target = leader != null ? leader : self;
+    RaftClientRequest request = request(target, callId, message, type);
+    CompletableFuture<RaftClientReply> reply = target.equals(self)
+        ? submitLocal(request)
+        : forwarder.sendRequestAsyncUnordered(request);
+    reply.whenComplete((r, error) -> {
+      Throwable failure = error != null ? unwrap(error) : r.getException();
+      if (failure == null) {
+        result.complete(r.getMessage().getContent());
+      } else if (retriable(failure) && System.currentTimeMillis() < deadline) {
+        LOG.debug("{}: retrying call {} after {}", member, callId, failure.toString());
+        retries.schedule(() -> attempt(callId, message, type, deadline, result),
+            RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+      } else {
+        result.completeExceptionally(toEtcd(failure));
+      }
+    });
+  }
+
+  private CompletableFuture<RaftClientReply> submitLocal(RaftClientRequest request) {
+    try {
+      return server.submitClientRequestAsync(request);
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private RaftClientRequest request(RaftPeerId target, long callId, Message message, RaftClientRequest.Type type) {
+    return RaftClientRequest.newBuilder()
+        .setClientId(clientId)
+        .setServerId(target)
+        .setGroupId(group.getGroupId())
+        .setCallId(callId)
+        .setMessage(message)
+        .setType(type)
+        .build();
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    while (error instanceof CompletionException && error.getCause() != null) {
+      error = error.getCause();
+    }
+    return error;
+  }
+
+  /** Failures that a leader election or a network blip explains: try again until the deadline. */
+  private static boolean retriable(Throwable failure) {
+    return failure instanceof NotLeaderException
+        || failure instanceof LeaderNotReadyException
+        || failure instanceof LeaderSteppingDownException
+        || failure instanceof ReadIndexException
+        || (failure instanceof IOException && !(failure instanceof RaftException));
+  }
+
+  private EtcdException toEtcd(Throwable failure) {
+    if (failure instanceof EtcdException etcd) {
+      return etcd;
+    }
+    if (failure instanceof ResourceUnavailableException) {
+      return new EtcdException(EtcdError.TOO_MANY_REQUESTS);
+    }
+    if (failure instanceof NotLeaderException || failure instanceof LeaderNotReadyException) {
+      return new EtcdException(info().getLeaderId() == null ? EtcdError.NO_LEADER : EtcdError.TIMEOUT);
+    }
+    if (failure instanceof StateMachineException) {
+      LOG.error("{}: state machine failed a request", member, failure);
+      return new EtcdException(EtcdError.UNKNOWN);
+    }
+    LOG.debug("{}: request failed", member, failure);
+    return new EtcdException(EtcdError.TIMEOUT);
+  }
+
+  @Override
+  public void close() throws IOException {
+    retries.shutdownNow();
+    try {
+      forwarder.close();
+    } finally {
+      server.close();
+    }
+  }
+}
