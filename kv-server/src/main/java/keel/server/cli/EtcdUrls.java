@@ -106,7 +106,13 @@ public final class EtcdUrls {
     try {
       url = new URI(in);
     } catch (URISyntaxException e) {
-      throw new IllegalArgumentException("parse \"" + in + "\": " + e.getReason());
+      // Go's url.Parse reads "10.0.0.1:2380" as a path (a scheme cannot start with a digit).
+      int colon = in.indexOf(':');
+      int slash = in.indexOf('/');
+      String reason = colon > 0 && (slash < 0 || colon < slash)
+          && !Character.isLetter(in.charAt(0))
+          ? "first path segment in URL cannot contain colon" : e.getReason();
+      throw new IllegalArgumentException("parse \"" + in + "\": " + reason);
     }
     String scheme = url.getScheme();
     if ("unix".equals(scheme) || "unixs".equals(scheme)) {

@@ -152,6 +152,8 @@ public final class ServerCommand implements Callable<Integer> {
     return server
         .setUnmatchedOptionsArePositionalParams(true)
         .setExpandAtFiles(false)
+        // Go's "--" must reach ServerFlags (it ends etcd's flags); picocli would consume it.
+        .setEndOfOptionsDelimiter("\u0000")
         .setOverwrittenOptionsAllowed(true);
   }
 }

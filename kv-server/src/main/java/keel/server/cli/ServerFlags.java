@@ -389,9 +389,4 @@ public final class ServerFlags {
     }
     out.append(line).append('\n');
   }
-
-  static List<String> names(EtcdFlag.Support support) {
-    return FLAGS.stream()
-        .filter(f -> f.support() == support).map(EtcdFlag::name).toList();
-  }
 }
