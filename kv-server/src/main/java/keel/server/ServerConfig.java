@@ -55,6 +55,8 @@ public record ServerConfig(
   public static final long DEFAULT_MAX_REQUEST_BYTES = 1536 * 1024;
   public static final int DEFAULT_MAX_TXN_OPS = 128;
   public static final long DEFAULT_QUOTA_BACKEND_BYTES = 2L * 1024 * 1024 * 1024;
+  /** etcd's {@code maxElectionMs}. */
+  public static final long MAX_ELECTION_MILLIS = 50_000;
 
   /** etcd's {@code --initial-cluster-state}. */
   public enum ClusterState {
@@ -80,13 +82,26 @@ public record ServerConfig(
     Map<String, List<URI>> cluster = new LinkedHashMap<>();
     initialCluster.forEach((member, urls) -> cluster.put(member, List.copyOf(urls)));
     initialCluster = java.util.Collections.unmodifiableMap(cluster);
-    if (!initialCluster.containsKey(name)) {
-      throw new IllegalArgumentException("couldn't find local name \"" + name
-          + "\" in the initial cluster configuration");
+    // etcd's embed.Config.Validate checks the timing flags before bootstrap looks for the member.
+    if (heartbeatMillis <= 0) {
+      throw new IllegalArgumentException(
+          "--heartbeat-interval must be >0 (set to " + heartbeatMillis + "ms)");
+    }
+    if (electionMillis <= 0) {
+      throw new IllegalArgumentException(
+          "--election-timeout must be >0 (set to " + electionMillis + "ms)");
     }
     if (electionMillis < 5 * heartbeatMillis) {
       throw new IllegalArgumentException("--election-timeout[" + electionMillis
           + "ms] should be at least as 5 times as --heartbeat-interval[" + heartbeatMillis + "ms]");
+    }
+    if (electionMillis > MAX_ELECTION_MILLIS) {
+      throw new IllegalArgumentException("--election-timeout[" + electionMillis
+          + "ms] is too long, and should be set less than " + MAX_ELECTION_MILLIS + "ms");
+    }
+    if (!initialCluster.containsKey(name)) {
+      throw new IllegalArgumentException("couldn't find local name \"" + name
+          + "\" in the initial cluster configuration");
     }
   }
 
