@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import keel.server.api.grpc.ClusterService;
+import keel.server.cli.EtcdUrls;
 import keel.server.api.grpc.Headers;
 import keel.server.api.grpc.KvService;
 import keel.server.api.grpc.MaintenanceService;
@@ -106,7 +107,7 @@ public final class KeelServer implements AutoCloseable {
         .idleTimeout(Duration.ZERO)
         .gracefulShutdownTimeout(Duration.ZERO, Duration.ofMillis(500));
     for (URI url : config.listenClientUrls()) {
-      builder.port(new InetSocketAddress(url.getHost(), url.getPort()), SessionProtocol.HTTP);
+      builder.port(new InetSocketAddress(EtcdUrls.host(url), EtcdUrls.port(url)), SessionProtocol.HTTP);
     }
     clientServer = builder.build();
     clientServer.start().join();

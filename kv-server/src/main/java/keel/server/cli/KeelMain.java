@@ -1,6 +1,7 @@
 package keel.server.cli;
 
 import java.util.concurrent.Callable;
+import keel.server.KeelServer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -14,8 +15,8 @@ import picocli.CommandLine.Spec;
     description = "Keel: a pure-Java, Raft-replicated key-value store that speaks etcd's protocols.")
 public final class KeelMain implements Callable<Integer> {
 
-  /** Starts the member; the server wiring replaces this line. */
-  static final ServerLauncher LAUNCHER = config -> { throw new UnsupportedOperationException("server not wired yet"); };
+  /** Starts the member. */
+  static final ServerLauncher LAUNCHER = KeelServer::start;
 
   @Spec
   private CommandSpec spec;

@@ -15,6 +15,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import keel.server.ServerConfig;
+import keel.server.cli.EtcdUrls;
 import keel.server.errors.EtcdError;
 import keel.server.errors.EtcdException;
 import org.apache.ratis.client.RaftClientRpc;
@@ -119,7 +120,7 @@ public final class RatisNode implements Closeable {
       URI url = urls.get(0);
       peers.add(RaftPeer.newBuilder()
           .setId(name)
-          .setAddress(url.getHost() + ":" + url.getPort())
+          .setAddress(EtcdUrls.host(url) + ":" + EtcdUrls.port(url))
           .build());
     });
     return peers;
@@ -129,8 +130,8 @@ public final class RatisNode implements Closeable {
     RaftProperties p = new RaftProperties();
     RaftServerConfigKeys.setStorageDir(p, List.of(config.dataDir().resolve("raft").toFile()));
     URI peerUrl = config.listenPeerUrls().get(0);
-    GrpcConfigKeys.Server.setHost(p, peerUrl.getHost());
-    GrpcConfigKeys.Server.setPort(p, peerUrl.getPort());
+    GrpcConfigKeys.Server.setHost(p, EtcdUrls.host(peerUrl));
+    GrpcConfigKeys.Server.setPort(p, EtcdUrls.port(peerUrl));
 
     // etcd randomises the election timeout in [election, 2 x election). Ratis sends heartbeats
     // every half of the minimum timeout, so --heartbeat-interval bounds nothing tighter than that.

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Side-by-side first figure: Debian's `etcdctl check perf` (default load: 60 s, 50 clients,
+# 150 puts/s) against a 3-member real etcd 3.4 and then against a 3-member Keel, on this
+# machine, one after the other, each on loopback with data under one temp dir.
+#
+#   perf/check-perf.sh [extra `etcdctl check perf` args, e.g. --load=m]
+#
+# Writes both outputs to perf/results/check-perf-<date>.txt and prints them.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WORK="$(mktemp -d /tmp/keel-check-perf.XXXXXX)"
+OUT="$ROOT/perf/results/check-perf-$(date -u +%Y%m%dT%H%M%SZ).txt"
+PIDS=()
+
+cleanup() {
+  for pid in "${PIDS[@]:-}"; do [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+"$ROOT/.ci/install-test-deps"
+"$ROOT/keel" build
+
+# start_cluster <label> <client base port> <command...>: three members on 127.0.0.1
+start_cluster() {
+  local label=$1 base=$2; shift 2
+  local cluster="" endpoints=""
+  for i in 1 2 3; do
+    cluster+="${cluster:+,}p$i=http://127.0.0.1:$((base + 2 * i))"
+    endpoints+="${endpoints:+,}127.0.0.1:$((base + 2 * i - 1))"
+  done
+  PIDS=()
+  for i in 1 2 3; do
+    "$@" --name "p$i" --data-dir "$WORK/$label-p$i" \
+      --listen-client-urls "http://127.0.0.1:$((base + 2 * i - 1))" \
+      --advertise-client-urls "http://127.0.0.1:$((base + 2 * i - 1))" \
+      --listen-peer-urls "http://127.0.0.1:$((base + 2 * i))" \
+      --initial-advertise-peer-urls "http://127.0.0.1:$((base + 2 * i))" \
+      --initial-cluster "$cluster" --initial-cluster-token "perf-$label" \
+      --initial-cluster-state new >"$WORK/$label-p$i.log" 2>&1 &
+    PIDS+=($!)
+  done
+  for _ in $(seq 1 300); do
+    if ETCDCTL_API=3 etcdctl --endpoints "$endpoints" endpoint health >/dev/null 2>&1; then
+      ENDPOINTS=$endpoints
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "check-perf: $label did not become healthy; logs in $WORK" >&2
+  tail -20 "$WORK/$label-p1.log" >&2
+  return 1
+}
+
+stop_cluster() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  PIDS=()
+}
+
+{
+  echo "# etcdctl check perf $*, $(date -u +%FT%TZ), $(nproc) cores, $(uname -r)"
+  echo "# $(etcd --version | head -1); $(java -version 2>&1 | head -1)"
+  for target in etcd keel; do
+    if [[ $target == etcd ]]; then
+      start_cluster etcd 22380 etcd
+    else
+      start_cluster keel 23380 "$ROOT/keel" server
+    fi
+    echo "## $target (3 members: $ENDPOINTS)"
+    ETCDCTL_API=3 etcdctl --endpoints "$ENDPOINTS" check perf "$@" 2>&1 | sed 's/\r/\n/g' | grep -v '^ *[0-9]* / [0-9]* ' || true
+    stop_cluster
+  done
+} | tee "$OUT"
+echo "written to $OUT"
