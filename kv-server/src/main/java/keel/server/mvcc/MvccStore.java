@@ -1,0 +1,226 @@
+package keel.server.mvcc;
+
+import io.etcd.jetcd.api.CompactionRequest;
+import io.etcd.jetcd.api.CompactionResponse;
+import io.etcd.jetcd.api.DeleteRangeRequest;
+import io.etcd.jetcd.api.DeleteRangeResponse;
+import io.etcd.jetcd.api.PutRequest;
+import io.etcd.jetcd.api.PutResponse;
+import io.etcd.jetcd.api.RangeRequest;
+import io.etcd.jetcd.api.RangeResponse;
+import io.etcd.jetcd.api.TxnRequest;
+import io.etcd.jetcd.api.TxnResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.List;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
+import keel.server.errors.EtcdError;
+import keel.server.errors.EtcdException;
+
+/**
+ * The v3 key-value store: an in-memory MVCC store with etcd 3.4's semantics, operating on etcd's
+ * own request and response messages.
+ *
+ * <p>Revisions: a fresh store is at revision 1 (as etcd); every write request that changes
+ * something takes the next main revision, its changes numbered by sub revision. Requests that
+ * change nothing (a delete of nothing, a txn taking a read-only branch) leave the revision alone.
+ * Compaction keeps the revision and sets {@link #compactRevision()}.
+ *
+ * <p>Errors are thrown as {@link EtcdException} before the store changes: a failed request
+ * leaves state and revision as they were. Apply code turns them into data.
+ *
+ * <p>Threads: writes come from the Raft apply thread only and must be deterministic (they are a
+ * function of the store and the request); reads ({@link #range}, the revision getters,
+ * {@link #sizeBytes}, {@link #writeTo}) may come from any thread.
+ */
+public final class MvccStore {
+  /**
+   * Guards every field below. Writers hold the write lock for a whole request, so a reader never
+   * sees half a transaction; readers hold the read lock. Nothing else is locked while holding it.
+   */
+  private final ReadWriteLock lock = new ReentrantReadWriteLock();
+
+  private final KeyIndex index;
+  private long currentRev;
+  /** etcd's compactMainRev: -1 until the first compaction. */
+  private long compactRev;
+  /** Backend size above which puts fail with NO_SPACE; 0 or less: no quota. */
+  private final long quotaBytes;
+
+  /** An empty store at revision 1, never compacted. */
+  public MvccStore(long quotaBytes) {
+    this(new KeyIndex(), 1, -1, quotaBytes);
+  }
+
+  MvccStore(KeyIndex index, long currentRev, long compactRev, long quotaBytes) {
+    this.index = index;
+    this.currentRev = currentRev;
+    this.compactRev = compactRev;
+    this.quotaBytes = quotaBytes;
+  }
+
+  public long currentRevision() {
+    lock.readLock().lock();
+    try {
+      return currentRev;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** The revision of the last compaction (etcd's compactMainRev), -1 when never compacted. */
+  public long compactRevision() {
+    lock.readLock().lock();
+    try {
+      return compactRev;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * Approximate storage size for the quota: key and value bytes of every retained revision
+   * (tombstones included) plus {@value KeyIndex#REVISION_OVERHEAD} bytes per revision.
+   */
+  public long sizeBytes() {
+    lock.readLock().lock();
+    try {
+      return index.sizeBytes();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * A serializable range. The response has no header; report {@link #currentRevision()} in it
+   * (etcd reports the current revision, not the one read at).
+   *
+   * @throws EtcdException EMPTY_KEY, FUTURE_REV, COMPACTED
+   */
+  public RangeResponse range(RangeRequest r) {
+    requireKey(r.getKey());
+    lock.readLock().lock();
+    try {
+      return RangeQuery.execute(index, r, currentRev, compactRev);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * etcd's Put. Checks, in etcd's order: NO_SPACE (over quota), EMPTY_KEY, VALUE_PROVIDED,
+   * LEASE_PROVIDED (the door's checks), LEASE_NOT_FOUND, KEY_NOT_FOUND (ignore_value or
+   * ignore_lease on a missing key).
+   */
+  public WriteResult<PutResponse> put(PutRequest p, LeaseLookup leases) {
+    return write(tx -> {
+      checkQuota();
+      TxnValidator.checkPut(p);
+      if (p.getLease() != 0 && !leases.exists(p.getLease())) {
+        throw new EtcdException(EtcdError.LEASE_NOT_FOUND);
+      }
+      return tx.put(p);
+    });
+  }
+
+  /** etcd's DeleteRange; deleting nothing keeps the revision. EMPTY_KEY for an empty key. */
+  public WriteResult<DeleteRangeResponse> deleteRange(DeleteRangeRequest d) {
+    return write(tx -> {
+      requireKey(d.getKey());
+      return tx.deleteRange(d);
+    });
+  }
+
+  /**
+   * etcd's Txn; see {@link TxnApplier} for the order of evaluation. NO_SPACE when over quota and
+   * a branch holds a put; then the door's checks ({@link TxnValidator#validate}, without an op
+   * limit); then KEY_NOT_FOUND, LEASE_NOT_FOUND, FUTURE_REV, COMPACTED from the chosen branches.
+   */
+  public WriteResult<TxnResponse> txn(TxnRequest r, LeaseLookup leases) {
+    return write(tx -> {
+      if (TxnApplier.canGrow(r)) {
+        checkQuota();
+      }
+      TxnValidator.validate(r, Integer.MAX_VALUE);
+      TxnApplier.Path path = TxnApplier.decide(index, currentRev, r);
+      TxnApplier.check(index, currentRev, compactRev, r, path, leases);
+      return TxnApplier.apply(tx, r, path);
+    });
+  }
+
+  /**
+   * etcd's Compact: COMPACTED when {@code revision <= compactRevision()}, FUTURE_REV when above
+   * the current revision; otherwise reads below {@code revision} fail with COMPACTED from now on
+   * and each key keeps its newest version at or below it. Reports the current revision.
+   */
+  public WriteResult<CompactionResponse> compact(CompactionRequest c) {
+    lock.writeLock().lock();
+    try {
+      long rev = c.getRevision();
+      if (rev <= compactRev) {
+        throw new EtcdException(EtcdError.COMPACTED);
+      }
+      if (rev > currentRev) {
+        throw new EtcdException(EtcdError.FUTURE_REV);
+      }
+      compactRev = rev;
+      index.compact(rev);
+      return new WriteResult<>(CompactionResponse.getDefaultInstance(), currentRev, List.of());
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /** Writes a snapshot of everything: all retained history, current and compact revision. */
+  public void writeTo(OutputStream out) throws IOException {
+    lock.readLock().lock();
+    try {
+      MvccSnapshot.write(out, index, currentRev, compactRev);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** Reads a store written by {@link #writeTo}. */
+  public static MvccStore readFrom(InputStream in, long quotaBytes) throws IOException {
+    return MvccSnapshot.read(in, quotaBytes);
+  }
+
+  /** One write transaction under the write lock; the revision moves only if it changed things. */
+  private <T> WriteResult<T> write(Function<WriteTxn, T> body) {
+    lock.writeLock().lock();
+    try {
+      WriteTxn tx = new WriteTxn(index, currentRev, compactRev);
+      T response;
+      try {
+        response = body.apply(tx);
+      } catch (RuntimeException e) {
+        tx.rollback();
+        throw e;
+      }
+      long revision = tx.headerRev();
+      if (tx.changed()) {
+        currentRev++;
+      }
+      return new WriteResult<>(response, revision, tx.events());
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /** Deliberately "already over": a request is refused once the store has outgrown the quota. */
+  private void checkQuota() {
+    if (quotaBytes > 0 && index.sizeBytes() > quotaBytes) {
+      throw new EtcdException(EtcdError.NO_SPACE);
+    }
+  }
+
+  private static void requireKey(com.google.protobuf.ByteString key) {
+    if (key.isEmpty()) {
+      throw new EtcdException(EtcdError.EMPTY_KEY);
+    }
+  }
+}

@@ -1,0 +1,109 @@
+package keel.server.mvcc;
+
+import static keel.server.mvcc.Requests.all;
+import static keel.server.mvcc.Requests.assertEtcdError;
+import static keel.server.mvcc.Requests.bs;
+import static keel.server.mvcc.Requests.delete;
+import static keel.server.mvcc.Requests.op;
+import static keel.server.mvcc.Requests.put;
+import static keel.server.mvcc.Requests.txn;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.etcd.jetcd.api.CompactionRequest;
+import io.etcd.jetcd.api.DeleteRangeRequest;
+import io.etcd.jetcd.api.RangeRequest;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import keel.server.errors.EtcdError;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 10, unit = TimeUnit.SECONDS)
+class MvccSnapshotTest {
+  private final LeaseLookup leases = id -> true;
+
+  private static byte[] bytes(MvccStore store) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    store.writeTo(out);
+    return out.toByteArray();
+  }
+
+  private static MvccStore copy(MvccStore store) throws IOException {
+    return MvccStore.readFrom(new ByteArrayInputStream(bytes(store)), 0);
+  }
+
+  private MvccStore history() {
+    MvccStore store = new MvccStore(0);
+    for (int i = 0; i < 20; i++) {
+      store.put(put("k" + (i % 7), "v" + i).toBuilder().setLease(i % 3).build(), leases);
+      if (i % 5 == 4) {
+        store.deleteRange(DeleteRangeRequest.newBuilder().setKey(bs("k" + (i % 4)))
+            .setRangeEnd(bs("k" + (i % 4 + 2))).build());
+      }
+    }
+    store.txn(txn(List.of(), List.of(op(put("t1", "x")), op(delete("k3")), op(put("t2", "y"))),
+        List.of()), leases);
+    store.compact(CompactionRequest.newBuilder().setRevision(9).build());
+    store.put(put("\u00ff", "high"), leases);
+    return store;
+  }
+
+  @Test
+  void roundTripAnswersEveryRangeTheSame() throws IOException {
+    MvccStore store = history();
+    MvccStore copy = copy(store);
+    assertThat(copy.currentRevision()).isEqualTo(store.currentRevision());
+    assertThat(copy.compactRevision()).isEqualTo(9);
+    assertThat(copy.sizeBytes()).isEqualTo(store.sizeBytes());
+    for (long rev = 9; rev <= store.currentRevision(); rev++) {
+      RangeRequest r = all().setRevision(rev).build();
+      assertThat(copy.range(r)).as("revision %d", rev).isEqualTo(store.range(r));
+      for (int k = 0; k < 7; k++) {
+        RangeRequest single = Requests.get("k" + k).toBuilder().setRevision(rev).build();
+        assertThat(copy.range(single)).isEqualTo(store.range(single));
+      }
+    }
+    assertEtcdError(() -> copy.range(all().setRevision(8).build()), EtcdError.COMPACTED);
+    assertThat(bytes(copy)).isEqualTo(bytes(store));
+  }
+
+  @Test
+  void restoredStoreContinuesWithTheSameRevisions() throws IOException {
+    MvccStore store = history();
+    MvccStore copy = copy(store);
+    assertThat(copy.put(put("new", "1"), leases)).isEqualTo(store.put(put("new", "1"), leases));
+    assertEtcdError(() -> copy.compact(CompactionRequest.newBuilder().setRevision(9).build()),
+        EtcdError.COMPACTED);
+  }
+
+  @Test
+  void emptyStoreRoundTrips() throws IOException {
+    MvccStore copy = copy(new MvccStore(0));
+    assertThat(copy.currentRevision()).isEqualTo(1);
+    assertThat(copy.compactRevision()).isEqualTo(-1);
+    assertThat(copy.range(all().build()).getCount()).isZero();
+  }
+
+  @Test
+  void truncatedOrForeignStreamsAreRefused() throws IOException {
+    byte[] full = bytes(history());
+    byte[] truncated = Arrays.copyOf(full, full.length - 3);
+    assertThatThrownBy(() -> MvccStore.readFrom(new ByteArrayInputStream(truncated), 0))
+        .isInstanceOf(IOException.class);
+    byte[] foreign = full.clone();
+    foreign[0] ^= 1;
+    assertThatThrownBy(() -> MvccStore.readFrom(new ByteArrayInputStream(foreign), 0))
+        .isInstanceOf(IOException.class).hasMessageContaining("not an MVCC snapshot");
+  }
+
+  @Test
+  void quotaComesFromTheReader() throws IOException {
+    MvccStore copy = MvccStore.readFrom(new ByteArrayInputStream(bytes(history())), 1);
+    assertEtcdError(() -> copy.put(put("a", "b"), leases), EtcdError.NO_SPACE);
+  }
+}
