@@ -1,5 +1,6 @@
 package keel.server.mvcc;
 
+import com.google.protobuf.ByteString;
 import io.etcd.jetcd.api.CompactionRequest;
 import io.etcd.jetcd.api.CompactionResponse;
 import io.etcd.jetcd.api.DeleteRangeRequest;
@@ -218,7 +219,7 @@ public final class MvccStore {
     }
   }
 
-  private static void requireKey(com.google.protobuf.ByteString key) {
+  private static void requireKey(ByteString key) {
     if (key.isEmpty()) {
       throw new EtcdException(EtcdError.EMPTY_KEY);
     }
