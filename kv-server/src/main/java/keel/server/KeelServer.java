@@ -98,7 +98,7 @@ public final class KeelServer implements AutoCloseable {
         .addService(new ElectionGrpc.ElectionImplBase() { })
         .addService(new LockGrpc.LockImplBase() { })
         .maxRequestMessageLength(maxMessage)
-        .maxResponseMessageLength(-1)
+        .maxResponseMessageLength(Integer.MAX_VALUE)
         .build();
     ServerBuilder builder = Server.builder()
         .service(grpc)

@@ -96,8 +96,8 @@ public final class MvccStore {
   }
 
   /**
-   * A serializable range. The response has no header; report {@link #currentRevision()} in it
-   * (etcd reports the current revision, not the one read at).
+   * A serializable range. The response header holds only the revision: the current one, not the
+   * one read at, as etcd reports it.
    *
    * @throws EtcdException EMPTY_KEY, FUTURE_REV, COMPACTED
    */
@@ -105,7 +105,10 @@ public final class MvccStore {
     requireKey(r.getKey());
     lock.readLock().lock();
     try {
-      return RangeQuery.execute(index, r, currentRev, compactRev);
+      // The header carries the revision current at the read, under the same lock.
+      return RangeQuery.execute(index, r, currentRev, compactRev).toBuilder()
+          .setHeader(io.etcd.jetcd.api.ResponseHeader.newBuilder().setRevision(currentRev))
+          .build();
     } finally {
       lock.readLock().unlock();
     }

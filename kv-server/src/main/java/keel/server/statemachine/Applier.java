@@ -25,7 +25,7 @@ public final class Applier {
   private static final int SNAPSHOT_FORMAT = 1;
 
   /** Until leases exist, no lease does: a put with a lease answers "requested lease not found". */
-  private static final LeaseLookup NO_LEASES = id -> false;
+  private static final LeaseLookup NO_LEASES = LeaseLookup.NONE;
 
   /** What every member must agree on to apply alike. */
   public record Settings(long quotaBackendBytes) {}
