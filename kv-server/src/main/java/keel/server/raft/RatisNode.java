@@ -45,6 +45,7 @@ import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.StateMachine;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.ExitUtils;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
@@ -67,6 +68,12 @@ public final class RatisNode implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(RatisNode.class);
   /** How long a write keeps looking for a leader before it answers etcd's timeout. */
   private static final long RETRY_DELAY_MILLIS = 25;
+
+  static {
+    // Ratis ends the JVM when its gRPC server cannot start (a busy peer port). Keel is often
+    // embedded: make that an exception the caller sees, with its message.
+    ExitUtils.disableSystemExit();
+  }
 
   private final String member;
   private final RaftPeerId self;

@@ -165,11 +165,12 @@ class KeelMainTest {
 
   @Test
   void launcherFailureExits1WithItsMessage() {
-    ServerCommand command = new ServerCommand(KeelMain.LAUNCHER, Map.of(), s -> { });
+    ServerCommand command = new ServerCommand(
+        c -> { throw new java.io.IOException("peer port 2380 is in use"); }, Map.of(), s -> { });
     CommandLine keel = KeelMain.commandLine(command);
     keel.setErr(new PrintWriter(err, true));
     assertThat(keel.execute("server")).isEqualTo(1);
-    assertThat(errLines()).containsExactly("keel: failed to start the server: server not wired yet");
+    assertThat(errLines()).containsExactly("keel: failed to start the server: peer port 2380 is in use");
   }
 
   @Test
