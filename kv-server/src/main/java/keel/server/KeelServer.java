@@ -24,6 +24,8 @@ import keel.server.cli.EtcdUrls;
 import keel.server.api.grpc.Headers;
 import keel.server.api.grpc.KvService;
 import keel.server.api.grpc.MaintenanceService;
+import keel.server.command.Command;
+import keel.server.command.MemberAttributes;
 import keel.server.command.Proposer;
 import keel.server.command.Validation;
 import keel.server.raft.MemberIds;
@@ -48,6 +50,7 @@ public final class KeelServer implements AutoCloseable {
   private final RatisNode node;
   private final KeelStateMachine stateMachine;
   private Server clientServer;
+  private volatile boolean closed;
 
   private KeelServer(ServerConfig config) throws IOException {
     this.config = config;
@@ -90,7 +93,7 @@ public final class KeelServer implements AutoCloseable {
     GrpcService grpc = GrpcService.builder()
         .addService(new KvService(node, stateMachine::store, proposer, validation, headers))
         .addService(new MaintenanceService(node, stateMachine::store, headers, ids))
-        .addService(new ClusterService(config, ids, stateMachine::store, headers))
+        .addService(new ClusterService(config, ids, stateMachine::store, stateMachine::members, headers))
         // Registered so that clients get gRPC's "unimplemented" for what is not served yet.
         .addService(new WatchGrpc.WatchImplBase() { })
         .addService(new LeaseGrpc.LeaseImplBase() { })
@@ -111,6 +114,25 @@ public final class KeelServer implements AutoCloseable {
     }
     clientServer = builder.build();
     clientServer.start().join();
+    publish(proposer);
+  }
+
+  /**
+   * Tells the cluster this member's client URLs through the log, as etcd's publish does; retried
+   * until it is applied or the member stops, because a member may start before a leader exists.
+   */
+  private void publish(Proposer proposer) {
+    List<URI> advertised = config.advertiseClientUrls().stream().anyMatch(url -> EtcdUrls.port(url) == 0)
+        ? clientUrls() : config.advertiseClientUrls();
+    Command command = Command.newBuilder().setPublishMember(MemberAttributes.newBuilder()
+        .setName(config.name())
+        .addAllClientUrls(advertised.stream().map(URI::toString).toList())).build();
+    proposer.propose(command).whenComplete((result, error) -> {
+      if (error != null && !closed) {
+        LOG.debug("{}: publishing the client URLs failed, trying again: {}", config.name(), error.toString());
+        publish(proposer);
+      }
+    });
   }
 
   public ServerConfig config() {
@@ -145,6 +167,7 @@ public final class KeelServer implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     if (clientServer != null) {
       clientServer.stop().join();
     }

@@ -68,6 +68,8 @@ public final class RatisNode implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(RatisNode.class);
   /** How long a write keeps looking for a leader before it answers etcd's timeout. */
   private static final long RETRY_DELAY_MILLIS = 25;
+  /** A JVM property (e.g. {@code 64KB}) for the Raft log's segment size; Ratis's default is 32MB. */
+  public static final String SEGMENT_SIZE_PROPERTY = "keel.raft.segmentSizeMax";
 
   static {
     // Ratis ends the JVM when its gRPC server cannot start (a busy peer port). Keel is often
@@ -160,6 +162,11 @@ public final class RatisNode implements Closeable {
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotCount());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    // Only closed segments are purged. Tests that need a purged log set a small segment size.
+    String segmentSize = System.getProperty(SEGMENT_SIZE_PROPERTY);
+    if (segmentSize != null) {
+      RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(segmentSize));
+    }
     RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.max(1, Math.min(1024, config.snapshotCount())));
 
     // One request may be as large as --max-request-bytes; the appender must carry it.

@@ -32,18 +32,24 @@ public final class Applier {
 
   private final Settings settings;
   private final MvccStore store;
+  private final Members members;
 
   public Applier(Settings settings) {
-    this(settings, new MvccStore(settings.quotaBackendBytes()));
+    this(settings, new MvccStore(settings.quotaBackendBytes()), new Members());
   }
 
-  private Applier(Settings settings, MvccStore store) {
+  private Applier(Settings settings, MvccStore store, Members members) {
     this.settings = settings;
     this.store = store;
+    this.members = members;
   }
 
   public MvccStore store() {
     return store;
+  }
+
+  public Members members() {
+    return members;
   }
 
   public CommandResult apply(long index, Command command) {
@@ -69,6 +75,10 @@ public final class Applier {
           yield CommandResult.newBuilder()
               .setCompaction(r.response().toBuilder().setHeader(header(r.revision()))).build();
         }
+        case PUBLISH_MEMBER -> {
+          members.publish(command.getPublishMember());
+          yield CommandResult.newBuilder().setPublishMember(command.getPublishMember()).build();
+        }
         case BODY_NOT_SET -> throw new IllegalStateException("empty command at index " + index);
       };
     } catch (EtcdException e) {
@@ -90,6 +100,7 @@ public final class Applier {
   void writeTo(OutputStream out) throws IOException {
     DataOutputStream data = new DataOutputStream(out);
     data.writeInt(SNAPSHOT_FORMAT);
+    members.writeTo(data);
     data.flush();
     store.writeTo(out);
     out.flush();
@@ -101,6 +112,7 @@ public final class Applier {
     if (format != SNAPSHOT_FORMAT) {
       throw new IOException("snapshot format " + format + " is not one this Keel reads (" + SNAPSHOT_FORMAT + ")");
     }
-    return new Applier(settings, MvccStore.readFrom(in, settings.quotaBackendBytes()));
+    Members members = Members.readFrom(data);
+    return new Applier(settings, MvccStore.readFrom(in, settings.quotaBackendBytes()), members);
   }
 }

@@ -50,6 +50,10 @@ public final class KeelStateMachine extends BaseStateMachine {
     return applier.store();
   }
 
+  public Members members() {
+    return applier.members();
+  }
+
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);
@@ -57,8 +61,10 @@ public final class KeelStateMachine extends BaseStateMachine {
     loadLatestSnapshot();
   }
 
+  /** Ratis calls this after it installed a snapshot sent by the leader. */
   @Override
   public void reinitialize() throws IOException {
+    LOG.info("{}: installed a snapshot from the leader", member);
     loadLatestSnapshot();
   }
 

@@ -11,22 +11,26 @@ import java.util.Map;
 import java.util.function.Supplier;
 import keel.server.ServerConfig;
 import keel.server.mvcc.MvccStore;
+import keel.server.statemachine.Members;
 
 /**
- * etcd's Cluster service, read side: the members of the initial cluster. Membership changes
+ * etcd's Cluster service, read side: the members of the initial cluster, with the client URLs
+ * each published through the log. Membership changes
  * (add, remove, promote) are not supported yet (see README).
  */
 public final class ClusterService extends ClusterGrpc.ClusterImplBase {
   private final ServerConfig config;
   private final Map<String, Long> memberIds;
   private final Supplier<MvccStore> store;
+  private final Supplier<Members> published;
   private final Headers headers;
 
   public ClusterService(ServerConfig config, Map<String, Long> memberIds, Supplier<MvccStore> store,
-      Headers headers) {
+      Supplier<Members> published, Headers headers) {
     this.config = config;
     this.memberIds = memberIds;
     this.store = store;
+    this.published = published;
     this.headers = headers;
   }
 
@@ -40,9 +44,8 @@ public final class ClusterService extends ClusterGrpc.ClusterImplBase {
             .setID(memberIds.get(name))
             .setName(name)
             .addAllPeerURLs(strings(peerUrls));
-        if (name.equals(config.name())) {
-          member.addAllClientURLs(strings(config.advertiseClientUrls()));
-        }
+        // Like etcd: a member that has not published itself yet is listed without client URLs.
+        member.addAllClientURLs(published.get().clientUrls(name));
         response.addMembers(member);
       });
       return response.build();
