@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -71,6 +72,70 @@ class EtcdctlDifferentialIT {
         assertThat(actual.get(i)).as("step %d on %s", i + 1, keel.get().name()).isEqualTo(expected.get(i));
       }
       assertThat(actual).hasSameSizeAs(expected);
+    }
+  }
+
+  /**
+   * Kills 2 of 3 members and records what etcdctl prints against the survivor once it knows it has
+   * no leader. With Keel configured, Keel must print the same.
+   */
+  @Test
+  void noLeaderAnswers() throws IOException {
+    String prefix = uniquePrefix();
+    EtcdctlTranscript etcd = noLeaderTranscript(ETCD, prefix);
+    String rendered = etcd.render();
+    Files.createDirectories(Path.of("target"));
+    Files.writeString(Path.of("target/etcdctl-no-leader-etcd.txt"), rendered, StandardCharsets.UTF_8);
+    System.out.println(rendered);
+
+    Etcdctl.Result put = etcd.result("put without leader");
+    assertThat(put.exitCode()).isNotZero();
+    assertThat(put.stderr()).contains("Error: ");
+    assertThat(etcd.result("get without leader").exitCode()).isNotZero();
+    assertThat(etcd.result("serializable get without leader").stdout()).isEqualTo("<p>k\nv\n");
+
+    Optional<Target> keel = keel();
+    if (keel.isPresent()) {
+      EtcdctlTranscript other = noLeaderTranscript(keel.get(), prefix);
+      assertThat(other.renderedSteps()).isEqualTo(etcd.renderedSteps());
+    }
+  }
+
+  static EtcdctlTranscript noLeaderTranscript(Target target, String prefix) {
+    try (ClusterProcesses cluster =
+        ClusterProcesses.builder(target.command()).size(3).clusterName(target.name() + "-nl-" + prefix.substring(3, 8)).start()) {
+      Etcdctl all = Etcdctl.of(cluster.clientEndpoints());
+      assertThat(all.run("put", prefix + "k", "v").exitCode()).isZero();
+      // every member has applied the put before two of them die
+      Deadlines.await("put applied everywhere", Duration.ofSeconds(10))
+          .until(() -> cluster.members().stream().allMatch(m ->
+              Etcdctl.of(m.address().clientEndpoint())
+                  .run("get", prefix + "k", "--consistency=s", "--print-value-only").stdout().equals("v\n")));
+      cluster.member(1).kill9();
+      cluster.member(2).kill9();
+      MemberProcess survivor = cluster.member(0);
+      Etcdctl alone = Etcdctl.of(survivor.address().clientEndpoint());
+      // etcd's leader steps down (check quorum) or the follower's election fails: either way
+      // endpoint status reports leader 0 within a few election timeouts
+      Deadlines.await("survivor without leader", Duration.ofSeconds(30))
+          .until(() -> alone.run("endpoint", "status", "-w", "fields").stdout().contains("\"Leader\" : 0\n"));
+      EtcdctlTranscript transcript = EtcdctlTranscript.record(alone, prefix, List.of(
+          Step.of("put without leader", "put", prefix + "k", "v2", "--command-timeout=2s"),
+          Step.of("get without leader", "get", prefix + "k", "--command-timeout=2s"),
+          // longer than etcd's own proposal timeout (5 s + 2 election timeouts): the server answers
+          Step.of("put without leader, 10s timeout", "put", prefix + "k", "v2", "--command-timeout=10s"),
+          Step.of("serializable get without leader", "get", prefix + "k", "--consistency=s", "--command-timeout=2s"),
+          Step.of("del without leader", "del", prefix + "k", "--command-timeout=2s"),
+          Step.withStdin("txn without leader", txn(List.of(), List.of("put " + prefix + "k v3"), List.of()),
+              "txn", "--command-timeout=2s"),
+          Step.of("compaction without leader", "compaction", "1", "--command-timeout=2s")));
+
+      // the killed members come back on their data dirs and the cluster heals
+      cluster.member(1).restart();
+      cluster.member(2).restart();
+      cluster.awaitHealthy();
+      assertThat(all.run("get", prefix + "k", "--print-value-only").stdout()).isEqualTo("v\n");
+      return transcript;
     }
   }
 
