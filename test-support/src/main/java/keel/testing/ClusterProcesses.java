@@ -1,0 +1,237 @@
+package keel.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/**
+ * A cluster of member processes started by etcd's own flags, whatever the binary: {@link RealEtcd}
+ * passes {@code /usr/bin/etcd}, Keel passes {@code java -cp ... keel.server.cli.KeelMain server}.
+ * Each member gets {@code --name --data-dir --listen-client-urls --advertise-client-urls
+ * --listen-peer-urls --initial-advertise-peer-urls --initial-cluster --initial-cluster-token
+ * --initial-cluster-state new}, then the builder's extra flags.
+ *
+ * <pre>
+ * try (ClusterProcesses etcd = RealEtcd.builder().size(3).start()) {
+ *   Etcdctl.of(etcd.clientEndpoints()).run("put", "k", "v");
+ *   etcd.member(0).kill9();
+ * }
+ * </pre>
+ *
+ * {@link #close()} stops every member (SIGTERM, then SIGKILL) and deletes the data dirs; logs stay
+ * under {@code target/process-logs/<cluster>/<member>.log}.
+ */
+public final class ClusterProcesses implements AutoCloseable {
+  private static final Duration STARTUP = Duration.ofSeconds(60);
+
+  private final String clusterName;
+  private final List<MemberProcess> members;
+  private final Path dataRoot;
+
+  private ClusterProcesses(String clusterName, List<MemberProcess> members, Path dataRoot) {
+    this.clusterName = clusterName;
+    this.members = List.copyOf(members);
+    this.dataRoot = dataRoot;
+  }
+
+  public static Builder builder(List<String> commandPrefix) {
+    return new Builder(commandPrefix);
+  }
+
+  public String clusterName() {
+    return clusterName;
+  }
+
+  public List<MemberProcess> members() {
+    return members;
+  }
+
+  public MemberProcess member(int index) {
+    return members.get(index);
+  }
+
+  /** {@code 127.0.0.1:P1,127.0.0.1:P2,...}, for etcdctl's {@code --endpoints}. */
+  public String clientEndpoints() {
+    return members.stream().map(m -> m.address().clientEndpoint()).collect(Collectors.joining(","));
+  }
+
+  /** Client URLs ({@code http://127.0.0.1:P}), for jetcd's {@code Client.builder().endpoints(...)}. */
+  public List<String> clientUrls() {
+    return members.stream().map(m -> m.address().clientUrl()).toList();
+  }
+
+  /** Waits (scaled deadline) until {@code etcdctl endpoint health} succeeds on every running member. */
+  public void awaitHealthy() {
+    awaitHealthy(members.stream().filter(MemberProcess::isAlive).toList());
+  }
+
+  /**
+   * Waits (scaled deadline) until {@code etcdctl endpoint health} succeeds on each of {@code
+   * which}; fails at once, with the log tail, if one of them exits.
+   */
+  public void awaitHealthy(List<MemberProcess> which) {
+    String endpoints =
+        which.stream().map(m -> m.address().clientEndpoint()).collect(Collectors.joining(","));
+    Etcdctl etcdctl = Etcdctl.of(endpoints).withTimeout(Duration.ofSeconds(10));
+    Deadlines.await(clusterName + " healthy at " + endpoints, STARTUP)
+        .ignoreExceptionsMatching(e -> !(e instanceof MemberDied))
+        .until(
+            () -> {
+              for (MemberProcess m : which) {
+                if (!m.isAlive()) {
+                  throw new MemberDied(m);
+                }
+              }
+              return etcdctl.run("endpoint", "health", "--command-timeout=2s", "--dial-timeout=1s")
+                  .succeeded();
+            });
+  }
+
+  /** Stops every member, then deletes the data dirs. Safe to call twice. */
+  @Override
+  public void close() {
+    RuntimeException failure = null;
+    for (MemberProcess m : members) {
+      try {
+        m.close();
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure; // keep the data dirs: a member may still be writing to them
+    }
+    TempDirs.delete(dataRoot);
+  }
+
+  /** A member exited while the cluster was expected to come up: no point waiting further. */
+  static final class MemberDied extends RuntimeException {
+    MemberDied(MemberProcess m) {
+      super(m + " exited; log " + m.logFile() + " ends with:\n" + m.logTail(4000));
+    }
+  }
+
+  public static final class Builder {
+    private final List<String> commandPrefix;
+    private final List<MemberAddress> addresses = new ArrayList<>();
+    private final List<String> extraFlags = new ArrayList<>();
+    private final Map<String, String> environment = new HashMap<>();
+    private int size = 3;
+    private String host = "127.0.0.1";
+    private String clusterName = "c-" + UUID.randomUUID().toString().substring(0, 8);
+    private Path logDir = Path.of(System.getProperty("keel.test.logDir", "target/process-logs"));
+
+    private Builder(List<String> commandPrefix) {
+      if (commandPrefix.isEmpty()) {
+        throw new IllegalArgumentException("empty command prefix");
+      }
+      this.commandPrefix = List.copyOf(commandPrefix);
+    }
+
+    /** Members m1..mN on {@link #host} with free ports; ignored when {@link #member} was called. */
+    public Builder size(int size) {
+      this.size = size;
+      return this;
+    }
+
+    /** The loopback host for {@link #size} members; default 127.0.0.1. */
+    public Builder host(String host) {
+      this.host = host;
+      return this;
+    }
+
+    /** One member at a caller-chosen address; call once per member, in order. */
+    public Builder member(MemberAddress address) {
+      addresses.add(address);
+      return this;
+    }
+
+    /** Flags appended after the standard ones on every member (e.g. {@code --heartbeat-interval=50}). */
+    public Builder extraFlags(String... flags) {
+      extraFlags.addAll(List.of(flags));
+      return this;
+    }
+
+    public Builder environment(String name, String value) {
+      environment.put(name, value);
+      return this;
+    }
+
+    /** Names the cluster: it is the {@code --initial-cluster-token} and the log directory name. */
+    public Builder clusterName(String clusterName) {
+      this.clusterName = clusterName;
+      return this;
+    }
+
+    public Builder logDir(Path logDir) {
+      this.logDir = logDir;
+      return this;
+    }
+
+    /** Starts every member, waits until all are healthy; on failure stops what it started. */
+    public ClusterProcesses start() {
+      ClusterProcesses cluster = create();
+      try {
+        cluster.members().forEach(MemberProcess::start);
+        cluster.awaitHealthy();
+        return cluster;
+      } catch (RuntimeException | Error e) {
+        try {
+          cluster.close();
+        } catch (RuntimeException closing) {
+          e.addSuppressed(closing);
+        }
+        throw e;
+      }
+    }
+
+    /** The cluster with its flags worked out and nothing started (for tests of the launcher). */
+    ClusterProcesses create() {
+      List<MemberAddress> chosen = new ArrayList<>(addresses);
+      if (chosen.isEmpty()) {
+        for (int i = 1; i <= size; i++) {
+          chosen.add(MemberAddress.withFreePorts("m" + i, host));
+        }
+      }
+      String initialCluster =
+          chosen.stream().map(a -> a.name() + "=" + a.peerUrl()).collect(Collectors.joining(","));
+      Path dataRoot;
+      try {
+        dataRoot = Files.createTempDirectory("keel-" + clusterName + "-");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      Path clusterLogs = logDir.toAbsolutePath().resolve(clusterName);
+      List<MemberProcess> members = new ArrayList<>();
+      for (MemberAddress a : chosen) {
+        Path dataDir = dataRoot.resolve(a.name());
+        List<String> flags = new ArrayList<>(List.of(
+            "--name", a.name(),
+            "--data-dir", dataDir.toString(),
+            "--listen-client-urls", a.clientUrl(),
+            "--advertise-client-urls", a.clientUrl(),
+            "--listen-peer-urls", a.peerUrl(),
+            "--initial-advertise-peer-urls", a.peerUrl(),
+            "--initial-cluster", initialCluster,
+            "--initial-cluster-token", clusterName,
+            "--initial-cluster-state", "new"));
+        flags.addAll(extraFlags);
+        members.add(new MemberProcess(
+            a, commandPrefix, flags, environment, dataDir, clusterLogs.resolve(a.name() + ".log")));
+      }
+      return new ClusterProcesses(clusterName, members, dataRoot);
+    }
+  }
+}
