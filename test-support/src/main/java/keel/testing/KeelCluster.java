@@ -8,15 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
-import java.util.stream.Stream;
 import keel.server.ServerConfig;
 import keel.server.embed.EmbeddedCluster;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -69,7 +66,7 @@ public final class KeelCluster implements BeforeAllCallback, AfterAllCallback {
       if (cluster != null) {
         cluster.close();
       }
-      deleteRecursively(dataDir);
+      TempDirs.deleteQuietly(dataDir);
     }
   }
 
@@ -100,22 +97,11 @@ public final class KeelCluster implements BeforeAllCallback, AfterAllCallback {
   }
 
   public int awaitLeader() {
-    return Awaitility.await("a leader among " + size + " members")
-        .atMost(Timing.scaled(Duration.ofSeconds(30)))
-        .pollInterval(Duration.ofMillis(20))
+    return Deadlines.await("a leader among " + size + " members", Duration.ofSeconds(30))
         .until(() -> cluster.leaderIndex().orElse(-1), index -> index >= 0);
   }
 
   public static ByteSequence bytes(String text) {
     return ByteSequence.from(text, StandardCharsets.UTF_8);
-  }
-
-  static void deleteRecursively(Path root) throws java.io.IOException {
-    if (root == null || !Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-    }
   }
 }

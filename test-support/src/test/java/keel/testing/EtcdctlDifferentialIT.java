@@ -9,9 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -29,18 +27,7 @@ class EtcdctlDifferentialIT {
 
   static final Target ETCD = new Target("etcd", RealEtcd.command());
 
-  /**
-   * TODO(lead): the Keel side. Either pass {@code -Dkeel.test.keelCommand="java -cp <classpath>
-   * keel.server.cli.KeelMain server"} (split on whitespace), or replace the body of this method with
-   * {@code return Optional.of(new Target("keel", List.of("java", "-cp", cp,
-   * "keel.server.cli.KeelMain", "server")));}. Empty means Keel is not compared yet.
-   */
-  static Optional<Target> keel() {
-    String command = System.getProperty("keel.test.keelCommand", "").trim();
-    return command.isEmpty()
-        ? Optional.empty()
-        : Optional.of(new Target("keel", Arrays.asList(command.split("\\s+"))));
-  }
+  static final Target KEEL = new Target("keel", KeelProcesses.command());
 
   static final Path REFERENCE = Path.of("src/test/resources/etcd-3.4-transcript.txt");
   static final int MIB = 1024 * 1024;
@@ -62,17 +49,14 @@ class EtcdctlDifferentialIT {
           .isEqualTo(Files.readString(REFERENCE, StandardCharsets.UTF_8));
     }
 
-    Optional<Target> keel = keel();
-    if (keel.isPresent()) {
-      EtcdctlTranscript other = transcript(keel.get(), prefix);
-      Files.writeString(Path.of("target/etcdctl-transcript-keel.txt"), other.render());
-      List<String> expected = etcd.renderedSteps();
-      List<String> actual = other.renderedSteps();
-      for (int i = 0; i < Math.min(expected.size(), actual.size()); i++) {
-        assertThat(actual.get(i)).as("step %d on %s", i + 1, keel.get().name()).isEqualTo(expected.get(i));
-      }
-      assertThat(actual).hasSameSizeAs(expected);
+    EtcdctlTranscript keel = transcript(KEEL, prefix);
+    Files.writeString(Path.of("target/etcdctl-transcript-keel.txt"), keel.render());
+    List<String> expected = etcd.renderedSteps();
+    List<String> actual = keel.renderedSteps();
+    for (int i = 0; i < Math.min(expected.size(), actual.size()); i++) {
+      assertThat(actual.get(i)).as("step %d on keel", i + 1).isEqualTo(expected.get(i));
     }
+    assertThat(actual).hasSameSizeAs(expected);
   }
 
   /**
@@ -94,12 +78,10 @@ class EtcdctlDifferentialIT {
     assertThat(etcd.result("get without leader").exitCode()).isNotZero();
     assertThat(etcd.result("serializable get without leader").stdout()).isEqualTo("<p>k\nv\n");
 
-    Optional<Target> keel = keel();
-    if (keel.isPresent()) {
-      EtcdctlTranscript other = noLeaderTranscript(keel.get(), prefix);
-      assertThat(other.renderedSteps().stream().map(EtcdctlDifferentialIT::sameDeadline).toList())
-          .isEqualTo(etcd.renderedSteps().stream().map(EtcdctlDifferentialIT::sameDeadline).toList());
-    }
+    EtcdctlTranscript keel = noLeaderTranscript(KEEL, prefix);
+    Files.writeString(Path.of("target/etcdctl-no-leader-keel.txt"), keel.render(), StandardCharsets.UTF_8);
+    assertThat(keel.renderedSteps().stream().map(EtcdctlDifferentialIT::sameDeadline).toList())
+        .isEqualTo(etcd.renderedSteps().stream().map(EtcdctlDifferentialIT::sameDeadline).toList());
   }
 
   /**

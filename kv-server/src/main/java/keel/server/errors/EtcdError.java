@@ -40,6 +40,12 @@ public enum EtcdError {
   UNHEALTHY(Status.Code.UNAVAILABLE, "etcdserver: unhealthy cluster"),
   CORRUPT(Status.Code.DATA_LOSS, "etcdserver: corrupt cluster"),
 
+  /**
+   * What etcd answers when a proposal waited its whole request timeout without a leader: raft's
+   * propose returns Go's context error, which reaches the client as an unknown error.
+   */
+  PROPOSAL_DEADLINE_EXCEEDED(Status.Code.UNKNOWN, "context deadline exceeded"),
+
   NOT_CAPABLE(Status.Code.UNAVAILABLE, "etcdserver: not capable"),
   /** The unexpected: logged once with its stack where it happens. */
   UNKNOWN(Status.Code.UNKNOWN, "etcdserver: unknown error");

@@ -243,6 +243,9 @@ public final class RatisNode implements Closeable {
         result.complete(reply.getMessage().getContent());
       } else if (retriable(failure) && System.currentTimeMillis() < deadline) {
         retries.schedule(() -> attemptRead(callId, deadline, result), RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+      } else if (retriable(failure)) {
+        // etcd's read loop answers "request timed out" when no read index arrives in time.
+        result.completeExceptionally(new EtcdException(EtcdError.TIMEOUT));
       } else {
         result.completeExceptionally(toEtcd(failure));
       }
@@ -265,6 +268,11 @@ public final class RatisNode implements Closeable {
         LOG.debug("{}: retrying call {} after {}", member, callId, failure.toString());
         retries.schedule(() -> attempt(callId, message, type, deadline, result),
             RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+      } else if (retriable(failure)) {
+        // etcd: a proposal that waited out its timeout with no leader fails with Go's context
+        // error; with a leader it is "request timed out".
+        result.completeExceptionally(new EtcdException(info().getLeaderId() == null
+            ? EtcdError.PROPOSAL_DEADLINE_EXCEEDED : EtcdError.TIMEOUT));
       } else {
         result.completeExceptionally(toEtcd(failure));
       }
