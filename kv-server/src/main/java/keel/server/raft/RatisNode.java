@@ -31,11 +31,9 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.GroupMismatchException;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
-import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
-import org.apache.ratis.protocol.exceptions.RaftException;
-import org.apache.ratis.protocol.exceptions.ReadIndexException;
 import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.server.DivisionInfo;
@@ -305,13 +303,16 @@ public final class RatisNode implements Closeable {
     return error;
   }
 
-  /** Failures that a leader election or a network blip explains: try again until the deadline. */
+  /**
+   * Everything but a definite answer is worth another try until the deadline: a leader election
+   * in progress, a dead leader's connection, a stepping-down leader. Retries carry the same call
+   * id, so Ratis's retry cache applies a write at most once.
+   */
   private static boolean retriable(Throwable failure) {
-    return failure instanceof NotLeaderException
-        || failure instanceof LeaderNotReadyException
-        || failure instanceof LeaderSteppingDownException
-        || failure instanceof ReadIndexException
-        || (failure instanceof IOException && !(failure instanceof RaftException));
+    return !(failure instanceof EtcdException
+        || failure instanceof ResourceUnavailableException
+        || failure instanceof StateMachineException
+        || failure instanceof GroupMismatchException);
   }
 
   private EtcdException toEtcd(Throwable failure) {
@@ -328,7 +329,7 @@ public final class RatisNode implements Closeable {
       LOG.error("{}: state machine failed a request", member, failure);
       return new EtcdException(EtcdError.UNKNOWN);
     }
-    LOG.debug("{}: request failed", member, failure);
+    LOG.warn("{}: request failed: {}", member, failure.toString());
     return new EtcdException(EtcdError.TIMEOUT);
   }
 
