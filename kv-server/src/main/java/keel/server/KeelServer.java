@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import keel.server.api.grpc.ClusterService;
 import keel.server.cli.EtcdUrls;
 import keel.server.api.grpc.Headers;
@@ -29,6 +30,7 @@ import keel.server.command.MemberAttributes;
 import keel.server.command.Proposer;
 import keel.server.command.Validation;
 import keel.server.raft.MemberIds;
+import keel.server.raft.RaftLogVerifier;
 import keel.server.raft.RatisNode;
 import keel.server.statemachine.Applier;
 import keel.server.statemachine.KeelStateMachine;
@@ -43,6 +45,14 @@ public final class KeelServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KeelServer.class);
   /** etcd accepts this much gRPC framing above --max-request-bytes before gRPC itself refuses. */
   private static final int GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+  static {
+    // Ratis's shaded Netty (relocated, 4.1.x) ships Netty's version file unrelocated, so Armeria
+    // sees two Netty versions where only one (4.2.x) is really in use and warns at every start.
+    if (System.getProperty("com.linecorp.armeria.warnNettyVersions") == null) {
+      System.setProperty("com.linecorp.armeria.warnNettyVersions", "false");
+    }
+  }
 
   private final ServerConfig config;
   private final long memberId;
@@ -70,6 +80,12 @@ public final class KeelServer implements AutoCloseable {
       server.startClientServer();
     } catch (IOException | RuntimeException e) {
       server.close();
+      Optional<RaftLogVerifier.CorruptSegment> corrupt = RaftLogVerifier.findCorruptSegment(config.dataDir());
+      if (corrupt.isPresent()) {
+        throw new IOException("Raft log segment " + corrupt.get().file().toAbsolutePath() + " is corrupt ("
+            + corrupt.get().problem() + "); refusing to start rather than serve wrong data. Restore the data"
+            + " dir from a backup, or remove this member's data dir and let it rejoin from its peers", e);
+      }
       throw e;
     }
     LOG.info("{}: member {} of cluster {} serving clients on {}", config.name(),
