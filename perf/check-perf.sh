@@ -69,7 +69,9 @@ stop_cluster() {
       start_cluster keel 23380 "$ROOT/keel" server
     fi
     echo "## $target (3 members: $ENDPOINTS)"
-    ETCDCTL_API=3 etcdctl --endpoints "$ENDPOINTS" check perf "$@" 2>&1 | sed 's/\r/\n/g' | grep -v '^ *[0-9]* / [0-9]* ' || true
+    # Keep the verdict lines; the progress bar shares lines with them through carriage returns.
+    ETCDCTL_API=3 etcdctl --endpoints "$ENDPOINTS" check perf "$@" 2>&1 | tr '\r' '\n' \
+      | grep -oE '((PASS|FAIL): )?(Throughput|Slowest request|Stddev).*|^(PASS|FAIL)$' || true
     stop_cluster
   done
 } | tee "$OUT"
