@@ -46,6 +46,11 @@ public enum EtcdError {
    */
   PROPOSAL_DEADLINE_EXCEEDED(Status.Code.UNKNOWN, "context deadline exceeded"),
 
+  // v3election and v3lock answer their recipes' plain errors, which gRPC reports as unknown.
+  ELECTION_NOT_LEADER(Status.Code.UNKNOWN, "election: not leader"),
+  ELECTION_NO_LEADER(Status.Code.UNKNOWN, "election: no leader"),
+  MISSING_LEADER_KEY(Status.Code.UNKNOWN, "\"leader\" field must be provided"),
+
   NOT_CAPABLE(Status.Code.UNAVAILABLE, "etcdserver: not capable"),
   /** The unexpected: logged once with its stack where it happens. */
   UNKNOWN(Status.Code.UNKNOWN, "etcdserver: unknown error");

@@ -17,6 +17,7 @@ import java.util.function.Supplier;
 import keel.server.command.Command;
 import keel.server.command.Proposer;
 import keel.server.command.Validation;
+import keel.server.election.LocalKv;
 import keel.server.mvcc.MvccStore;
 import keel.server.raft.RatisNode;
 
@@ -24,7 +25,7 @@ import keel.server.raft.RatisNode;
  * etcd's KV service. Writes are validated here and proposed; reads are served from the local
  * store, after a ReadIndex barrier unless the client asked for a serializable read.
  */
-public final class KvService extends KVGrpc.KVImplBase {
+public final class KvService extends KVGrpc.KVImplBase implements LocalKv {
   private final RatisNode node;
   private final Supplier<MvccStore> store;
   private final Proposer proposer;
@@ -42,17 +43,40 @@ public final class KvService extends KVGrpc.KVImplBase {
 
   @Override
   public void range(RangeRequest request, StreamObserver<RangeResponse> observer) {
+    Replies.reply(range(request), observer);
+  }
+
+  @Override
+  public void put(PutRequest request, StreamObserver<PutResponse> observer) {
+    Replies.reply(put(request), observer);
+  }
+
+  @Override
+  public void deleteRange(DeleteRangeRequest request, StreamObserver<DeleteRangeResponse> observer) {
+    Replies.reply(deleteRange(request), observer);
+  }
+
+  @Override
+  public void txn(TxnRequest request, StreamObserver<TxnResponse> observer) {
+    Replies.reply(txn(request), observer);
+  }
+
+  @Override
+  public void compact(CompactionRequest request, StreamObserver<CompactionResponse> observer) {
+    Replies.reply(compact(request), observer);
+  }
+
+  /** A range as etcd serves it: linearizable after a ReadIndex barrier unless serializable. */
+  public CompletableFuture<RangeResponse> range(RangeRequest request) {
     try {
       validation.checkRange(request);
+      if (request.getSerializable()) {
+        return CompletableFuture.completedFuture(rangeLocally(request));
+      }
     } catch (RuntimeException e) {
-      observer.onError(Replies.toStatus(e).asRuntimeException());
-      return;
+      return CompletableFuture.failedFuture(e);
     }
-    if (request.getSerializable()) {
-      Replies.reply(() -> rangeLocally(request), observer);
-    } else {
-      Replies.reply(node.readBarrier().thenApply(ignored -> rangeLocally(request)), observer);
-    }
+    return node.readBarrier().thenApply(ignored -> rangeLocally(request));
   }
 
   private RangeResponse rangeLocally(RangeRequest request) {
@@ -60,33 +84,28 @@ public final class KvService extends KVGrpc.KVImplBase {
     return response.toBuilder().setHeader(headers.complete(response.getHeader())).build();
   }
 
-  @Override
-  public void put(PutRequest request, StreamObserver<PutResponse> observer) {
-    Replies.reply(propose(() -> validation.checkPut(request), Command.newBuilder().setPut(request).build())
+  public CompletableFuture<PutResponse> put(PutRequest request) {
+    return propose(() -> validation.checkPut(request), Command.newBuilder().setPut(request).build())
         .thenApply(result -> result.getPut().toBuilder()
-            .setHeader(headers.complete(result.getPut().getHeader())).build()), observer);
+            .setHeader(headers.complete(result.getPut().getHeader())).build());
   }
 
-  @Override
-  public void deleteRange(DeleteRangeRequest request, StreamObserver<DeleteRangeResponse> observer) {
-    Replies.reply(propose(() -> validation.checkDelete(request),
-        Command.newBuilder().setDeleteRange(request).build())
+  public CompletableFuture<DeleteRangeResponse> deleteRange(DeleteRangeRequest request) {
+    return propose(() -> validation.checkDelete(request), Command.newBuilder().setDeleteRange(request).build())
         .thenApply(result -> result.getDeleteRange().toBuilder()
-            .setHeader(headers.complete(result.getDeleteRange().getHeader())).build()), observer);
+            .setHeader(headers.complete(result.getDeleteRange().getHeader())).build());
   }
 
-  @Override
-  public void txn(TxnRequest request, StreamObserver<TxnResponse> observer) {
-    Replies.reply(propose(() -> validation.checkTxn(request), Command.newBuilder().setTxn(request).build())
+  public CompletableFuture<TxnResponse> txn(TxnRequest request) {
+    return propose(() -> validation.checkTxn(request), Command.newBuilder().setTxn(request).build())
         .thenApply(result -> result.getTxn().toBuilder()
-            .setHeader(headers.complete(result.getTxn().getHeader())).build()), observer);
+            .setHeader(headers.complete(result.getTxn().getHeader())).build());
   }
 
-  @Override
-  public void compact(CompactionRequest request, StreamObserver<CompactionResponse> observer) {
-    Replies.reply(propose(() -> { }, Command.newBuilder().setCompaction(request).build())
+  public CompletableFuture<CompactionResponse> compact(CompactionRequest request) {
+    return propose(() -> { }, Command.newBuilder().setCompaction(request).build())
         .thenApply(result -> result.getCompaction().toBuilder()
-            .setHeader(headers.complete(result.getCompaction().getHeader())).build()), observer);
+            .setHeader(headers.complete(result.getCompaction().getHeader())).build());
   }
 
   private CompletableFuture<keel.server.command.CommandResult> propose(Runnable check, Command command) {
