@@ -44,13 +44,17 @@ public final class ExpiryQueue {
 
   private static final class Clock {
     final long ttl;
+    /** When the lease expires. */
     long expiry;
+    /** When the queue next looks at it: its expiry, or after that the next revoke retry. */
+    long due;
     /** Proposed for revoke; not renewable any more (etcd: an expired lease waits for its revoke). */
     boolean expired;
 
     Clock(long ttl, long expiry) {
       this.ttl = ttl;
       this.expiry = expiry;
+      this.due = expiry;
     }
   }
 
@@ -113,7 +117,8 @@ public final class ExpiryQueue {
     if (clock == null || clock.expired || clock.expiry <= now) {
       return OptionalLong.empty();
     }
-    move(id, clock, now + TimeUnit.SECONDS.toNanos(clock.ttl));
+    clock.expiry = now + TimeUnit.SECONDS.toNanos(clock.ttl);
+    reschedule(id, clock, clock.expiry);
     return OptionalLong.of(clock.ttl);
   }
 
@@ -135,7 +140,7 @@ public final class ExpiryQueue {
       long id = byDeadline.first().id();
       Clock clock = clocks.get(id);
       clock.expired = true;
-      move(id, clock, now + RETRY_NANOS);
+      reschedule(id, clock, now + RETRY_NANOS);
       due.add(id);
     }
     return due;
@@ -158,7 +163,7 @@ public final class ExpiryQueue {
       } else {
         Clock gone = clocks.remove(n.id());
         if (gone != null) {
-          byDeadline.remove(new Deadline(gone.expiry, n.id()));
+          byDeadline.remove(new Deadline(gone.due, n.id()));
         }
       }
     }
@@ -168,16 +173,16 @@ public final class ExpiryQueue {
   private void start(long id, long ttl, long expiry) {
     Clock old = clocks.remove(id);
     if (old != null) {
-      byDeadline.remove(new Deadline(old.expiry, id));
+      byDeadline.remove(new Deadline(old.due, id));
     }
     clocks.put(id, new Clock(ttl, expiry));
     byDeadline.add(new Deadline(expiry, id));
   }
 
-  private void move(long id, Clock clock, long expiry) {
-    byDeadline.remove(new Deadline(clock.expiry, id));
-    clock.expiry = expiry;
-    byDeadline.add(new Deadline(expiry, id));
+  private void reschedule(long id, Clock clock, long due) {
+    byDeadline.remove(new Deadline(clock.due, id));
+    clock.due = due;
+    byDeadline.add(new Deadline(due, id));
   }
 
   private void clear() {

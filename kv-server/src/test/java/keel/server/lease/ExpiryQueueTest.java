@@ -76,7 +76,11 @@ class ExpiryQueueTest {
     advanceMillis(2_000);
     assertThat(queue.expired(10)).containsExactly(7L);
     assertThat(queue.expired(10)).isEmpty();
-    now += ExpiryQueue.RETRY_NANOS;
+    advanceMillis(500);
+    assertThat(queue.remainingNanos(7)).as("past its expiry, whatever the retry").hasValue(-TimeUnit.MILLISECONDS.toNanos(500));
+    now += ExpiryQueue.RETRY_NANOS - TimeUnit.MILLISECONDS.toNanos(501);
+    assertThat(queue.expired(10)).isEmpty();
+    advanceMillis(1);
     assertThat(queue.expired(10)).containsExactly(7L);
     queue.offerRevoked(7);
     now += ExpiryQueue.RETRY_NANOS;
