@@ -7,7 +7,7 @@ import com.linecorp.armeria.server.ServerPort;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import io.etcd.jetcd.api.AuthGrpc;
 import io.etcd.jetcd.api.ElectionGrpc;
-import io.etcd.jetcd.api.LeaseGrpc;
+import io.etcd.jetcd.api.LeaseRevokeRequest;
 import io.etcd.jetcd.api.WatchGrpc;
 import io.etcd.jetcd.api.lock.LockGrpc;
 import java.io.IOException;
@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,11 +25,17 @@ import keel.server.api.grpc.ClusterService;
 import keel.server.cli.EtcdUrls;
 import keel.server.api.grpc.Headers;
 import keel.server.api.grpc.KvService;
+import keel.server.api.grpc.LeaseService;
 import keel.server.api.grpc.MaintenanceService;
 import keel.server.command.Command;
 import keel.server.command.MemberAttributes;
 import keel.server.command.Proposer;
 import keel.server.command.Validation;
+import keel.server.errors.EtcdError;
+import keel.server.errors.EtcdException;
+import keel.server.lease.ExpiryQueue;
+import keel.server.lease.LeaderLeases;
+import keel.server.lease.Lessor;
 import keel.server.raft.MemberIds;
 import keel.server.raft.RaftLogVerifier;
 import keel.server.raft.RatisNode;
@@ -59,6 +66,7 @@ public final class KeelServer implements AutoCloseable {
   private final long clusterId;
   private final RatisNode node;
   private final KeelStateMachine stateMachine;
+  private final Proposer proposer;
   private Server clientServer;
   private volatile boolean closed;
 
@@ -68,8 +76,26 @@ public final class KeelServer implements AutoCloseable {
     this.memberId = ids.get(config.name());
     this.clusterId = MemberIds.clusterId(ids.values());
     Files.createDirectories(config.dataDir());
-    this.stateMachine = new KeelStateMachine(config.name(), new Applier.Settings(config.quotaBackendBytes()));
+    // Expired leases are revoked through the log by the leader only; its clocks extend every lease
+    // by one election timeout on promotion, as etcd's Promote does.
+    LeaderLeases leaderLeases = new LeaderLeases(config.name(), new ExpiryQueue(System::nanoTime),
+        this::lessor, this::revokeExpired, config.electionMillis());
+    this.stateMachine = new KeelStateMachine(config.name(), new Applier.Settings(config.quotaBackendBytes(),
+        Lessor.minTtlSeconds(config.electionMillis())), leaderLeases);
     this.node = new RatisNode(config, stateMachine);
+    this.proposer = new Proposer(node, config.maxRequestBytes());
+  }
+
+  private Lessor lessor() {
+    return stateMachine.lessor();
+  }
+
+  private CompletableFuture<?> revokeExpired(long leaseId) {
+    if (!node.isLeader()) {
+      return CompletableFuture.failedFuture(new EtcdException(EtcdError.NOT_LEADER));
+    }
+    return proposer.propose(Command.newBuilder()
+        .setLeaseRevoke(LeaseRevokeRequest.newBuilder().setID(leaseId)).build());
   }
 
   /** Starts a member and returns once its client port is listening (not once it has a leader). */
@@ -103,7 +129,6 @@ public final class KeelServer implements AutoCloseable {
   private void startClientServer() {
     Map<String, Long> ids = memberIds(config);
     Headers headers = new Headers(clusterId, memberId, node);
-    Proposer proposer = new Proposer(node, config.maxRequestBytes());
     Validation validation = new Validation(config.maxTxnOps());
     int maxMessage = (int) Math.min(Integer.MAX_VALUE, config.maxRequestBytes() + GRPC_OVERHEAD_BYTES);
     GrpcService grpc = GrpcService.builder()
@@ -112,7 +137,7 @@ public final class KeelServer implements AutoCloseable {
         .addService(new ClusterService(config, ids, stateMachine::store, stateMachine::members, headers))
         // Registered so that clients get gRPC's "unimplemented" for what is not served yet.
         .addService(new WatchGrpc.WatchImplBase() { })
-        .addService(new LeaseGrpc.LeaseImplBase() { })
+        .addService(new LeaseService(node, stateMachine::store, stateMachine::lessor, proposer, headers).definition())
         .addService(new AuthGrpc.AuthImplBase() { })
         .addService(new ElectionGrpc.ElectionImplBase() { })
         .addService(new LockGrpc.LockImplBase() { })

@@ -1,6 +1,9 @@
 package keel.testing;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -63,6 +66,61 @@ public final class EtcdctlMask {
 
 
   private EtcdctlMask() {}
+
+  /**
+   * Lease ids named by order of grant within one transcript, so that two clusters' transcripts,
+   * which grant different ids, still compare step by step (and a step can name a lease granted by
+   * an earlier one). The first lease {@code etcdctl lease grant} prints becomes {@code <lease-1>},
+   * the next {@code <lease-2>}; a step's arguments use the tokens, which {@link #resolve} turns into
+   * the cluster's ids; {@link #hide} turns the ids in output back into tokens, in etcdctl's hex
+   * ({@code %016x}) and in decimal ({@code -w json}). Ids never granted (say {@code 1234}) stay.
+   */
+  public static final class LeaseTokens {
+    private static final Pattern GRANTED = Pattern.compile("lease ([0-9a-f]{16}) granted with TTL");
+    private static final Pattern TOKEN = Pattern.compile("<lease-[0-9]+>");
+    /** Token to the lease id, in grant order. */
+    private final Map<String, Long> ids = new LinkedHashMap<>();
+
+    /** Names every lease {@code output} reports granted that has no token yet. */
+    public void learn(String output) {
+      Matcher m = GRANTED.matcher(output);
+      while (m.find()) {
+        long id = Long.parseUnsignedLong(m.group(1), 16);
+        if (!ids.containsValue(id)) {
+          ids.put("<lease-" + (ids.size() + 1) + ">", id);
+        }
+      }
+    }
+
+    /** {@code args} with every lease token replaced by its id in hex, as etcdctl takes it. */
+    public List<String> resolve(List<String> args) {
+      List<String> resolved = new ArrayList<>();
+      for (String arg : args) {
+        Matcher m = TOKEN.matcher(arg);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+          Long id = ids.get(m.group());
+          if (id == null) {
+            throw new IllegalStateException("no lease granted yet for " + m.group() + " in " + args);
+          }
+          m.appendReplacement(out, String.format("%016x", id));
+        }
+        resolved.add(m.appendTail(out).toString());
+      }
+      return resolved;
+    }
+
+    /** {@code output} with every named lease id (hex or decimal) replaced by its token. */
+    public String hide(String output) {
+      String hidden = output;
+      for (Map.Entry<String, Long> lease : ids.entrySet()) {
+        String token = Matcher.quoteReplacement(lease.getKey());
+        hidden = Pattern.compile("\\b0*" + Long.toHexString(lease.getValue()) + "\\b").matcher(hidden).replaceAll(token);
+        hidden = Pattern.compile("\\b" + lease.getValue() + "\\b").matcher(hidden).replaceAll(token);
+      }
+      return hidden;
+    }
+  }
 
   /** {@code output} with every rule above applied, in order. */
   public static String mask(String output) {

@@ -64,11 +64,19 @@ final class EtcdctlTranscript {
     this.prefix = prefix;
   }
 
-  /** Runs every step in order with {@code etcdctl} and records the masked results. */
+  /**
+   * Runs every step in order with {@code etcdctl} and records the masked results. Lease ids are
+   * named {@code <lease-1>, <lease-2>...} in grant order ({@link EtcdctlMask.LeaseTokens}); a step's
+   * arguments may name them so.
+   */
   static EtcdctlTranscript record(Etcdctl etcdctl, String prefix, List<Step> steps) {
     EtcdctlTranscript transcript = new EtcdctlTranscript(prefix);
+    EtcdctlMask.LeaseTokens leases = new EtcdctlMask.LeaseTokens();
     for (Step step : steps) {
-      Etcdctl.Result r = etcdctl.run(step.args(), step.stdin()).masked();
+      Etcdctl.Result raw = etcdctl.run(leases.resolve(step.args()), step.stdin());
+      leases.learn(raw.stdout());
+      Etcdctl.Result r = new Etcdctl.Result(step.args(), raw.exitCode(), leases.hide(raw.stdout()),
+          leases.hide(raw.stderr())).masked();
       Etcdctl.Result result = new Etcdctl.Result(
           r.args(), r.exitCode(), hidePrefix(r.stdout(), prefix), hidePrefix(r.stderr(), prefix));
       transcript.entries.add(new Entry(transcript.entries.size() + 1, step, result));

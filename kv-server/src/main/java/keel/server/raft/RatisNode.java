@@ -225,6 +225,24 @@ public final class RatisNode implements Closeable {
     return result;
   }
 
+  /**
+   * Asks the leader's state machine a question only the leader can answer (a {@code LeaderQuery}):
+   * a non-linearizable Raft read sent to the leader, locally when this member leads. Retried, like
+   * {@link #submit}, while there is no ready leader, until etcd's request timeout. Never empty:
+   * an empty query is the ReadIndex barrier.
+   */
+  public CompletableFuture<ByteString> queryLeader(byte[] query) {
+    if (query.length == 0) {
+      throw new IllegalArgumentException("an empty query is the read barrier, not a leader query");
+    }
+    long callId = callIds.incrementAndGet();
+    Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(query));
+    CompletableFuture<ByteString> result = new CompletableFuture<>();
+    attempt(callId, message, RaftClientRequest.readRequestType(true),
+        System.currentTimeMillis() + requestTimeoutMillis, result);
+    return result;
+  }
+
   /** ReadIndex: completes when this member's state machine has caught up to the commit index of now. */
   public CompletableFuture<Void> readBarrier() {
     long callId = callIds.incrementAndGet();
@@ -260,6 +278,14 @@ public final class RatisNode implements Closeable {
         : forwarder.sendRequestAsyncUnordered(request);
     reply.whenComplete((r, error) -> {
       Throwable failure = error != null ? unwrap(error) : r.getException();
+      if (failure != null && !target.equals(self)) {
+        // Ratis's gRPC client closes its stream to a peer that answered "not leader" or "leader
+        // not ready" (a new leader between election and its first applied entry) and then fails
+        // every later request to that peer with AlreadyClosedException: reconnect, as Ratis's own
+        // client does, or a follower could not forward to that leader again.
+        forwarder.handleException(target, failure,
+            failure instanceof NotLeaderException || failure instanceof LeaderNotReadyException);
+      }
       if (failure == null) {
         result.complete(r.getMessage().getContent());
       } else if (retriable(failure) && System.currentTimeMillis() < deadline) {

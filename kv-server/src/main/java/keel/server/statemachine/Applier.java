@@ -1,16 +1,23 @@
 package keel.server.statemachine;
 
+import io.etcd.jetcd.api.DeleteRangeRequest;
+import io.etcd.jetcd.api.Event;
+import io.etcd.jetcd.api.LeaseGrantResponse;
+import io.etcd.jetcd.api.LeaseRevokeResponse;
+import io.etcd.jetcd.api.RequestOp;
 import io.etcd.jetcd.api.ResponseHeader;
+import io.etcd.jetcd.api.TxnRequest;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.List;
 import keel.server.command.Command;
 import keel.server.command.CommandResult;
 import keel.server.errors.EtcdError;
 import keel.server.errors.EtcdException;
-import keel.server.mvcc.LeaseLookup;
+import keel.server.lease.Lessor;
 import keel.server.mvcc.MvccStore;
 import keel.server.mvcc.WriteResult;
 import org.slf4j.Logger;
@@ -22,26 +29,36 @@ import org.slf4j.LoggerFactory;
  */
 public final class Applier {
   private static final Logger LOG = LoggerFactory.getLogger(Applier.class);
-  private static final int SNAPSHOT_FORMAT = 1;
+  /** 2: the lessor follows the members. */
+  private static final int SNAPSHOT_FORMAT = 2;
 
-  /** Until leases exist, no lease does: a put with a lease answers "requested lease not found". */
-  private static final LeaseLookup NO_LEASES = LeaseLookup.NONE;
-
-  /** What every member must agree on to apply alike. */
-  public record Settings(long quotaBackendBytes) {}
+  /**
+   * What every member must agree on to apply alike.
+   *
+   * @param minLeaseTtl etcd's minimum lease TTL in seconds ({@link Lessor#minTtlSeconds})
+   */
+  public record Settings(long quotaBackendBytes, long minLeaseTtl) {}
 
   private final Settings settings;
   private final MvccStore store;
   private final Members members;
+  private final Lessor lessor;
 
   public Applier(Settings settings) {
-    this(settings, new MvccStore(settings.quotaBackendBytes()), new Members());
+    this(settings, Lessor.Listener.NONE);
   }
 
-  private Applier(Settings settings, MvccStore store, Members members) {
+  /** @param leases told of grants and revokes on the apply thread (the leader's expiry clocks) */
+  public Applier(Settings settings, Lessor.Listener leases) {
+    this(settings, new MvccStore(settings.quotaBackendBytes()), new Members(),
+        new Lessor(settings.minLeaseTtl(), leases));
+  }
+
+  private Applier(Settings settings, MvccStore store, Members members, Lessor lessor) {
     this.settings = settings;
     this.store = store;
     this.members = members;
+    this.lessor = lessor;
   }
 
   public MvccStore store() {
@@ -52,21 +69,28 @@ public final class Applier {
     return members;
   }
 
+  public Lessor lessor() {
+    return lessor;
+  }
+
   public CommandResult apply(long index, Command command) {
     try {
       return switch (command.getBodyCase()) {
         case PUT -> {
-          WriteResult<io.etcd.jetcd.api.PutResponse> r = store.put(command.getPut(), NO_LEASES);
+          WriteResult<io.etcd.jetcd.api.PutResponse> r = store.put(command.getPut(), lessor);
+          attachments(r.events());
           yield CommandResult.newBuilder()
               .setPut(r.response().toBuilder().setHeader(header(r.revision()))).build();
         }
         case DELETE_RANGE -> {
           WriteResult<io.etcd.jetcd.api.DeleteRangeResponse> r = store.deleteRange(command.getDeleteRange());
+          attachments(r.events());
           yield CommandResult.newBuilder()
               .setDeleteRange(r.response().toBuilder().setHeader(header(r.revision()))).build();
         }
         case TXN -> {
-          WriteResult<io.etcd.jetcd.api.TxnResponse> r = store.txn(command.getTxn(), NO_LEASES);
+          WriteResult<io.etcd.jetcd.api.TxnResponse> r = store.txn(command.getTxn(), lessor);
+          attachments(r.events());
           yield CommandResult.newBuilder()
               .setTxn(r.response().toBuilder().setHeader(header(r.revision()))).build();
         }
@@ -74,6 +98,18 @@ public final class Applier {
           WriteResult<io.etcd.jetcd.api.CompactionResponse> r = store.compact(command.getCompaction());
           yield CommandResult.newBuilder()
               .setCompaction(r.response().toBuilder().setHeader(header(r.revision()))).build();
+        }
+        case LEASE_GRANT -> {
+          long ttl = lessor.grant(command.getLeaseGrant().getID(), command.getLeaseGrant().getTTL());
+          yield CommandResult.newBuilder().setLeaseGrant(LeaseGrantResponse.newBuilder()
+              .setHeader(header(store.currentRevision()))
+              .setID(command.getLeaseGrant().getID())
+              .setTTL(ttl)).build();
+        }
+        case LEASE_REVOKE -> {
+          WriteResult<?> r = revoke(command.getLeaseRevoke().getID());
+          yield CommandResult.newBuilder().setLeaseRevoke(LeaseRevokeResponse.newBuilder()
+              .setHeader(header(r.revision()))).build();
         }
         case PUBLISH_MEMBER -> {
           members.publish(command.getPublishMember());
@@ -89,6 +125,35 @@ public final class Applier {
     }
   }
 
+  /**
+   * etcd's lessor Revoke: forgets the lease, then deletes every key attached to it in one write
+   * transaction, so all of them go at one new revision (one delete event each, in key order).
+   * A lease without keys changes no revision.
+   */
+  private WriteResult<?> revoke(long leaseId) {
+    List<com.google.protobuf.ByteString> keys = lessor.revoke(leaseId);
+    TxnRequest.Builder deletes = TxnRequest.newBuilder();
+    for (com.google.protobuf.ByteString key : keys) {
+      deletes.addSuccess(RequestOp.newBuilder().setRequestDeleteRange(DeleteRangeRequest.newBuilder().setKey(key)));
+    }
+    return store.txn(deletes.build(), lessor);
+  }
+
+  /**
+   * Keeps the lessor's key sets in step with the store, from what a write did: a key whose previous
+   * version had a lease leaves that lease (overwritten or deleted), a key put with a lease joins it.
+   */
+  private void attachments(List<Event> events) {
+    for (Event event : events) {
+      if (event.hasPrevKv() && event.getPrevKv().getLease() != 0) {
+        lessor.detach(event.getPrevKv().getLease(), event.getPrevKv().getKey());
+      }
+      if (event.getType() == Event.EventType.PUT && event.getKv().getLease() != 0) {
+        lessor.attach(event.getKv().getLease(), event.getKv().getKey());
+      }
+    }
+  }
+
   static CommandResult unknownError() {
     return CommandResult.newBuilder().setError(EtcdError.UNKNOWN.name()).build();
   }
@@ -101,18 +166,20 @@ public final class Applier {
     DataOutputStream data = new DataOutputStream(out);
     data.writeInt(SNAPSHOT_FORMAT);
     members.writeTo(data);
+    lessor.writeTo(data);
     data.flush();
     store.writeTo(out);
     out.flush();
   }
 
-  static Applier readFrom(InputStream in, Settings settings) throws IOException {
+  static Applier readFrom(InputStream in, Settings settings, Lessor.Listener leases) throws IOException {
     DataInputStream data = new DataInputStream(in);
     int format = data.readInt();
     if (format != SNAPSHOT_FORMAT) {
       throw new IOException("snapshot format " + format + " is not one this Keel reads (" + SNAPSHOT_FORMAT + ")");
     }
     Members members = Members.readFrom(data);
-    return new Applier(settings, MvccStore.readFrom(in, settings.quotaBackendBytes()), members);
+    Lessor lessor = Lessor.readFrom(data, settings.minLeaseTtl(), leases);
+    return new Applier(settings, MvccStore.readFrom(in, settings.quotaBackendBytes()), members, lessor);
   }
 }

@@ -6,12 +6,19 @@ import java.nio.file.Files;
 import java.util.concurrent.CompletableFuture;
 import keel.server.command.Command;
 import keel.server.command.CommandResult;
+import keel.server.command.LeaderAnswer;
+import keel.server.command.LeaderQuery;
+import keel.server.errors.EtcdError;
+import keel.server.errors.EtcdException;
+import keel.server.lease.LeaderLeases;
+import keel.server.lease.Lessor;
 import keel.server.mvcc.MvccStore;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.FileInfo;
@@ -37,14 +44,17 @@ public final class KeelStateMachine extends BaseStateMachine {
 
   private final String member;
   private final Applier.Settings settings;
+  private final LeaderLeases leaderLeases;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   /** Replaced whole when a snapshot is loaded; readers take the current one per request. */
   private volatile Applier applier;
 
-  public KeelStateMachine(String member, Applier.Settings settings) {
+  /** @param leaderLeases the leader-only lease clocks, started and stopped by leadership */
+  public KeelStateMachine(String member, Applier.Settings settings, LeaderLeases leaderLeases) {
     this.member = member;
     this.settings = settings;
-    this.applier = new Applier(settings);
+    this.leaderLeases = leaderLeases;
+    this.applier = new Applier(settings, leaderLeases.listener());
   }
 
   public MvccStore store() {
@@ -53,6 +63,10 @@ public final class KeelStateMachine extends BaseStateMachine {
 
   public Members members() {
     return applier.members();
+  }
+
+  public Lessor lessor() {
+    return applier.lessor();
   }
 
   @Override
@@ -99,7 +113,7 @@ public final class KeelStateMachine extends BaseStateMachine {
       throw new IOException("snapshot file " + file.getAbsolutePath() + " is missing although Raft's"
           + " storage names it as the latest snapshot; refusing to start");
     }
-    Applier loaded = SnapshotFile.read(file, in -> Applier.readFrom(in, settings));
+    Applier loaded = SnapshotFile.read(file, in -> Applier.readFrom(in, settings, leaderLeases.listener()));
     TermIndex last = SimpleStateMachineStorage.getTermIndexFromSnapshotFile(file);
     applier = loaded;
     updateLastAppliedTermIndex(last);
@@ -128,12 +142,55 @@ public final class KeelStateMachine extends BaseStateMachine {
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
     LOG.info("{}: leader is now {}", member, newLeaderId);
+    if (!groupMemberId.getPeerId().equals(newLeaderId)) {
+      leaderLeases.demote();
+    }
   }
 
-  /** Used only as the ReadIndex barrier: the caller reads the local store once this completes. */
+  /**
+   * Called by Ratis on the apply thread once this leader has applied its first entry of the term,
+   * i.e. everything before it: the lessor is complete, so every lease's clock restarts now.
+   */
+  @Override
+  public void notifyLeaderReady() {
+    leaderLeases.promote();
+  }
+
+  /**
+   * Two kinds of read. Empty: the ReadIndex barrier, the caller reads the local store once this
+   * completes. Otherwise a {@link LeaderQuery}, sent to the leader as a non-linearizable read, for
+   * what only the leader knows (lease clocks). Before the leader is ready it answers Ratis's
+   * "leader not ready", which the asking member retries.
+   */
   @Override
   public CompletableFuture<Message> query(Message request) {
-    return CompletableFuture.completedFuture(Message.EMPTY);
+    if (request.getContent().isEmpty()) {
+      return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+    LeaderAnswer answer;
+    try {
+      LeaderQuery query = LeaderQuery.parseFrom(request.getContent().asReadOnlyByteBuffer());
+      answer = switch (query.getBodyCase()) {
+        case KEEP_ALIVE -> LeaderAnswer.newBuilder().setKeepAlive(leaderLeases.keepAlive(query.getKeepAlive())).build();
+        case TIME_TO_LIVE -> LeaderAnswer.newBuilder().setTimeToLive(leaderLeases.timeToLive(query.getTimeToLive())).build();
+        case BODY_NOT_SET -> LeaderAnswer.newBuilder().setError(EtcdError.UNKNOWN.name()).build();
+      };
+    } catch (EtcdException e) {
+      if (e.error() == EtcdError.NOT_LEADER) {
+        return CompletableFuture.failedFuture(new LeaderNotReadyException(RaftGroupMemberId.valueOf(getId(), getGroupId())));
+      }
+      answer = LeaderAnswer.newBuilder().setError(e.error().name()).build();
+    } catch (IOException e) {
+      LOG.error("{}: a query is neither empty nor a LeaderQuery", member, e);
+      answer = LeaderAnswer.newBuilder().setError(EtcdError.UNKNOWN.name()).build();
+    }
+    return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(answer.toByteArray())));
+  }
+
+  @Override
+  public void close() throws IOException {
+    leaderLeases.close();
+    super.close();
   }
 
   @Override

@@ -40,10 +40,21 @@ final class Replies {
     observer.onCompleted();
   }
 
-  static Status toStatus(Throwable error) {
+  /** The failure inside a future's completion wrappers. */
+  static Throwable cause(Throwable error) {
     while (error instanceof CompletionException && error.getCause() != null) {
       error = error.getCause();
     }
+    return error;
+  }
+
+  /** Rethrows a failure from inside a future's stage without wrapping it twice. */
+  static CompletionException asCompletion(Throwable error) {
+    return error instanceof CompletionException c ? c : new CompletionException(error);
+  }
+
+  static Status toStatus(Throwable error) {
+    error = cause(error);
     if (error instanceof EtcdException etcd) {
       return etcd.error().status();
     }

@@ -1,0 +1,195 @@
+package keel.server.api.grpc;
+
+import io.etcd.jetcd.api.LeaseGrantRequest;
+import io.etcd.jetcd.api.LeaseGrantResponse;
+import io.etcd.jetcd.api.LeaseGrpc;
+import io.etcd.jetcd.api.LeaseKeepAliveRequest;
+import io.etcd.jetcd.api.LeaseKeepAliveResponse;
+import io.etcd.jetcd.api.LeaseRevokeRequest;
+import io.etcd.jetcd.api.LeaseRevokeResponse;
+import io.etcd.jetcd.api.LeaseTimeToLiveRequest;
+import io.etcd.jetcd.api.LeaseTimeToLiveResponse;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import keel.server.command.Command;
+import keel.server.command.LeaderAnswer;
+import keel.server.command.LeaderQuery;
+import keel.server.command.Proposer;
+import keel.server.errors.EtcdError;
+import keel.server.errors.EtcdException;
+import keel.server.lease.Lessor;
+import keel.server.mvcc.MvccStore;
+import keel.server.raft.RatisNode;
+import keel.server.api.grpc.leases.LeaseLeasesRequest;
+import keel.server.api.grpc.leases.LeaseLeasesResponse;
+import keel.server.api.grpc.leases.LeaseStatus;
+
+/**
+ * etcd's Lease service ({@code etcdserver/api/v3rpc/lease.go}). Grant and revoke go through the
+ * log. Keep-alive and time-to-live need the leader's lease clocks: any member asks the leader
+ * with a {@link LeaderQuery} ({@link RatisNode#queryLeader}), as etcd's followers forward renewals
+ * to the leader. The list of leases is read from this member's lessor, as etcd does.
+ */
+public final class LeaseService extends LeaseGrpc.LeaseImplBase {
+  private final RatisNode node;
+  private final Supplier<MvccStore> store;
+  private final Supplier<Lessor> lessor;
+  private final Proposer proposer;
+  private final Headers headers;
+  private final LeaseIds ids;
+
+  public LeaseService(RatisNode node, Supplier<MvccStore> store, Supplier<Lessor> lessor, Proposer proposer,
+      Headers headers) {
+    this.node = node;
+    this.store = store;
+    this.lessor = lessor;
+    this.proposer = proposer;
+    this.headers = headers;
+    this.ids = new LeaseIds(headers.memberId(), System.currentTimeMillis());
+  }
+
+  /** ID 0 asks the server to choose: this member picks a fresh id before proposing (etcd's LeaseGrant). */
+  @Override
+  public void leaseGrant(LeaseGrantRequest request, StreamObserver<LeaseGrantResponse> observer) {
+    LeaseGrantRequest chosen = request.getID() != 0 ? request : request.toBuilder().setID(ids.next()).build();
+    Replies.reply(proposer.propose(Command.newBuilder().setLeaseGrant(chosen).build())
+        .thenApply(result -> result.getLeaseGrant().toBuilder()
+            .setHeader(headers.complete(result.getLeaseGrant().getHeader())).build()), observer);
+  }
+
+  @Override
+  public void leaseRevoke(LeaseRevokeRequest request, StreamObserver<LeaseRevokeResponse> observer) {
+    Replies.reply(proposer.propose(Command.newBuilder().setLeaseRevoke(request).build())
+        .thenApply(result -> result.getLeaseRevoke().toBuilder()
+            .setHeader(headers.complete(result.getLeaseRevoke().getHeader())).build()), observer);
+  }
+
+  /**
+   * One answer per request, in order, each with the lease id and its renewed TTL; TTL 0 for a lease
+   * the leader does not know (etcd's answer). The header is taken before the renewal, as etcd does,
+   * so its revision is never later than the renewal. A failure to reach a leader ends the stream
+   * with etcd's error.
+   */
+  @Override
+  public StreamObserver<LeaseKeepAliveRequest> leaseKeepAlive(StreamObserver<LeaseKeepAliveResponse> responses) {
+    return new StreamObserver<>() {
+      /** Renewals of this stream, one after another: each answer is sent before the next starts. */
+      private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+      private boolean failed;
+
+      @Override
+      public synchronized void onNext(LeaseKeepAliveRequest request) {
+        tail = tail.thenCompose(ignored -> renew(request)).thenAccept(response -> {
+          synchronized (this) {
+            if (!failed) {
+              responses.onNext(response);
+            }
+          }
+        }).exceptionally(error -> {
+          synchronized (this) {
+            if (!failed) {
+              failed = true;
+              responses.onError(Replies.toStatus(error).asRuntimeException());
+            }
+          }
+          return null;
+        });
+      }
+
+      @Override
+      public synchronized void onError(Throwable t) {
+        failed = true; // the client went away; answers still in flight are dropped
+      }
+
+      @Override
+      public synchronized void onCompleted() {
+        tail = tail.thenRun(() -> {
+          synchronized (this) {
+            if (!failed) {
+              failed = true;
+              responses.onCompleted();
+            }
+          }
+        });
+      }
+    };
+  }
+
+  private CompletableFuture<LeaseKeepAliveResponse> renew(LeaseKeepAliveRequest request) {
+    var header = headers.header(store.get().currentRevision());
+    return askLeader(LeaderQuery.newBuilder().setKeepAlive(request).build())
+        .thenApply(answer -> answer.getKeepAlive().toBuilder().setHeader(header).build());
+  }
+
+  /** Unknown lease: etcd answers TTL -1 with the asked id, not an error. */
+  @Override
+  public void leaseTimeToLive(LeaseTimeToLiveRequest request, StreamObserver<LeaseTimeToLiveResponse> observer) {
+    Replies.reply(askLeader(LeaderQuery.newBuilder().setTimeToLive(request).build())
+        .handle((answer, error) -> {
+          if (error == null) {
+            return answer.getTimeToLive().toBuilder().setHeader(headers.header(store.get().currentRevision())).build();
+          }
+          if (Replies.cause(error) instanceof EtcdException etcd && etcd.error() == EtcdError.LEASE_NOT_FOUND) {
+            return LeaseTimeToLiveResponse.newBuilder()
+                .setHeader(headers.header(store.get().currentRevision()))
+                .setID(request.getID())
+                .setTTL(-1)
+                .build();
+          }
+          throw Replies.asCompletion(error);
+        }), observer);
+  }
+
+  /**
+   * The service as served: jetcd-grpc's {@code etcdserverpb.Lease} plus {@code LeaseLeases}, which
+   * its copy of rpc.proto lacks (see {@code lease_leases.proto}).
+   */
+  public ServerServiceDefinition definition() {
+    ServerServiceDefinition generated = bindService();
+    MethodDescriptor<LeaseLeasesRequest, LeaseLeasesResponse> leases =
+        MethodDescriptor.<LeaseLeasesRequest, LeaseLeasesResponse>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName(MethodDescriptor.generateFullMethodName(LeaseGrpc.SERVICE_NAME, "LeaseLeases"))
+            .setRequestMarshaller(ProtoUtils.marshaller(LeaseLeasesRequest.getDefaultInstance()))
+            .setResponseMarshaller(ProtoUtils.marshaller(LeaseLeasesResponse.getDefaultInstance()))
+            .build();
+    ServerServiceDefinition.Builder builder = ServerServiceDefinition.builder(LeaseGrpc.SERVICE_NAME);
+    for (ServerMethodDefinition<?, ?> method : generated.getMethods()) {
+      builder.addMethod(method);
+    }
+    return builder.addMethod(leases, ServerCalls.asyncUnaryCall(this::leaseLeases)).build();
+  }
+
+  /** Every lease this member's lessor holds, by id (etcd lists its local lessor too). */
+  public void leaseLeases(LeaseLeasesRequest request, StreamObserver<LeaseLeasesResponse> observer) {
+    Replies.reply(() -> {
+      LeaseLeasesResponse.Builder response = LeaseLeasesResponse.newBuilder()
+          .setHeader(headers.header(store.get().currentRevision()));
+      for (long id : lessor.get().ids()) {
+        response.addLeases(LeaseStatus.newBuilder().setID(id));
+      }
+      return response.build();
+    }, observer);
+  }
+
+  private CompletableFuture<LeaderAnswer> askLeader(LeaderQuery query) {
+    return node.queryLeader(query.toByteArray()).thenApply(bytes -> {
+      LeaderAnswer answer;
+      try {
+        answer = LeaderAnswer.parseFrom(bytes.asReadOnlyByteBuffer());
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        throw new IllegalStateException("the leader answered bytes that are not a LeaderAnswer", e);
+      }
+      if (answer.getBodyCase() == LeaderAnswer.BodyCase.ERROR) {
+        throw new EtcdException(EtcdError.valueOf(answer.getError()));
+      }
+      return answer;
+    });
+  }
+}

@@ -1,0 +1,172 @@
+package keel.server.lease;
+
+import io.etcd.jetcd.api.LeaseKeepAliveRequest;
+import io.etcd.jetcd.api.LeaseKeepAliveResponse;
+import io.etcd.jetcd.api.LeaseTimeToLiveRequest;
+import io.etcd.jetcd.api.LeaseTimeToLiveResponse;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import keel.server.errors.EtcdError;
+import keel.server.errors.EtcdException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The leader's side of leases: its {@link ExpiryQueue}, a timer that proposes a revoke for each
+ * expired lease (etcd's {@code revokeExpiredLeases} loop, which writes {@code LeaseRevoke} to the
+ * log), and the answers to keep-alive and time-to-live, which only the leader can give.
+ *
+ * <p>Started by {@link #promote} when this member becomes a ready leader and stopped by {@link
+ * #demote} when it loses leadership; in between every member's {@link Lessor} tells it of grants
+ * and revokes through {@link #listener()}.
+ */
+public final class LeaderLeases implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(LeaderLeases.class);
+  /** How often the leader looks for expired leases. */
+  static final long CHECK_INTERVAL_MILLIS = 100;
+  /**
+   * Revokes proposed per check: etcd's leaseRevokeRate is 1000 per second, so at most 100 per
+   * tenth of a second; the rest wait for the next check.
+   */
+  static final int REVOKES_PER_CHECK = 100;
+
+  /** Proposes etcd's LeaseRevokeRequest through the log. */
+  @FunctionalInterface
+  public interface Revoker {
+    CompletableFuture<?> revoke(long leaseId);
+  }
+
+  private final String member;
+  private final ExpiryQueue queue;
+  private final Supplier<Lessor> lessor;
+  private final Revoker revoker;
+  private final long extendNanos;
+  private final ScheduledExecutorService timer;
+  private ScheduledFuture<?> checks; // guarded by this
+
+  /**
+   * @param extendMillis added to every lease's TTL on promotion (etcd extends by the election
+   *     timeout), so that a lease kept alive through the old leader is not lost in the handover
+   */
+  public LeaderLeases(String member, ExpiryQueue queue, Supplier<Lessor> lessor, Revoker revoker,
+      long extendMillis) {
+    this.member = member;
+    this.queue = queue;
+    this.lessor = lessor;
+    this.revoker = revoker;
+    this.extendNanos = TimeUnit.MILLISECONDS.toNanos(extendMillis);
+    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread thread = new Thread(r, "keel-" + member + "-lease-expiry");
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  /** What the lessor calls on the apply thread: non-blocking offers to the expiry queue. */
+  public Lessor.Listener listener() {
+    return new Lessor.Listener() {
+      @Override
+      public void granted(long id, long ttl) {
+        queue.offerGranted(id, ttl);
+      }
+
+      @Override
+      public void revoked(long id) {
+        queue.offerRevoked(id);
+      }
+    };
+  }
+
+  /** This member leads: restart every lease's clock and check for expiries from now on. */
+  public synchronized void promote() {
+    queue.promote(() -> lessor.get().ttls(), extendNanos);
+    if (checks == null && !timer.isShutdown()) {
+      checks = timer.scheduleWithFixedDelay(this::revokeExpired, CHECK_INTERVAL_MILLIS, CHECK_INTERVAL_MILLIS,
+          TimeUnit.MILLISECONDS);
+    }
+    LOG.info("{}: leader for {} leases; their clocks restart now", member, queue.size());
+  }
+
+  /** This member no longer leads: stop checking and forget every clock. */
+  public synchronized void demote() {
+    if (checks != null) {
+      checks.cancel(false);
+      checks = null;
+    }
+    if (queue.isActive()) {
+      LOG.info("{}: no longer leader; lease clocks stopped", member);
+    }
+    queue.demote();
+  }
+
+  private void revokeExpired() {
+    try {
+      List<Long> expired = queue.expired(REVOKES_PER_CHECK);
+      for (long id : expired) {
+        LOG.debug("{}: lease {} expired, proposing its revoke", member, Long.toHexString(id));
+        revoker.revoke(id).whenComplete((ignored, error) -> {
+          if (error != null) {
+            // Retried by the queue after its retry interval, while this member still leads.
+            LOG.debug("{}: revoking expired lease {} failed: {}", member, Long.toHexString(id), error.toString());
+          }
+        });
+      }
+    } catch (RuntimeException e) {
+      LOG.error("{}: checking lease expiries failed", member, e);
+    }
+  }
+
+  /**
+   * etcd's leader-side {@code LeaseRenew}: the TTL the lease now has again; TTL 0 for an unknown or
+   * expired lease, as etcd's keep-alive answers. Header left empty for the serving member to fill.
+   */
+  public LeaseKeepAliveResponse keepAlive(LeaseKeepAliveRequest request) {
+    requireLeader();
+    OptionalLong ttl = queue.renew(request.getID());
+    return LeaseKeepAliveResponse.newBuilder()
+        .setID(request.getID())
+        .setTTL(ttl.orElse(0))
+        .build();
+  }
+
+  /**
+   * etcd's leader-side {@code LeaseTimeToLive}: remaining seconds (truncated, as Go's
+   * {@code int64(d.Seconds())}), granted TTL and, when asked, the keys. LEASE_NOT_FOUND for an
+   * unknown lease (the service answers TTL -1 for it).
+   */
+  public LeaseTimeToLiveResponse timeToLive(LeaseTimeToLiveRequest request) {
+    requireLeader();
+    Lessor.Lease lease = lessor.get().lookup(request.getID())
+        .orElseThrow(() -> new EtcdException(EtcdError.LEASE_NOT_FOUND));
+    long remainingNanos = queue.remainingNanos(request.getID())
+        .orElse(TimeUnit.SECONDS.toNanos(lease.ttl()));
+    LeaseTimeToLiveResponse.Builder response = LeaseTimeToLiveResponse.newBuilder()
+        .setID(request.getID())
+        .setTTL(remainingNanos / 1_000_000_000L)
+        .setGrantedTTL(lease.ttl());
+    if (request.getKeys()) {
+      response.addAllKeys(lease.keys());
+    }
+    return response.build();
+  }
+
+  private void requireLeader() {
+    if (!queue.isActive()) {
+      // Raft already says this member leads, but the leader-ready notice has not arrived yet (or
+      // leadership is being lost): the caller retries until the deadline.
+      throw new EtcdException(EtcdError.NOT_LEADER);
+    }
+  }
+
+  @Override
+  public void close() {
+    demote();
+    timer.shutdownNow();
+  }
+}
