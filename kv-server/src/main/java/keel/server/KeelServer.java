@@ -8,7 +8,6 @@ import com.linecorp.armeria.server.grpc.GrpcService;
 import io.etcd.jetcd.api.AuthGrpc;
 import io.etcd.jetcd.api.ElectionGrpc;
 import io.etcd.jetcd.api.LeaseGrpc;
-import io.etcd.jetcd.api.WatchGrpc;
 import io.etcd.jetcd.api.lock.LockGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -25,6 +24,7 @@ import keel.server.cli.EtcdUrls;
 import keel.server.api.grpc.Headers;
 import keel.server.api.grpc.KvService;
 import keel.server.api.grpc.MaintenanceService;
+import keel.server.api.grpc.WatchService;
 import keel.server.command.Command;
 import keel.server.command.MemberAttributes;
 import keel.server.command.Proposer;
@@ -34,6 +34,7 @@ import keel.server.raft.RaftLogVerifier;
 import keel.server.raft.RatisNode;
 import keel.server.statemachine.Applier;
 import keel.server.statemachine.KeelStateMachine;
+import keel.server.watch.WatchHub;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +60,7 @@ public final class KeelServer implements AutoCloseable {
   private final long clusterId;
   private final RatisNode node;
   private final KeelStateMachine stateMachine;
+  private final WatchHub watchHub;
   private Server clientServer;
   private volatile boolean closed;
 
@@ -68,8 +70,29 @@ public final class KeelServer implements AutoCloseable {
     this.memberId = ids.get(config.name());
     this.clusterId = MemberIds.clusterId(ids.values());
     Files.createDirectories(config.dataDir());
-    this.stateMachine = new KeelStateMachine(config.name(), new Applier.Settings(config.quotaBackendBytes()));
-    this.node = new RatisNode(config, stateMachine);
+    this.watchHub = new WatchHub(config.name(), watchSettings(), this::currentStore);
+    this.stateMachine = new KeelStateMachine(config.name(), new Applier.Settings(config.quotaBackendBytes()), watchHub);
+    try {
+      this.node = new RatisNode(config, stateMachine);
+    } catch (IOException | RuntimeException e) {
+      watchHub.close();
+      throw e;
+    }
+  }
+
+  /**
+   * etcd's watch progress interval is 10 minutes; {@value #PROGRESS_INTERVAL_PROPERTY} (milliseconds)
+   * shortens it for tests.
+   */
+  public static final String PROGRESS_INTERVAL_PROPERTY = "keel.watch.progressIntervalMillis";
+
+  private keel.server.mvcc.MvccStore currentStore() {
+    return stateMachine.store();
+  }
+
+  private static WatchHub.Settings watchSettings() {
+    long millis = Long.getLong(PROGRESS_INTERVAL_PROPERTY, WatchHub.Settings.DEFAULTS.progressInterval().toMillis());
+    return WatchHub.Settings.DEFAULTS.withProgressInterval(Duration.ofMillis(millis));
   }
 
   /** Starts a member and returns once its client port is listening (not once it has a leader). */
@@ -111,7 +134,7 @@ public final class KeelServer implements AutoCloseable {
         .addService(new MaintenanceService(node, stateMachine::store, headers, ids))
         .addService(new ClusterService(config, ids, stateMachine::store, stateMachine::members, headers))
         // Registered so that clients get gRPC's "unimplemented" for what is not served yet.
-        .addService(new WatchGrpc.WatchImplBase() { })
+        .addService(new WatchService(watchHub, stateMachine::store, headers, config.maxRequestBytes()))
         .addService(new LeaseGrpc.LeaseImplBase() { })
         .addService(new AuthGrpc.AuthImplBase() { })
         .addService(new ElectionGrpc.ElectionImplBase() { })
@@ -192,6 +215,7 @@ public final class KeelServer implements AutoCloseable {
     } catch (IOException e) {
       LOG.warn("{}: raft did not close cleanly: {}", config.name(), e.toString());
     }
+    watchHub.close();
     LOG.info("{}: stopped", config.name());
   }
 }

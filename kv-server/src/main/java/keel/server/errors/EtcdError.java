@@ -47,6 +47,13 @@ public enum EtcdError {
   PROPOSAL_DEADLINE_EXCEEDED(Status.Code.UNKNOWN, "context deadline exceeded"),
 
   NOT_CAPABLE(Status.Code.UNAVAILABLE, "etcdserver: not capable"),
+
+  /**
+   * Watch create failures (etcd's {@code mvcc/watcher.go}): never a gRPC status, sent as the
+   * cancel_reason of a created and canceled WatchResponse with watch_id -1.
+   */
+  WATCHER_DUPLICATE_ID(Status.Code.INVALID_ARGUMENT, "mvcc: duplicate watch ID provided on the WatchStream"),
+  WATCHER_EMPTY_RANGE(Status.Code.INVALID_ARGUMENT, "mvcc: watcher range is empty"),
   /** The unexpected: logged once with its stack where it happens. */
   UNKNOWN(Status.Code.UNKNOWN, "etcdserver: unknown error");
 

@@ -13,6 +13,7 @@ import keel.server.errors.EtcdException;
 import keel.server.mvcc.LeaseLookup;
 import keel.server.mvcc.MvccStore;
 import keel.server.mvcc.WriteResult;
+import keel.server.watch.EventSink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,15 +34,22 @@ public final class Applier {
   private final Settings settings;
   private final MvccStore store;
   private final Members members;
+  /** Gets each write's events, by a non-blocking call (the watch hub). */
+  private final EventSink events;
 
   public Applier(Settings settings) {
-    this(settings, new MvccStore(settings.quotaBackendBytes()), new Members());
+    this(settings, EventSink.NONE);
   }
 
-  private Applier(Settings settings, MvccStore store, Members members) {
+  public Applier(Settings settings, EventSink events) {
+    this(settings, new MvccStore(settings.quotaBackendBytes()), new Members(), events);
+  }
+
+  private Applier(Settings settings, MvccStore store, Members members, EventSink events) {
     this.settings = settings;
     this.store = store;
     this.members = members;
+    this.events = events;
   }
 
   public MvccStore store() {
@@ -56,17 +64,17 @@ public final class Applier {
     try {
       return switch (command.getBodyCase()) {
         case PUT -> {
-          WriteResult<io.etcd.jetcd.api.PutResponse> r = store.put(command.getPut(), NO_LEASES);
+          WriteResult<io.etcd.jetcd.api.PutResponse> r = published(store.put(command.getPut(), NO_LEASES));
           yield CommandResult.newBuilder()
               .setPut(r.response().toBuilder().setHeader(header(r.revision()))).build();
         }
         case DELETE_RANGE -> {
-          WriteResult<io.etcd.jetcd.api.DeleteRangeResponse> r = store.deleteRange(command.getDeleteRange());
+          WriteResult<io.etcd.jetcd.api.DeleteRangeResponse> r = published(store.deleteRange(command.getDeleteRange()));
           yield CommandResult.newBuilder()
               .setDeleteRange(r.response().toBuilder().setHeader(header(r.revision()))).build();
         }
         case TXN -> {
-          WriteResult<io.etcd.jetcd.api.TxnResponse> r = store.txn(command.getTxn(), NO_LEASES);
+          WriteResult<io.etcd.jetcd.api.TxnResponse> r = published(store.txn(command.getTxn(), NO_LEASES));
           yield CommandResult.newBuilder()
               .setTxn(r.response().toBuilder().setHeader(header(r.revision()))).build();
         }
@@ -89,6 +97,14 @@ public final class Applier {
     }
   }
 
+  /** Hands a write's events (if it changed anything) to the watch hub; returns the result. */
+  private <T> WriteResult<T> published(WriteResult<T> result) {
+    if (!result.events().isEmpty()) {
+      events.publish(result.revision(), result.events());
+    }
+    return result;
+  }
+
   static CommandResult unknownError() {
     return CommandResult.newBuilder().setError(EtcdError.UNKNOWN.name()).build();
   }
@@ -106,13 +122,13 @@ public final class Applier {
     out.flush();
   }
 
-  static Applier readFrom(InputStream in, Settings settings) throws IOException {
+  static Applier readFrom(InputStream in, Settings settings, EventSink events) throws IOException {
     DataInputStream data = new DataInputStream(in);
     int format = data.readInt();
     if (format != SNAPSHOT_FORMAT) {
       throw new IOException("snapshot format " + format + " is not one this Keel reads (" + SNAPSHOT_FORMAT + ")");
     }
     Members members = Members.readFrom(data);
-    return new Applier(settings, MvccStore.readFrom(in, settings.quotaBackendBytes()), members);
+    return new Applier(settings, MvccStore.readFrom(in, settings.quotaBackendBytes()), members, events);
   }
 }

@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import keel.server.command.Command;
 import keel.server.command.CommandResult;
 import keel.server.mvcc.MvccStore;
+import keel.server.watch.EventSink;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -37,14 +38,21 @@ public final class KeelStateMachine extends BaseStateMachine {
 
   private final String member;
   private final Applier.Settings settings;
+  /** The watch hub: every applier publishes to it; told when a snapshot replaces the store. */
+  private final EventSink events;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   /** Replaced whole when a snapshot is loaded; readers take the current one per request. */
   private volatile Applier applier;
 
   public KeelStateMachine(String member, Applier.Settings settings) {
+    this(member, settings, EventSink.NONE);
+  }
+
+  public KeelStateMachine(String member, Applier.Settings settings, EventSink events) {
     this.member = member;
     this.settings = settings;
-    this.applier = new Applier(settings);
+    this.events = events;
+    this.applier = new Applier(settings, events);
   }
 
   public MvccStore store() {
@@ -99,9 +107,10 @@ public final class KeelStateMachine extends BaseStateMachine {
       throw new IOException("snapshot file " + file.getAbsolutePath() + " is missing although Raft's"
           + " storage names it as the latest snapshot; refusing to start");
     }
-    Applier loaded = SnapshotFile.read(file, in -> Applier.readFrom(in, settings));
+    Applier loaded = SnapshotFile.read(file, in -> Applier.readFrom(in, settings, events));
     TermIndex last = SimpleStateMachineStorage.getTermIndexFromSnapshotFile(file);
     applier = loaded;
+    events.restored(loaded.store().currentRevision());
     updateLastAppliedTermIndex(last);
     LOG.info("{}: loaded snapshot {} at {} (revision {})", member, file.getName(), last,
         loaded.store().currentRevision());
