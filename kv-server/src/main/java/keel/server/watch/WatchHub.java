@@ -247,7 +247,11 @@ public final class WatchHub implements EventSink, AutoCloseable {
     if (w.progressNotify()) {
       progressWatchers.add(w);
     }
-    if (w.nextRevision > hubRev) {
+    long compactRev = store.get().compactRevision();
+    if (compactRev > 0 && w.nextRevision < compactRev) {
+      // the hub may lag the store: judge a start revision against the store's compaction
+      unsynced.add(w);
+    } else if (w.nextRevision > hubRev) {
       // etcd: a watcher starting now or in the future is synced, with minRev as a floor
       addSynced(w);
     } else {
@@ -378,10 +382,7 @@ public final class WatchHub implements EventSink, AutoCloseable {
         continue;
       }
       worked = true;
-      if (w.nextRevision > hubRev) {
-        addSynced(w);
-        continue;
-      }
+      // read even when nextRevision > hubRev: the store says whether the start was compacted
       MvccStore current = store.get();
       EventPage page;
       try {
