@@ -260,6 +260,11 @@ public final class RatisNode implements Closeable {
         : forwarder.sendRequestAsyncUnordered(request);
     reply.whenComplete((r, error) -> {
       Throwable failure = error != null ? unwrap(error) : r.getException();
+      if (failure != null && !target.equals(self)) {
+        // Ratis closes a client stream on NotLeader/LeaderNotReady replies and on transport errors;
+        // without a reset every later forward to that peer fails with AlreadyClosedException.
+        forwarder.handleException(target, failure, true);
+      }
       if (failure == null) {
         result.complete(r.getMessage().getContent());
       } else if (retriable(failure) && System.currentTimeMillis() < deadline) {
