@@ -190,6 +190,11 @@ public final class KeelServer implements AutoCloseable {
     return clusterId;
   }
 
+  /** This member's watch hub (for tests and metrics). */
+  public WatchHub watchHub() {
+    return watchHub;
+  }
+
   public boolean isLeader() {
     return node.isLeader();
   }
