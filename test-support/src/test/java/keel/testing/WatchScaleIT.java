@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
@@ -65,15 +66,18 @@ class WatchScaleIT {
     return channel;
   }
 
-  /** Checks every watch of one stream: each event's revision is the next expected one. */
+  /**
+   * Checks every watch of one stream as events come: revisions strictly increase (no duplicate, in
+   * order), no prev_kv, created first; and keeps per watch a count, a sum and a hash of the
+   * revisions seen, compared at the end with the revisions the writer got for its puts (the large
+   * puts elsewhere take revisions too, so the prefix's revisions are not consecutive).
+   */
   private static final class Checker implements StreamObserver<WatchResponse> {
-    final long firstRevision;
-    final Map<Long, Long> expected = new ConcurrentHashMap<>();
+    final Map<Long, long[]> seen = new ConcurrentHashMap<>(); // last, count, sum, hash
     final AtomicLong events;
     final ConcurrentLinkedQueue<String> problems;
 
-    Checker(long firstRevision, AtomicLong events, ConcurrentLinkedQueue<String> problems) {
-      this.firstRevision = firstRevision;
+    Checker(AtomicLong events, ConcurrentLinkedQueue<String> problems) {
       this.events = events;
       this.problems = problems;
     }
@@ -81,27 +85,29 @@ class WatchScaleIT {
     @Override
     public void onNext(WatchResponse r) {
       if (r.getCreated()) {
-        if (r.getCanceled() || expected.putIfAbsent(r.getWatchId(), firstRevision) != null) {
+        if (r.getCanceled() || seen.putIfAbsent(r.getWatchId(), new long[4]) != null) {
           problems.add("bad created response " + r);
         }
         return;
       }
-      Long next = expected.get(r.getWatchId());
-      if (next == null) {
+      long[] state = seen.get(r.getWatchId());
+      if (state == null) {
         problems.add("events before created for watch " + r.getWatchId());
         return;
       }
       for (var e : r.getEventsList()) {
         long rev = e.getKv().getModRevision();
-        if (rev != next) {
-          problems.add("watch " + r.getWatchId() + ": expected revision " + next + ", got " + rev);
+        if (rev <= state[0]) {
+          problems.add("watch " + r.getWatchId() + ": revision " + rev + " after " + state[0]);
         }
         if (e.hasPrevKv()) {
           problems.add("prev_kv although not asked for");
         }
-        next = rev + 1;
+        state[0] = rev;
+        state[1]++;
+        state[2] += rev;
+        state[3] ^= mix(rev);
       }
-      expected.put(r.getWatchId(), next);
       events.addAndGet(r.getEventsCount());
     }
 
@@ -114,6 +120,12 @@ class WatchScaleIT {
     public void onCompleted() { }
   }
 
+  static long mix(long x) {
+    x = (x ^ (x >>> 33)) * 0xff51afd7ed558ccdL;
+    x = (x ^ (x >>> 33)) * 0xc4ceb9fe1a85ec53L;
+    return x ^ (x >>> 33);
+  }
+
   @Test
   void thousandWatchersGetEveryEventWhileOneStreamNeverReads() throws Exception {
     String prefix = cluster.uniquePrefix();
@@ -124,6 +136,8 @@ class WatchScaleIT {
     AtomicLong delivered = new AtomicLong();
     ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
     List<StreamObserver<WatchRequest>> requests = new ArrayList<>();
+    List<Checker> checkers = new ArrayList<>();
+    Set<Long> written = ConcurrentHashMap.newKeySet();
 
     // the stream that never reads: every key, with prev_kv, from the start
     ClientCallStreamObserver<WatchRequest>[] stuck = new ClientCallStreamObserver[1];
@@ -153,7 +167,8 @@ class WatchScaleIT {
     }
 
     for (int s = 0; s < STREAMS; s++) {
-      Checker checker = new Checker(start, delivered, problems);
+      Checker checker = new Checker(delivered, problems);
+      checkers.add(checker);
       StreamObserver<WatchRequest> stream =
           WatchGrpc.newStub(channel(endpoints.get(s % endpoints.size()))).watch(checker);
       requests.add(stream);
@@ -178,6 +193,8 @@ class WatchScaleIT {
       cluster.kv().put(bytes(prefix + "k" + (i % 100)), bytes("v" + i)).whenComplete((r, e) -> {
         if (e != null) {
           writeErrors.add(e);
+        } else {
+          written.add(r.getHeader().getRevision());
         }
         inFlight.release();
       });
@@ -197,6 +214,21 @@ class WatchScaleIT {
     double deliverSeconds = (System.nanoTime() - writeStart) / 1e9;
     assertThat(problems).isEmpty();
     assertThat(delivered.get()).isEqualTo(total);
+    assertThat(written).hasSize(EVENTS);
+    long sum = 0;
+    long hash = 0;
+    for (long rev : written) {
+      sum += rev;
+      hash ^= mix(rev);
+    }
+    for (Checker checker : checkers) {
+      assertThat(checker.seen).hasSize(WATCHERS_PER_STREAM);
+      for (var e : checker.seen.entrySet()) {
+        long[] state = e.getValue();
+        assertThat(new long[] {state[1], state[2], state[3]}).as("watch %d: count, sum, hash", e.getKey())
+            .containsExactly(EVENTS, sum, hash);
+      }
+    }
 
     WatchHub hub = cluster.cluster().member(0).orElseThrow().watchHub();
     // the stuck stream's watchers cannot take anything: they wait in the unsynced group
