@@ -68,12 +68,16 @@ final class EtcdctlTranscript {
   static EtcdctlTranscript record(Etcdctl etcdctl, String prefix, List<Step> steps) {
     EtcdctlTranscript transcript = new EtcdctlTranscript(prefix);
     for (Step step : steps) {
-      Etcdctl.Result r = etcdctl.run(step.args(), step.stdin()).masked();
-      Etcdctl.Result result = new Etcdctl.Result(
-          r.args(), r.exitCode(), hidePrefix(r.stdout(), prefix), hidePrefix(r.stderr(), prefix));
-      transcript.entries.add(new Entry(transcript.entries.size() + 1, step, result));
+      transcript.add(step, etcdctl.run(step.args(), step.stdin()));
     }
     return transcript;
+  }
+
+  /** Records a result obtained otherwise (a background watch), masked and with the prefix hidden. */
+  void add(Step step, Etcdctl.Result raw) {
+    Etcdctl.Result r = raw.masked();
+    entries.add(new Entry(entries.size() + 1, step,
+        new Etcdctl.Result(r.args(), r.exitCode(), hidePrefix(r.stdout(), prefix), hidePrefix(r.stderr(), prefix))));
   }
 
   List<Entry> entries() {

@@ -100,13 +100,13 @@ final class KeyIndex {
    * revision once {@code limit} events are collected or {@code limit * SCAN_FACTOR} revisions
    * were looked at, so a read holds the lock briefly; a revision is never split.
    */
-  EventPage events(KeyRange range, long fromRev, long toRev, int limit) {
+  EventPage events(KeyRange range, long fromRev, long toRev, int limit, long compactRev) {
     List<io.etcd.jetcd.api.Event> out = new ArrayList<>();
     if (fromRev > toRev) {
       return new EventPage(out, fromRev);
     }
     if (range.kind() == KeyRange.Kind.SINGLE) {
-      return singleKeyEvents(range.key(), fromRev, toRev, limit);
+      return singleKeyEvents(range.key(), fromRev, toRev, limit, compactRev);
     }
     long scanBudget = (long) limit * SCAN_FACTOR;
     long lastMain = -1;
@@ -119,13 +119,25 @@ final class KeyIndex {
       lastMain = main;
       scanBudget--;
       if (range.contains(e.getValue())) {
-        out.add(keys.get(e.getValue()).eventAt(e.getKey(), e.getValue()));
+        addEvent(out, keys.get(e.getValue()).eventAt(e.getKey(), e.getValue()), compactRev);
       }
     }
     return new EventPage(out, toRev + 1);
   }
 
-  private EventPage singleKeyEvents(ByteString key, long fromRev, long toRev, int limit) {
+  /**
+   * A tombstone at exactly the compact revision stays in the index (a read there must see the key
+   * deleted) but etcd's compaction removes it from the backend ({@code keyIndex.keep} drops a
+   * generation's closing tombstone), so a watcher reading history from there does not get it.
+   */
+  private static void addEvent(List<io.etcd.jetcd.api.Event> out, io.etcd.jetcd.api.Event event, long compactRev) {
+    if (event.getType() == io.etcd.jetcd.api.Event.EventType.DELETE && event.getKv().getModRevision() == compactRev) {
+      return;
+    }
+    out.add(event);
+  }
+
+  private EventPage singleKeyEvents(ByteString key, long fromRev, long toRev, int limit, long compactRev) {
     List<io.etcd.jetcd.api.Event> out = new ArrayList<>();
     KeyHistory history = keys.get(key);
     if (history != null) {
@@ -140,7 +152,7 @@ final class KeyIndex {
         if (out.size() >= limit) {
           return new EventPage(out, main);
         }
-        out.add(history.eventAt(entry.revision(), key));
+        addEvent(out, history.eventAt(entry.revision(), key), compactRev);
       }
     }
     return new EventPage(out, toRev + 1);

@@ -124,7 +124,8 @@ public final class MvccStore {
    *
    * <p>COMPACTED when {@code fromRev} is below the compact revision. Reading from exactly the
    * compact revision works, as in etcd ({@code watcherGroup.chooseAll} cancels a watcher only when
-   * its {@code minRev < compactRev}): compaction keeps each key's version at that revision.
+   * its {@code minRev < compactRev}): compaction keeps each key's version at that revision, except
+   * a delete at exactly that revision, which etcd's compaction removes from its backend.
    *
    * @throws EtcdException COMPACTED
    */
@@ -138,7 +139,7 @@ public final class MvccStore {
         throw new EtcdException(EtcdError.COMPACTED);
       }
       long from = Math.max(fromRev, 1);
-      return index.events(KeyRange.of(key, rangeEnd), from, Math.min(toRev, currentRev), limit);
+      return index.events(KeyRange.of(key, rangeEnd), from, Math.min(toRev, currentRev), limit, compactRev);
     } finally {
       lock.readLock().unlock();
     }

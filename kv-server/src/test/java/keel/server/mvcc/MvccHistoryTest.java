@@ -120,6 +120,14 @@ class MvccHistoryTest {
   }
 
   @Test
+  void deleteAtExactlyTheCompactRevisionIsGoneFromHistoryAsInEtcd() {
+    store.compact(CompactionRequest.newBuilder().setRevision(6).build());
+    assertThat(events("\0", ZERO, 6, 100, 100)).containsExactly(
+        "PUT z@7=1", "DELETE b@8 prev=1@3", "DELETE c@8 prev=1@5");
+    assertThat(events("a", ByteString.EMPTY, 6, 100, 100)).isEmpty();
+  }
+
+  @Test
   void rolledBackTxnLeavesNoHistory() {
     TxnRequest failing = TxnRequest.newBuilder()
         .addSuccess(op(put("q", "1")))
