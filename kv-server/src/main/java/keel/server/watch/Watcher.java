@@ -29,7 +29,7 @@ public final class Watcher {
   private final boolean progressNotify;
 
   // hub thread only
-  boolean synced;
+  volatile boolean synced;
   boolean registered;
   /** Synced: the smallest revision to deliver. Unsynced: the first revision to read from history. */
   long nextRevision;
