@@ -37,6 +37,11 @@ import org.slf4j.LoggerFactory;
  * on-ready handler resumes. A client that stops reading leaves its watchers' bounded queues full,
  * so the hub moves them to the unsynced group instead of buffering here.
  *
+ * <p>Requests are read one at a time ({@code disableAutoRequest}) and the next only while fewer
+ * than {@value #CONTROL_LIMIT} control responses wait to be sent (etcd's {@code ctrlStream}
+ * buffer; etcd's recvLoop blocks when it is full), so a client that sends creates but does not
+ * read cannot grow the server's memory either.
+ *
  * <p>Order: a watcher's created response enters the control queue before the hub starts the
  * watcher, and control goes first, so it precedes the watcher's events. Sends are serialised by
  * {@link #wip} (one drain at a time, on the call's event loop).
@@ -55,6 +60,8 @@ final class WatchStream implements StreamObserver<WatchRequest> {
   static final long INVALID_WATCH_ID = -1;
   private static final ByteString ZERO = ByteString.copyFrom(new byte[] {0});
   private static final int EVENTS_FIELD = 11;
+  /** etcd's ctrlStreamBufLen. */
+  static final int CONTROL_LIMIT = 16;
 
   /** One watch of this stream. */
   private final class Slot {
@@ -84,6 +91,9 @@ final class WatchStream implements StreamObserver<WatchRequest> {
   private final Headers headers;
   private final long maxRequestBytes;
   private final ConcurrentLinkedQueue<WatchResponse> control = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger controlPending = new AtomicInteger();
+  /** Set when reading stopped on a full control queue; the drain resumes it. */
+  private final AtomicBoolean readPaused = new AtomicBoolean();
   private final ConcurrentLinkedQueue<Slot> ready = new ConcurrentLinkedQueue<>();
   /** Watches by id; create and cancel come from gRPC's request delivery, one at a time. */
   private final Map<Long, Slot> slots = new ConcurrentHashMap<>();
@@ -101,6 +111,25 @@ final class WatchStream implements StreamObserver<WatchRequest> {
     this.maxRequestBytes = maxRequestBytes;
     call.setOnReadyHandler(this::signal);
     call.setOnCancelHandler(this::close);
+    call.disableAutoRequest();
+    call.request(1);
+  }
+
+  /** Reads the next request if the control queue has room, else pauses reading. */
+  private void readNext() {
+    if (controlPending.get() < CONTROL_LIMIT) {
+      call.request(1);
+      return;
+    }
+    readPaused.set(true);
+    // the drain may have made room between the check and the flag
+    resumeReading();
+  }
+
+  private void resumeReading() {
+    if (controlPending.get() < CONTROL_LIMIT && readPaused.compareAndSet(true, false)) {
+      call.request(1);
+    }
   }
 
   @Override
@@ -118,6 +147,7 @@ final class WatchStream implements StreamObserver<WatchRequest> {
               .setWatchId(INVALID_WATCH_ID).build());
       case REQUESTUNION_NOT_SET -> { } // etcd ignores an empty request
     }
+    readNext();
   }
 
   private void create(WatchCreateRequest request) {
@@ -198,10 +228,12 @@ final class WatchStream implements StreamObserver<WatchRequest> {
     }
     slots.clear();
     control.clear();
+    controlPending.set(0);
     ready.clear();
   }
 
   private void sendControl(WatchResponse response) {
+    controlPending.incrementAndGet();
     control.add(response);
     signal();
   }
@@ -233,6 +265,8 @@ final class WatchStream implements StreamObserver<WatchRequest> {
       WatchResponse c = control.poll();
       if (c != null) {
         call.onNext(c);
+        controlPending.decrementAndGet();
+        resumeReading();
         continue;
       }
       Slot slot = ready.poll();
