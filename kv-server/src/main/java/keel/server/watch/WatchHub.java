@@ -345,23 +345,38 @@ public final class WatchHub implements EventSink, AutoCloseable {
   }
 
   private void fanOut(long revision, List<Event> events) {
-    Set<Watcher> candidates = new LinkedHashSet<>(syncedRanges);
-    for (Event e : events) {
-      Set<Watcher> byKey = syncedByKey.get(e.getKv().getKey());
+    Event[] stripped = new Event[events.size()];
+    List<Watcher> slow = new ArrayList<>();
+    for (Watcher w : syncedRanges) {
+      offer(w, revision, events, stripped, slow);
+    }
+    if (!syncedByKey.isEmpty()) {
+      Set<Watcher> byKey = events.size() == 1 ? null : new LinkedHashSet<>();
+      for (Event e : events) {
+        Set<Watcher> watchers = syncedByKey.get(e.getKv().getKey());
+        if (watchers == null) {
+          continue;
+        }
+        if (byKey == null) {
+          watchers.forEach(w -> offer(w, revision, events, stripped, slow));
+        } else {
+          byKey.addAll(watchers); // a txn may touch a key twice: one update per watcher
+        }
+      }
       if (byKey != null) {
-        candidates.addAll(byKey);
+        byKey.forEach(w -> offer(w, revision, events, stripped, slow));
       }
     }
-    Event[] stripped = new Event[events.size()];
-    for (Watcher w : candidates) {
-      List<Event> selected = w.select(events, w.nextRevision, stripped);
-      if (selected.isEmpty()) {
-        continue;
-      }
-      if (!w.offer(new WatchUpdate(revision, selected, 0))) {
-        // etcd's victim: the reader is slow; it catches up from history at this revision
-        desync(w, revision);
-      }
+    for (Watcher w : slow) {
+      // etcd's victim: the reader is slow; it catches up from history at this revision
+      desync(w, revision);
+    }
+  }
+
+  private static void offer(Watcher w, long revision, List<Event> events, Event[] stripped, List<Watcher> slow) {
+    List<Event> selected = w.select(events, w.nextRevision, stripped);
+    if (!selected.isEmpty() && !w.offer(new WatchUpdate(revision, selected, 0))) {
+      slow.add(w);
     }
   }
 
