@@ -6,10 +6,7 @@ import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServerPort;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import io.etcd.jetcd.api.AuthGrpc;
-import io.etcd.jetcd.api.ElectionGrpc;
 import io.etcd.jetcd.api.LeaseRevokeRequest;
-import io.etcd.jetcd.api.WatchGrpc;
-import io.etcd.jetcd.api.lock.LockGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -22,11 +19,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import keel.server.api.grpc.ClusterService;
+import keel.server.api.grpc.ElectionService;
+import keel.server.api.grpc.LockService;
+import keel.server.election.HubWatches;
+import keel.server.election.Recipes;
 import keel.server.cli.EtcdUrls;
 import keel.server.api.grpc.Headers;
 import keel.server.api.grpc.KvService;
 import keel.server.api.grpc.LeaseService;
 import keel.server.api.grpc.MaintenanceService;
+import keel.server.api.grpc.WatchService;
 import keel.server.command.Command;
 import keel.server.command.MemberAttributes;
 import keel.server.command.Proposer;
@@ -41,6 +43,7 @@ import keel.server.raft.RaftLogVerifier;
 import keel.server.raft.RatisNode;
 import keel.server.statemachine.Applier;
 import keel.server.statemachine.KeelStateMachine;
+import keel.server.watch.WatchHub;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +70,9 @@ public final class KeelServer implements AutoCloseable {
   private final RatisNode node;
   private final KeelStateMachine stateMachine;
   private final Proposer proposer;
+  private final WatchHub watchHub;
+  /** Runs the election and lock recipes' watch callbacks, off the watch hub's thread. */
+  private final java.util.concurrent.ExecutorService recipesExecutor;
   private Server clientServer;
   private volatile boolean closed;
 
@@ -76,13 +82,25 @@ public final class KeelServer implements AutoCloseable {
     this.memberId = ids.get(config.name());
     this.clusterId = MemberIds.clusterId(ids.values());
     Files.createDirectories(config.dataDir());
+    this.watchHub = new WatchHub(config.name(), watchSettings(), this::currentStore);
+    this.recipesExecutor = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread thread = new Thread(r, "keel-" + config.name() + "-recipes");
+      thread.setDaemon(true);
+      return thread;
+    });
     // Expired leases are revoked through the log by the leader only; its clocks extend every lease
     // by one election timeout on promotion, as etcd's Promote does.
     LeaderLeases leaderLeases = new LeaderLeases(config.name(), new ExpiryQueue(System::nanoTime),
         this::lessor, this::revokeExpired, config.electionMillis());
     this.stateMachine = new KeelStateMachine(config.name(), new Applier.Settings(config.quotaBackendBytes(),
-        Lessor.minTtlSeconds(config.electionMillis())), leaderLeases);
-    this.node = new RatisNode(config, stateMachine);
+        Lessor.minTtlSeconds(config.electionMillis())), leaderLeases, watchHub);
+    try {
+      this.node = new RatisNode(config, stateMachine);
+    } catch (IOException | RuntimeException e) {
+      watchHub.close();
+      recipesExecutor.shutdownNow();
+      throw e;
+    }
     this.proposer = new Proposer(node, config.maxRequestBytes());
   }
 
@@ -96,6 +114,21 @@ public final class KeelServer implements AutoCloseable {
     }
     return proposer.propose(Command.newBuilder()
         .setLeaseRevoke(LeaseRevokeRequest.newBuilder().setID(leaseId)).build());
+  }
+
+  /**
+   * etcd's watch progress interval is 10 minutes; {@value #PROGRESS_INTERVAL_PROPERTY} (milliseconds)
+   * shortens it for tests.
+   */
+  public static final String PROGRESS_INTERVAL_PROPERTY = "keel.watch.progressIntervalMillis";
+
+  private keel.server.mvcc.MvccStore currentStore() {
+    return stateMachine.store();
+  }
+
+  private static WatchHub.Settings watchSettings() {
+    long millis = Long.getLong(PROGRESS_INTERVAL_PROPERTY, WatchHub.Settings.DEFAULTS.progressInterval().toMillis());
+    return WatchHub.Settings.DEFAULTS.withProgressInterval(Duration.ofMillis(millis));
   }
 
   /** Starts a member and returns once its client port is listening (not once it has a leader). */
@@ -131,16 +164,18 @@ public final class KeelServer implements AutoCloseable {
     Headers headers = new Headers(clusterId, memberId, node);
     Validation validation = new Validation(config.maxTxnOps());
     int maxMessage = (int) Math.min(Integer.MAX_VALUE, config.maxRequestBytes() + GRPC_OVERHEAD_BYTES);
+    KvService kv = new KvService(node, stateMachine::store, proposer, validation, headers);
+    Recipes recipes = new Recipes(kv, new HubWatches(watchHub, recipesExecutor));
     GrpcService grpc = GrpcService.builder()
-        .addService(new KvService(node, stateMachine::store, proposer, validation, headers))
+        .addService(kv)
         .addService(new MaintenanceService(node, stateMachine::store, headers, ids))
         .addService(new ClusterService(config, ids, stateMachine::store, stateMachine::members, headers))
         // Registered so that clients get gRPC's "unimplemented" for what is not served yet.
-        .addService(new WatchGrpc.WatchImplBase() { })
+        .addService(new WatchService(watchHub, stateMachine::store, headers, config.maxRequestBytes()))
         .addService(new LeaseService(node, stateMachine::store, stateMachine::lessor, proposer, headers).definition())
         .addService(new AuthGrpc.AuthImplBase() { })
-        .addService(new ElectionGrpc.ElectionImplBase() { })
-        .addService(new LockGrpc.LockImplBase() { })
+        .addService(new ElectionService(recipes, headers))
+        .addService(new LockService(recipes, kv, headers))
         .maxRequestMessageLength(maxMessage)
         .maxResponseMessageLength(Integer.MAX_VALUE)
         .build();
@@ -192,6 +227,11 @@ public final class KeelServer implements AutoCloseable {
     return clusterId;
   }
 
+  /** This member's watch hub (for tests and metrics). */
+  public WatchHub watchHub() {
+    return watchHub;
+  }
+
   public boolean isLeader() {
     return node.isLeader();
   }
@@ -217,6 +257,8 @@ public final class KeelServer implements AutoCloseable {
     } catch (IOException e) {
       LOG.warn("{}: raft did not close cleanly: {}", config.name(), e.toString());
     }
+    watchHub.close();
+    recipesExecutor.shutdownNow();
     LOG.info("{}: stopped", config.name());
   }
 }

@@ -49,25 +49,13 @@ public final class Etcdctl {
 
   /** {@code etcdctl --endpoints=... args...} with {@code stdin} as its standard input. */
   public Result run(List<String> args, byte[] stdin) {
-    List<String> command = new ArrayList<>();
-    command.add(binary);
-    command.add("--endpoints=" + endpoints);
-    command.addAll(args);
+    List<String> command = command(args);
     Path dir = null;
     try {
       dir = Files.createTempDirectory("etcdctl-");
-      Path in = Files.write(dir.resolve("stdin"), stdin);
       Path out = dir.resolve("stdout");
       Path err = dir.resolve("stderr");
-      ProcessBuilder builder =
-          new ProcessBuilder(command)
-              .redirectInput(in.toFile())
-              .redirectOutput(out.toFile())
-              .redirectError(err.toFile());
-      builder.environment().keySet().removeIf(k -> k.startsWith("ETCDCTL_"));
-      builder.environment().put("ETCDCTL_API", "3");
-      Process process = builder.start();
-      ProcessTrees.register(process);
+      Process process = start(command, dir, stdin);
       boolean exited;
       try {
         exited = process.waitFor(Deadlines.scaled(timeout).toMillis(), TimeUnit.MILLISECONDS);
@@ -90,6 +78,134 @@ public final class Etcdctl {
       throw new IllegalStateException("interrupted running " + command, e);
     } finally {
       TempDirs.deleteQuietly(dir);
+    }
+  }
+
+  private List<String> command(List<String> args) {
+    List<String> command = new ArrayList<>();
+    command.add(binary);
+    command.add("--endpoints=" + endpoints);
+    command.addAll(args);
+    return command;
+  }
+
+  /** Starts etcdctl with output to {@code dir}/stdout and {@code dir}/stderr. */
+  private static Process start(List<String> command, Path dir, byte[] stdin) throws IOException {
+    Path in = Files.write(dir.resolve("stdin"), stdin);
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectInput(in.toFile())
+            .redirectOutput(dir.resolve("stdout").toFile())
+            .redirectError(dir.resolve("stderr").toFile());
+    builder.environment().keySet().removeIf(k -> k.startsWith("ETCDCTL_"));
+    builder.environment().put("ETCDCTL_API", "3");
+    Process process = builder.start();
+    ProcessTrees.register(process);
+    return process;
+  }
+
+  /**
+   * Starts a long-running etcdctl (a watch) in the background; read what it printed so far with
+   * {@link Background#stdout()}, end it with {@link Background#stop()}.
+   */
+  public Background background(String... args) {
+    List<String> command = command(List.of(args));
+    try {
+      Path dir = Files.createTempDirectory("etcdctl-");
+      return new Background(List.of(args), start(command, dir, new byte[0]), dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("starting " + command, e);
+    }
+  }
+
+  /**
+   * Starts an interactive etcdctl ({@code watch -i}) in the background, writes {@code lines} to its
+   * standard input and keeps that open (etcdctl ends at end of input).
+   */
+  public Background interactive(List<String> args, String lines) {
+    List<String> command = command(args);
+    try {
+      Path dir = Files.createTempDirectory("etcdctl-");
+      ProcessBuilder builder = new ProcessBuilder(command)
+          .redirectInput(ProcessBuilder.Redirect.PIPE)
+          .redirectOutput(dir.resolve("stdout").toFile())
+          .redirectError(dir.resolve("stderr").toFile());
+      builder.environment().keySet().removeIf(k -> k.startsWith("ETCDCTL_"));
+      builder.environment().put("ETCDCTL_API", "3");
+      Process process = builder.start();
+      ProcessTrees.register(process);
+      process.getOutputStream().write(lines.getBytes(StandardCharsets.UTF_8));
+      process.getOutputStream().flush();
+      return new Background(args, process, dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("starting " + command, e);
+    }
+  }
+
+  /** A background etcdctl; close (or stop) kills it and removes its files. */
+  public static final class Background implements AutoCloseable {
+    private final List<String> args;
+    private final Process process;
+    private final Path dir;
+
+    private Background(List<String> args, Process process, Path dir) {
+      this.args = args;
+      this.process = process;
+      this.dir = dir;
+    }
+
+    /** Standard output so far. */
+    public String stdout() {
+      return read("stdout");
+    }
+
+    public String stderr() {
+      return read("stderr");
+    }
+
+    /** Waits (scaled deadline) until standard output contains {@code text}. */
+    public void awaitStdout(String text, Duration within) {
+      Deadlines.await("etcdctl " + args + " printing " + text, within).until(() -> {
+        if (stdout().contains(text)) {
+          return true;
+        }
+        if (!process.isAlive() && !stdout().contains(text)) {
+          throw new IllegalStateException("etcdctl " + args + " exited with " + process.exitValue()
+              + " before printing " + text + "; stdout: " + stdout() + " stderr: " + stderr());
+        }
+        return false;
+      });
+    }
+
+    /**
+     * Kills it (a watch never ends by itself) and returns what it printed; the exit code is
+     * etcdctl's own if it had already exited, else the kill's.
+     */
+    public Result stop() {
+      ProcessTrees.kill9(process.toHandle());
+      try {
+        process.waitFor(Deadlines.scaled(DEFAULT_TIMEOUT).toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      Result result = new Result(args, process.isAlive() ? -1 : process.exitValue(), stdout(), stderr());
+      TempDirs.deleteQuietly(dir);
+      return result;
+    }
+
+    @Override
+    public void close() {
+      if (Files.exists(dir)) {
+        stop();
+      }
+    }
+
+    private String read(String name) {
+      try {
+        return Files.readString(dir.resolve(name), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
   }
 

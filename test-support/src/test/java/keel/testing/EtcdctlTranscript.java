@@ -75,13 +75,17 @@ final class EtcdctlTranscript {
     for (Step step : steps) {
       Etcdctl.Result raw = etcdctl.run(leases.resolve(step.args()), step.stdin());
       leases.learn(raw.stdout());
-      Etcdctl.Result r = new Etcdctl.Result(step.args(), raw.exitCode(), leases.hide(raw.stdout()),
-          leases.hide(raw.stderr())).masked();
-      Etcdctl.Result result = new Etcdctl.Result(
-          r.args(), r.exitCode(), hidePrefix(r.stdout(), prefix), hidePrefix(r.stderr(), prefix));
-      transcript.entries.add(new Entry(transcript.entries.size() + 1, step, result));
+      transcript.add(step, new Etcdctl.Result(step.args(), raw.exitCode(), leases.hide(raw.stdout()),
+          leases.hide(raw.stderr())));
     }
     return transcript;
+  }
+
+  /** Records a result obtained otherwise (a background watch), masked and with the prefix hidden. */
+  void add(Step step, Etcdctl.Result raw) {
+    Etcdctl.Result r = raw.masked();
+    entries.add(new Entry(entries.size() + 1, step,
+        new Etcdctl.Result(r.args(), r.exitCode(), hidePrefix(r.stdout(), prefix), hidePrefix(r.stderr(), prefix))));
   }
 
   List<Entry> entries() {

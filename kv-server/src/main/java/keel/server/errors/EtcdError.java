@@ -52,6 +52,13 @@ public enum EtcdError {
   MISSING_LEADER_KEY(Status.Code.UNKNOWN, "\"leader\" field must be provided"),
 
   NOT_CAPABLE(Status.Code.UNAVAILABLE, "etcdserver: not capable"),
+
+  /**
+   * Watch create failures (etcd's {@code mvcc/watcher.go}): never a gRPC status, sent as the
+   * cancel_reason of a created and canceled WatchResponse with watch_id -1.
+   */
+  WATCHER_DUPLICATE_ID(Status.Code.INVALID_ARGUMENT, "mvcc: duplicate watch ID provided on the WatchStream"),
+  WATCHER_EMPTY_RANGE(Status.Code.INVALID_ARGUMENT, "mvcc: watcher range is empty"),
   /** The unexpected: logged once with its stack where it happens. */
   UNKNOWN(Status.Code.UNKNOWN, "etcdserver: unknown error");
 

@@ -85,6 +85,49 @@ final class KeyHistory {
     return removeRange(from, entries.size());
   }
 
+  /**
+   * The watch event written at {@code revision}, or null when no entry has that revision: a PUT
+   * with the kv, or a DELETE whose kv holds the key and the deletion's mod_revision (etcd's
+   * kvsToEvents). prev_kv is the entry before it when that one is a put still retained; compaction
+   * may have dropped it, and then there is none, as etcd's range at {@code mod_revision - 1} fails.
+   */
+  io.etcd.jetcd.api.Event eventAt(Revision revision, com.google.protobuf.ByteString key) {
+    int i = indexOf(revision);
+    if (i < 0) {
+      return null;
+    }
+    Entry entry = entries.get(i);
+    io.etcd.jetcd.api.Event.Builder event = io.etcd.jetcd.api.Event.newBuilder();
+    if (entry.isTombstone()) {
+      event.setType(io.etcd.jetcd.api.Event.EventType.DELETE)
+          .setKv(KeyValue.newBuilder().setKey(key).setModRevision(revision.main()));
+    } else {
+      event.setType(io.etcd.jetcd.api.Event.EventType.PUT).setKv(entry.kv());
+    }
+    if (i > 0 && !entries.get(i - 1).isTombstone()) {
+      event.setPrevKv(entries.get(i - 1).kv());
+    }
+    return event.build();
+  }
+
+  /** Index of the entry with exactly {@code revision}, or -1. */
+  private int indexOf(Revision revision) {
+    int lo = 0;
+    int hi = entries.size() - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      int c = entries.get(mid).revision().compareTo(revision);
+      if (c == 0) {
+        return mid;
+      } else if (c < 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return -1;
+  }
+
   boolean isEmpty() {
     return entries.isEmpty();
   }

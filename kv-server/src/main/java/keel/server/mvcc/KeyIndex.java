@@ -26,6 +26,12 @@ final class KeyIndex {
   static final long REVISION_OVERHEAD = 64;
 
   private final NavigableMap<ByteString, KeyHistory> keys = new TreeMap<>(KeyRange.ORDER);
+  /**
+   * Every retained revision with the key written at it, in revision order: etcd's backend is
+   * keyed by revision the same way, and watchers catching up read it in that order. Kept in step
+   * with the histories by put, tombstone, compact and rollback.
+   */
+  private final NavigableMap<Revision, ByteString> byRevision = new TreeMap<>();
   private long sizeBytes;
 
   /** The live kvs in {@code range} at {@code atRev}, in key order. */
@@ -48,6 +54,7 @@ final class KeyIndex {
 
   void put(Revision revision, KeyValue kv) {
     keys.computeIfAbsent(kv.getKey(), k -> new KeyHistory()).append(revision, kv);
+    byRevision.put(revision, kv.getKey());
     sizeBytes += entrySize(kv.getKey(), kv);
   }
 
@@ -57,6 +64,7 @@ final class KeyIndex {
       throw new IllegalStateException("tombstone on a key that is not live at " + revision);
     }
     history.append(revision, null);
+    byRevision.put(revision, key);
     sizeBytes += entrySize(key, null);
   }
 
@@ -86,6 +94,73 @@ final class KeyIndex {
     }
   }
 
+  /**
+   * The events of keys in {@code range} with main revision in {@code [fromRev, toRev]}, in
+   * revision then sub-revision order (see {@link MvccStore#events}). Stops before a new main
+   * revision once {@code limit} events are collected or {@code limit * SCAN_FACTOR} revisions
+   * were looked at, so a read holds the lock briefly; a revision is never split.
+   */
+  EventPage events(KeyRange range, long fromRev, long toRev, int limit, long compactRev) {
+    List<io.etcd.jetcd.api.Event> out = new ArrayList<>();
+    if (fromRev > toRev) {
+      return new EventPage(out, fromRev);
+    }
+    if (range.kind() == KeyRange.Kind.SINGLE) {
+      return singleKeyEvents(range.key(), fromRev, toRev, limit, compactRev);
+    }
+    long scanBudget = (long) limit * SCAN_FACTOR;
+    long lastMain = -1;
+    for (Map.Entry<Revision, ByteString> e : byRevision.subMap(
+        new Revision(fromRev, 0), true, new Revision(toRev, Long.MAX_VALUE), true).entrySet()) {
+      long main = e.getKey().main();
+      if (main != lastMain && (out.size() >= limit || scanBudget <= 0)) {
+        return new EventPage(out, main);
+      }
+      lastMain = main;
+      scanBudget--;
+      if (range.contains(e.getValue())) {
+        addEvent(out, keys.get(e.getValue()).eventAt(e.getKey(), e.getValue()), compactRev);
+      }
+    }
+    return new EventPage(out, toRev + 1);
+  }
+
+  /**
+   * A tombstone at exactly the compact revision stays in the index (a read there must see the key
+   * deleted) but etcd's compaction removes it from the backend ({@code keyIndex.keep} drops a
+   * generation's closing tombstone), so a watcher reading history from there does not get it.
+   */
+  private static void addEvent(List<io.etcd.jetcd.api.Event> out, io.etcd.jetcd.api.Event event, long compactRev) {
+    if (event.getType() == io.etcd.jetcd.api.Event.EventType.DELETE && event.getKv().getModRevision() == compactRev) {
+      return;
+    }
+    out.add(event);
+  }
+
+  private EventPage singleKeyEvents(ByteString key, long fromRev, long toRev, int limit, long compactRev) {
+    List<io.etcd.jetcd.api.Event> out = new ArrayList<>();
+    KeyHistory history = keys.get(key);
+    if (history != null) {
+      for (KeyHistory.Entry entry : history.entries()) {
+        long main = entry.revision().main();
+        if (main < fromRev) {
+          continue;
+        }
+        if (main > toRev) {
+          break;
+        }
+        if (out.size() >= limit) {
+          return new EventPage(out, main);
+        }
+        addEvent(out, history.eventAt(entry.revision(), key), compactRev);
+      }
+    }
+    return new EventPage(out, toRev + 1);
+  }
+
+  /** How many revisions a history read may look at per event it may return. */
+  static final int SCAN_FACTOR = 64;
+
   long sizeBytes() {
     return sizeBytes;
   }
@@ -101,6 +176,7 @@ final class KeyIndex {
 
   private void uncharge(ByteString key, List<KeyHistory.Entry> dropped) {
     for (KeyHistory.Entry entry : dropped) {
+      byRevision.remove(entry.revision());
       sizeBytes -= entrySize(key, entry.kv());
     }
   }

@@ -18,13 +18,13 @@ import java.util.NavigableMap;
  *
  * Bytes compare unsigned, as Go's {@code bytes.Compare}.
  */
-record KeyRange(ByteString key, ByteString end, Kind kind) {
-  static final Comparator<ByteString> ORDER = ByteString.unsignedLexicographicalComparator();
+public record KeyRange(ByteString key, ByteString end, Kind kind) {
+  public static final Comparator<ByteString> ORDER = ByteString.unsignedLexicographicalComparator();
   private static final ByteString ZERO = ByteString.copyFrom(new byte[] {0});
 
-  enum Kind { SINGLE, FROM, BETWEEN }
+  public enum Kind { SINGLE, FROM, BETWEEN }
 
-  static KeyRange of(ByteString key, ByteString rangeEnd) {
+  public static KeyRange of(ByteString key, ByteString rangeEnd) {
     if (rangeEnd.isEmpty()) {
       return new KeyRange(key, rangeEnd, Kind.SINGLE);
     }
@@ -34,7 +34,7 @@ record KeyRange(ByteString key, ByteString end, Kind kind) {
     return new KeyRange(key, rangeEnd, Kind.BETWEEN);
   }
 
-  boolean contains(ByteString k) {
+  public boolean contains(ByteString k) {
     return switch (kind) {
       case SINGLE -> k.equals(key);
       case FROM -> ORDER.compare(k, key) >= 0;

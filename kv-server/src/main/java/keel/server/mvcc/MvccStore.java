@@ -115,6 +115,37 @@ public final class MvccStore {
   }
 
   /**
+   * History for watchers catching up (etcd's syncWatchers reading the backend by revision): the
+   * events of keys in {@code key}/{@code rangeEnd} (the same rules as Range, see {@link KeyRange})
+   * with main revision from {@code fromRev} up to {@code toRev} (capped at the current revision),
+   * in revision then sub-revision order, with prev_kv when the previous version is retained. At
+   * most about {@code limit} events: the page ends before a main revision, never inside one, and
+   * {@link EventPage#nextRevision()} says where to go on.
+   *
+   * <p>COMPACTED when {@code fromRev} is below the compact revision. Reading from exactly the
+   * compact revision works, as in etcd ({@code watcherGroup.chooseAll} cancels a watcher only when
+   * its {@code minRev < compactRev}): compaction keeps each key's version at that revision, except
+   * a delete at exactly that revision, which etcd's compaction removes from its backend.
+   *
+   * @throws EtcdException COMPACTED
+   */
+  public EventPage events(ByteString key, ByteString rangeEnd, long fromRev, long toRev, int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be positive: " + limit);
+    }
+    lock.readLock().lock();
+    try {
+      if (compactRev > 0 && fromRev < compactRev) {
+        throw new EtcdException(EtcdError.COMPACTED);
+      }
+      long from = Math.max(fromRev, 1);
+      return index.events(KeyRange.of(key, rangeEnd), from, Math.min(toRev, currentRev), limit, compactRev);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /**
    * etcd's Put. Checks, in etcd's order: NO_SPACE (over quota), EMPTY_KEY, VALUE_PROVIDED,
    * LEASE_PROVIDED (the door's checks), LEASE_NOT_FOUND, KEY_NOT_FOUND (ignore_value or
    * ignore_lease on a missing key).

@@ -279,12 +279,9 @@ public final class RatisNode implements Closeable {
     reply.whenComplete((r, error) -> {
       Throwable failure = error != null ? unwrap(error) : r.getException();
       if (failure != null && !target.equals(self)) {
-        // Ratis's gRPC client closes its stream to a peer that answered "not leader" or "leader
-        // not ready" (a new leader between election and its first applied entry) and then fails
-        // every later request to that peer with AlreadyClosedException: reconnect, as Ratis's own
-        // client does, or a follower could not forward to that leader again.
-        forwarder.handleException(target, failure,
-            failure instanceof NotLeaderException || failure instanceof LeaderNotReadyException);
+        // Ratis closes a client stream on NotLeader/LeaderNotReady replies and on transport errors;
+        // without a reset every later forward to that peer fails with AlreadyClosedException.
+        forwarder.handleException(target, failure, true);
       }
       if (failure == null) {
         result.complete(r.getMessage().getContent());

@@ -20,6 +20,7 @@ import keel.server.errors.EtcdException;
 import keel.server.lease.Lessor;
 import keel.server.mvcc.MvccStore;
 import keel.server.mvcc.WriteResult;
+import keel.server.watch.EventSink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,22 +44,28 @@ public final class Applier {
   private final MvccStore store;
   private final Members members;
   private final Lessor lessor;
+  /** Gets each write's events, by a non-blocking call (the watch hub). */
+  private final EventSink events;
 
   public Applier(Settings settings) {
-    this(settings, Lessor.Listener.NONE);
+    this(settings, Lessor.Listener.NONE, EventSink.NONE);
   }
 
-  /** @param leases told of grants and revokes on the apply thread (the leader's expiry clocks) */
-  public Applier(Settings settings, Lessor.Listener leases) {
+  /**
+   * @param leases told of grants and revokes on the apply thread (the leader's expiry clocks)
+   * @param events told of every write's events on the apply thread (the watch hub)
+   */
+  public Applier(Settings settings, Lessor.Listener leases, EventSink events) {
     this(settings, new MvccStore(settings.quotaBackendBytes()), new Members(),
-        new Lessor(settings.minLeaseTtl(), leases));
+        new Lessor(settings.minLeaseTtl(), leases), events);
   }
 
-  private Applier(Settings settings, MvccStore store, Members members, Lessor lessor) {
+  private Applier(Settings settings, MvccStore store, Members members, Lessor lessor, EventSink events) {
     this.settings = settings;
     this.store = store;
     this.members = members;
     this.lessor = lessor;
+    this.events = events;
   }
 
   public MvccStore store() {
@@ -77,20 +84,17 @@ public final class Applier {
     try {
       return switch (command.getBodyCase()) {
         case PUT -> {
-          WriteResult<io.etcd.jetcd.api.PutResponse> r = store.put(command.getPut(), lessor);
-          attachments(r.events());
+          WriteResult<io.etcd.jetcd.api.PutResponse> r = written(store.put(command.getPut(), lessor));
           yield CommandResult.newBuilder()
               .setPut(r.response().toBuilder().setHeader(header(r.revision()))).build();
         }
         case DELETE_RANGE -> {
-          WriteResult<io.etcd.jetcd.api.DeleteRangeResponse> r = store.deleteRange(command.getDeleteRange());
-          attachments(r.events());
+          WriteResult<io.etcd.jetcd.api.DeleteRangeResponse> r = written(store.deleteRange(command.getDeleteRange()));
           yield CommandResult.newBuilder()
               .setDeleteRange(r.response().toBuilder().setHeader(header(r.revision()))).build();
         }
         case TXN -> {
-          WriteResult<io.etcd.jetcd.api.TxnResponse> r = store.txn(command.getTxn(), lessor);
-          attachments(r.events());
+          WriteResult<io.etcd.jetcd.api.TxnResponse> r = written(store.txn(command.getTxn(), lessor));
           yield CommandResult.newBuilder()
               .setTxn(r.response().toBuilder().setHeader(header(r.revision()))).build();
         }
@@ -136,7 +140,16 @@ public final class Applier {
     for (com.google.protobuf.ByteString key : keys) {
       deletes.addSuccess(RequestOp.newBuilder().setRequestDeleteRange(DeleteRangeRequest.newBuilder().setKey(key)));
     }
-    return store.txn(deletes.build(), lessor);
+    return written(store.txn(deletes.build(), lessor));
+  }
+
+  /** After every write: the lessor's key sets follow it, and the watch hub hears of it. */
+  private <T> WriteResult<T> written(WriteResult<T> result) {
+    attachments(result.events());
+    if (!result.events().isEmpty()) {
+      events.publish(result.revision(), result.events());
+    }
+    return result;
   }
 
   /**
@@ -172,7 +185,8 @@ public final class Applier {
     out.flush();
   }
 
-  static Applier readFrom(InputStream in, Settings settings, Lessor.Listener leases) throws IOException {
+  static Applier readFrom(InputStream in, Settings settings, Lessor.Listener leases, EventSink events)
+      throws IOException {
     DataInputStream data = new DataInputStream(in);
     int format = data.readInt();
     if (format != SNAPSHOT_FORMAT) {
@@ -180,6 +194,6 @@ public final class Applier {
     }
     Members members = Members.readFrom(data);
     Lessor lessor = Lessor.readFrom(data, settings.minLeaseTtl(), leases);
-    return new Applier(settings, MvccStore.readFrom(in, settings.quotaBackendBytes()), members, lessor);
+    return new Applier(settings, MvccStore.readFrom(in, settings.quotaBackendBytes()), members, lessor, events);
   }
 }

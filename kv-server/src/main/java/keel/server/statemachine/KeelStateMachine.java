@@ -13,6 +13,7 @@ import keel.server.errors.EtcdException;
 import keel.server.lease.LeaderLeases;
 import keel.server.lease.Lessor;
 import keel.server.mvcc.MvccStore;
+import keel.server.watch.EventSink;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -45,16 +46,22 @@ public final class KeelStateMachine extends BaseStateMachine {
   private final String member;
   private final Applier.Settings settings;
   private final LeaderLeases leaderLeases;
+  /** The watch hub: every applier publishes to it; told when a snapshot replaces the store. */
+  private final EventSink events;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   /** Replaced whole when a snapshot is loaded; readers take the current one per request. */
   private volatile Applier applier;
 
-  /** @param leaderLeases the leader-only lease clocks, started and stopped by leadership */
-  public KeelStateMachine(String member, Applier.Settings settings, LeaderLeases leaderLeases) {
+  /**
+   * @param leaderLeases the leader-only lease clocks, started and stopped by leadership
+   * @param events the watch hub: every applier publishes to it; told when a snapshot replaces the store
+   */
+  public KeelStateMachine(String member, Applier.Settings settings, LeaderLeases leaderLeases, EventSink events) {
     this.member = member;
     this.settings = settings;
     this.leaderLeases = leaderLeases;
-    this.applier = new Applier(settings, leaderLeases.listener());
+    this.events = events;
+    this.applier = new Applier(settings, leaderLeases.listener(), events);
   }
 
   public MvccStore store() {
@@ -113,9 +120,10 @@ public final class KeelStateMachine extends BaseStateMachine {
       throw new IOException("snapshot file " + file.getAbsolutePath() + " is missing although Raft's"
           + " storage names it as the latest snapshot; refusing to start");
     }
-    Applier loaded = SnapshotFile.read(file, in -> Applier.readFrom(in, settings, leaderLeases.listener()));
+    Applier loaded = SnapshotFile.read(file, in -> Applier.readFrom(in, settings, leaderLeases.listener(), events));
     TermIndex last = SimpleStateMachineStorage.getTermIndexFromSnapshotFile(file);
     applier = loaded;
+    events.restored(loaded.store().currentRevision());
     updateLastAppliedTermIndex(last);
     LOG.info("{}: loaded snapshot {} at {} (revision {})", member, file.getName(), last,
         loaded.store().currentRevision());
