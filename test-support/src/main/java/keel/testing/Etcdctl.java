@@ -193,6 +193,15 @@ public final class Etcdctl {
       return result;
     }
 
+    /**
+     * Ends it the way a person would, with SIGTERM (etcdctl elect resigns, lock unlocks, on the way
+     * out), and returns what it printed.
+     */
+    public Result terminate() {
+      ProcessTrees.stop(process.toHandle(), DEFAULT_TIMEOUT);
+      return stop();
+    }
+
     @Override
     public void close() {
       if (Files.exists(dir)) {
