@@ -132,6 +132,64 @@ class LeaseIT {
     }
   }
 
+  /**
+   * The issue's case exactly: a key on a 2 s lease whose owner keeps sending keep-alives (one every
+   * 500 ms, each on its own, whatever became of the last) survives 20 s that include kill -9 of the
+   * leader. No lease can expire while there is no leader, and the new leader restarts every lease's
+   * clock when it takes over, so only the owner's persistence matters (jetcd's keep-alive stream
+   * gives up after one TTL without answer: see the 10 s test above).
+   */
+  @Test
+  void aTwoSecondLeaseKeptAliveByItsOwnerSurvivesAKillOfTheLeader() throws Exception {
+    try (ClusterProcesses keel = KeelProcesses.builder().size(3).start()) {
+      List<URI> endpoints = keel.clientUrls().stream().map(URI::create).toList();
+      int leader = Leaders.await(endpoints);
+      List<MemberProcess> survivors = new ArrayList<>(keel.members());
+      survivors.remove(leader);
+      ByteSequence key = KeelCluster.bytes("lease-it/two-seconds");
+      try (Client client = Client.builder().endpoints(endpoints.toArray(URI[]::new)).build()) {
+        long lease = client.getLeaseClient().grant(2).get(10, TimeUnit.SECONDS).getID();
+        client.getKVClient().put(key, KeelCluster.bytes("v"), PutOption.builder().withLeaseId(lease).build())
+            .get(10, TimeUnit.SECONDS);
+        long start = System.nanoTime();
+        long end = start + TimeUnit.SECONDS.toNanos(20);
+        long nextKeepAlive = start;
+        long killedAt = -1;
+        int checks = 0;
+        java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger expiredAnswers = new java.util.concurrent.atomic.AtomicInteger();
+        while (System.nanoTime() < end) {
+          if (System.nanoTime() >= nextKeepAlive) {
+            client.getLeaseClient().keepAliveOnce(lease).whenComplete((answer, error) -> {
+              if (answer != null) {
+                answered.incrementAndGet();
+                if (answer.getTTL() <= 0) {
+                  expiredAnswers.incrementAndGet();
+                }
+              }
+            });
+            nextKeepAlive += TimeUnit.MILLISECONDS.toNanos(500);
+          }
+          if (killedAt < 0 && System.nanoTime() - start > TimeUnit.SECONDS.toNanos(5)) {
+            keel.member(leader).kill9();
+            killedAt = System.nanoTime();
+          }
+          for (MemberProcess m : survivors) {
+            assertThat(serializableGet(m, key)).as("key on %s at %d ms", m.name(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).hasSize(1);
+            checks++;
+          }
+          TimeUnit.MILLISECONDS.sleep(100); // the checker's sampling period
+        }
+        System.out.printf("LeaseIT: a 2 s lease kept alive by its owner for 20 s through kill -9 of leader %s: %d "
+            + "keep-alives answered, key present in all %d checks on the survivors%n",
+            keel.member(leader).name(), answered.get(), checks);
+        assertThat(killedAt).isPositive();
+        assertThat(expiredAnswers.get()).as("keep-alives answered with TTL 0").isZero();
+      }
+    }
+  }
+
   /** A local read on one member: answers even while there is no leader. */
   private static List<KeyValue> serializableGet(MemberProcess member, ByteSequence key) {
     try (Client one = Client.builder().endpoints(member.address().clientUrl()).build()) {
