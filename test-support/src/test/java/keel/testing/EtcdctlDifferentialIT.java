@@ -51,12 +51,7 @@ class EtcdctlDifferentialIT {
 
     EtcdctlTranscript keel = transcript(KEEL, prefix);
     Files.writeString(Path.of("target/etcdctl-transcript-keel.txt"), keel.render());
-    List<String> expected = etcd.renderedSteps();
-    List<String> actual = keel.renderedSteps();
-    for (int i = 0; i < Math.min(expected.size(), actual.size()); i++) {
-      assertThat(actual.get(i)).as("step %d on keel", i + 1).isEqualTo(expected.get(i));
-    }
-    assertThat(actual).hasSameSizeAs(expected);
+    EtcdctlTranscript.assertSameSteps(etcd, keel, text -> text);
   }
 
   /**

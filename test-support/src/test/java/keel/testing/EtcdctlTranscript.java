@@ -110,6 +110,21 @@ final class EtcdctlTranscript {
     return String.join("\n", renderedSteps());
   }
 
+  /**
+   * Asserts that {@code actual} (Keel's) printed what {@code expected} (etcd's) printed, step by
+   * step, after {@code normalise} (identity where nothing else needs masking); the first differing
+   * step is named in the failure.
+   */
+  static void assertSameSteps(EtcdctlTranscript expected, EtcdctlTranscript actual,
+      java.util.function.UnaryOperator<String> normalise) {
+    List<String> want = expected.renderedSteps().stream().map(normalise).toList();
+    List<String> got = actual.renderedSteps().stream().map(normalise).toList();
+    for (int i = 0; i < Math.min(want.size(), got.size()); i++) {
+      org.assertj.core.api.Assertions.assertThat(got.get(i)).as("step %d on keel", i + 1).isEqualTo(want.get(i));
+    }
+    org.assertj.core.api.Assertions.assertThat(got).hasSameSizeAs(want);
+  }
+
   private static String describeStdin(byte[] stdin) {
     if (stdin.length > 1024) {
       return "(" + stdin.length + " bytes)\n";

@@ -44,12 +44,7 @@ class LeaseDifferentialIT {
 
     EtcdctlTranscript keel = transcript(EtcdctlDifferentialIT.KEEL, prefix);
     Files.writeString(Path.of("target/lease-transcript-keel.txt"), keel.render(), StandardCharsets.UTF_8);
-    List<String> expected = etcd.renderedSteps().stream().map(LeaseDifferentialIT::sameRemaining).toList();
-    List<String> actual = keel.renderedSteps().stream().map(LeaseDifferentialIT::sameRemaining).toList();
-    for (int i = 0; i < Math.min(expected.size(), actual.size()); i++) {
-      assertThat(actual.get(i)).as("step %d on keel", i + 1).isEqualTo(expected.get(i));
-    }
-    assertThat(actual).hasSameSizeAs(expected);
+    EtcdctlTranscript.assertSameSteps(etcd, keel, LeaseDifferentialIT::sameRemaining);
   }
 
   private static void assertKnownEtcdAnswers(EtcdctlTranscript t) {

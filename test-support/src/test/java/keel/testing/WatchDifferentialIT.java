@@ -39,12 +39,7 @@ class WatchDifferentialIT {
 
     EtcdctlTranscript keel = transcript(EtcdctlDifferentialIT.KEEL, prefix);
     Files.writeString(Path.of("target/watch-transcript-keel.txt"), keel.render(), StandardCharsets.UTF_8);
-    List<String> expected = etcd.renderedSteps();
-    List<String> actual = keel.renderedSteps();
-    for (int i = 0; i < Math.min(expected.size(), actual.size()); i++) {
-      assertThat(actual.get(i)).as("step %d on keel", i + 1).isEqualTo(expected.get(i));
-    }
-    assertThat(actual).hasSameSizeAs(expected);
+    EtcdctlTranscript.assertSameSteps(etcd, keel, text -> text);
   }
 
   /** What the last write of the sequence puts into every watched range. */
