@@ -29,6 +29,7 @@ import keel.server.api.grpc.KvService;
 import keel.server.api.grpc.LeaseService;
 import keel.server.api.grpc.MaintenanceService;
 import keel.server.api.grpc.WatchService;
+import keel.server.api.http.HttpRoutes;
 import keel.server.command.Command;
 import keel.server.command.MemberAttributes;
 import keel.server.command.Proposer;
@@ -185,6 +186,8 @@ public final class KeelServer implements AutoCloseable {
         .requestTimeout(Duration.ZERO)
         .idleTimeout(Duration.ZERO)
         .gracefulShutdownTimeout(Duration.ZERO, Duration.ofMillis(500));
+    // gRPC is routed by its service paths; etcd's plain HTTP/1.1 routes share the port.
+    new HttpRoutes(config, ids, node, stateMachine::members).addTo(builder);
     for (URI url : config.listenClientUrls()) {
       builder.port(new InetSocketAddress(EtcdUrls.host(url), EtcdUrls.port(url)), SessionProtocol.HTTP);
     }

@@ -1,0 +1,177 @@
+package keel.server.api.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.server.ServerBuilder;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import keel.server.ServerConfig;
+import keel.server.api.grpc.MaintenanceService;
+import keel.server.raft.MemberIds;
+import keel.server.raft.RatisNode;
+import keel.server.statemachine.Members;
+
+/**
+ * etcd 3.4's plain HTTP/1.1 routes on the client port, beside gRPC: {@code /version},
+ * {@code /health}, {@code /v2/members}, {@code /v2/stats/self} and {@code /v2/stats/leader}.
+ * Bodies, field order, status codes and content types are those etcd 3.4.23 answers with.
+ * The append counters and follower latencies are not measured yet and read 0.
+ */
+public final class HttpRoutes {
+  /** etcd's health check gives its linearizable read one second ({@code etcdhttp.checkHealth}). */
+  private static final Duration HEALTH_READ_TIMEOUT = Duration.ofSeconds(1);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** etcd writes /health with http.Error or a bare Write: Go sniffs both as text/plain. */
+  private static final MediaType HEALTH_TYPE = MediaType.PLAIN_TEXT_UTF_8;
+
+  private final ServerConfig config;
+  private final Map<String, Long> memberIds;
+  private final RatisNode node;
+  private final Supplier<Members> published;
+  private final Instant startTime = Instant.now();
+  private final LeaderClock leaderClock = new LeaderClock();
+
+  public HttpRoutes(ServerConfig config, Map<String, Long> memberIds, RatisNode node, Supplier<Members> published) {
+    this.config = config;
+    this.memberIds = memberIds;
+    this.node = node;
+    this.published = published;
+  }
+
+  /** Adds the routes to a client server; gRPC's own routes (by service path) are unaffected. */
+  public void addTo(ServerBuilder builder) {
+    builder.route().get("/version").build((ctx, req) -> version());
+    builder.route().get("/health").build((ctx, req) -> health());
+    builder.route().get("/v2/members").build((ctx, req) -> members());
+    builder.route().get("/v2/stats/self").build((ctx, req) -> statsSelf());
+    builder.route().get("/v2/stats/leader").build((ctx, req) -> statsLeader());
+  }
+
+  HttpResponse version() {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("etcdserver", MaintenanceService.VERSION);
+    body.put("etcdcluster", MaintenanceService.VERSION);
+    return json(HttpStatus.OK, body);
+  }
+
+  HttpResponse health() {
+    if (node.leaderName() == null) {
+      return unhealthy();
+    }
+    return HttpResponse.of(node.readBarrier()
+        .orTimeout(HEALTH_READ_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .handle((ignored, error) -> error == null
+            ? HttpResponse.of(HttpStatus.OK, HEALTH_TYPE, "{\"health\":\"true\"}")
+            : unhealthy()));
+  }
+
+  /** etcd answers with http.Error, which appends a newline. */
+  private static HttpResponse unhealthy() {
+    return HttpResponse.of(HttpStatus.SERVICE_UNAVAILABLE, HEALTH_TYPE, "{\"health\":\"false\"}\n");
+  }
+
+  HttpResponse members() {
+    Members clientUrls = published.get();
+    List<Map<String, Object>> members = new java.util.ArrayList<>();
+    // etcd lists members by id, as unsigned integers.
+    config.initialCluster().entrySet().stream()
+        .sorted((a, b) -> Long.compareUnsigned(memberIds.get(a.getKey()), memberIds.get(b.getKey())))
+        .forEach(entry -> {
+      String name = entry.getKey();
+      List<URI> peerUrls = entry.getValue();
+      Map<String, Object> member = new LinkedHashMap<>();
+      member.put("id", MemberIds.hex(memberIds.get(name)));
+      member.put("name", name);
+      member.put("peerURLs", peerUrls.stream().map(URI::toString).toList());
+      // Like etcd: a member that has not published itself yet has no client URLs.
+      member.put("clientURLs", clientUrls.clientUrls(name));
+      members.add(member);
+    });
+    return json(HttpStatus.OK, Map.of("members", members));
+  }
+
+  HttpResponse statsSelf() {
+    String leader = node.leaderName();
+    Instant now = Instant.now();
+    Instant leaderSince = leaderClock.since(leader, now);
+    Map<String, Object> leaderInfo = new LinkedHashMap<>();
+    leaderInfo.put("leader", leader == null ? "0" : MemberIds.hex(memberIds.getOrDefault(leader, 0L)));
+    leaderInfo.put("uptime", GoFormats.duration(Duration.between(leaderSince, now)));
+    leaderInfo.put("startTime", GoFormats.rfc3339Nano(leaderSince));
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("name", config.name());
+    body.put("id", MemberIds.hex(memberIds.get(config.name())));
+    body.put("state", node.isLeader() ? "StateLeader" : "StateFollower");
+    body.put("startTime", GoFormats.rfc3339Nano(startTime));
+    body.put("leaderInfo", leaderInfo);
+    body.put("recvAppendRequestCnt", 0);
+    body.put("sendAppendRequestCnt", 0);
+    return json(HttpStatus.OK, body);
+  }
+
+  HttpResponse statsLeader() {
+    if (!node.isLeader()) {
+      return json(HttpStatus.FORBIDDEN, Map.of("message", "not current leader"));
+    }
+    Map<String, Object> followers = new LinkedHashMap<>();
+    memberIds.entrySet().stream()
+        .filter(entry -> !entry.getKey().equals(config.name()))
+        .map(entry -> MemberIds.hex(entry.getValue()))
+        .sorted()
+        .forEach(id -> followers.put(id, followerStats()));
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("leader", MemberIds.hex(memberIds.get(config.name())));
+    body.put("followers", followers);
+    return json(HttpStatus.OK, body);
+  }
+
+  private static Map<String, Object> followerStats() {
+    Map<String, Object> latency = new LinkedHashMap<>();
+    latency.put("current", 0.0);
+    latency.put("average", 0.0);
+    latency.put("standardDeviation", 0.0);
+    latency.put("minimum", 0.0);
+    latency.put("maximum", 0.0);
+    Map<String, Object> counts = new LinkedHashMap<>();
+    counts.put("fail", 0);
+    counts.put("success", 0);
+    Map<String, Object> stats = new LinkedHashMap<>();
+    stats.put("latency", latency);
+    stats.put("counts", counts);
+    return stats;
+  }
+
+  private static HttpResponse json(HttpStatus status, Object body) {
+    try {
+      return HttpResponse.of(status, MediaType.JSON, JSON.writeValueAsString(body));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("maps of strings and numbers always serialize", e);
+    }
+  }
+
+  /**
+   * When this member first saw the current leader, for leaderInfo's startTime and uptime. Sampled
+   * when asked, so a leader change is noticed at the next request rather than when it happens.
+   */
+  private static final class LeaderClock {
+    private String leader;
+    private Instant since;
+
+    synchronized Instant since(String current, Instant now) {
+      if (since == null || !java.util.Objects.equals(leader, current)) {
+        leader = current;
+        since = now;
+      }
+      return since;
+    }
+  }
+}

@@ -1,0 +1,168 @@
+package keel.testing;
+
+import static keel.testing.KeelCluster.bytes;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import keel.server.KeelServer;
+import keel.server.raft.MemberIds;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** etcd 3.4's plain HTTP routes on the client port of an in-process 3-member Keel, beside gRPC. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class HttpRoutesIT {
+  @RegisterExtension
+  static final KeelCluster cluster = KeelCluster.ofSize(3);
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5))
+      .build();
+
+  private static HttpResponse<String> get(URI endpoint, String path) throws Exception {
+    HttpRequest request = HttpRequest.newBuilder(endpoint.resolve(path)).timeout(Duration.ofSeconds(10)).GET().build();
+    return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static List<String> expectedIds() {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < cluster.cluster().size(); i++) {
+      ids.add(MemberIds.hex(cluster.cluster().member(i).map(KeelServer::memberId).orElseThrow()));
+    }
+    return ids;
+  }
+
+  @Test
+  void versionIsEtcds() throws Exception {
+    for (URI endpoint : cluster.endpoints()) {
+      HttpResponse<String> response = get(endpoint, "/version");
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(
+          type -> assertThat(type).startsWith("application/json"));
+      assertThat(response.body()).isEqualTo("{\"etcdserver\":\"3.4.0\",\"etcdcluster\":\"3.4.0\"}");
+    }
+  }
+
+  @Test
+  void healthIsTrueWithALeader() throws Exception {
+    for (URI endpoint : cluster.endpoints()) {
+      HttpResponse<String> response = Deadlines.await("healthy " + endpoint, Duration.ofSeconds(20))
+          .until(() -> get(endpoint, "/health"), r -> r.statusCode() == 200);
+      assertThat(response.body()).isEqualTo("{\"health\":\"true\"}");
+    }
+  }
+
+  @Test
+  void membersListsAllThreeWithIdsAndUrls() throws Exception {
+    List<String> ids = expectedIds();
+    URI endpoint = cluster.endpoints().get(0);
+    // Client URLs appear once each member has published itself through the log.
+    JsonNode members = Deadlines.await("all members published", Duration.ofSeconds(20))
+        .until(() -> JSON.readTree(get(endpoint, "/v2/members").body()).get("members"),
+            list -> list.size() == 3 && allHaveClientUrls(list));
+    List<String> listed = new ArrayList<>();
+    List<String> clientUrls = new ArrayList<>();
+    for (JsonNode member : members) {
+      listed.add(member.get("id").asText());
+      assertThat(member.get("name").asText()).isNotEmpty();
+      assertThat(member.get("peerURLs")).hasSize(1);
+      clientUrls.add(member.get("clientURLs").get(0).asText());
+      assertThat(fieldNames(member)).containsExactly("id", "name", "peerURLs", "clientURLs");
+    }
+    assertThat(listed).containsExactlyInAnyOrderElementsOf(ids);
+    assertThat(listed).isSortedAccordingTo((a, b) -> Long.compareUnsigned(Long.parseUnsignedLong(a, 16),
+        Long.parseUnsignedLong(b, 16)));
+    assertThat(clientUrls).containsExactlyInAnyOrderElementsOf(
+        cluster.endpoints().stream().map(URI::toString).toList());
+  }
+
+  private static boolean allHaveClientUrls(JsonNode members) {
+    for (JsonNode member : members) {
+      if (member.get("clientURLs").isEmpty()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static List<String> fieldNames(JsonNode node) {
+    List<String> names = new ArrayList<>();
+    node.fieldNames().forEachRemaining(names::add);
+    return names;
+  }
+
+  @Test
+  void statsSelfShowsExactlyOneLeader() throws Exception {
+    List<String> ids = expectedIds();
+    List<URI> endpoints = cluster.endpoints();
+    int leaders = Deadlines.await("one member reporting StateLeader", Duration.ofSeconds(20))
+        .until(() -> countLeaders(endpoints), count -> count == 1);
+    assertThat(leaders).isEqualTo(1);
+    for (int i = 0; i < endpoints.size(); i++) {
+      JsonNode self = JSON.readTree(get(endpoints.get(i), "/v2/stats/self").body());
+      assertThat(fieldNames(self)).containsExactly("name", "id", "state", "startTime", "leaderInfo",
+          "recvAppendRequestCnt", "sendAppendRequestCnt");
+      assertThat(self.get("id").asText()).isEqualTo(ids.get(i));
+      assertThat(fieldNames(self.get("leaderInfo"))).containsExactly("leader", "uptime", "startTime");
+      assertThat(ids).contains(self.get("leaderInfo").get("leader").asText());
+      assertThat(self.get("startTime").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?Z");
+      assertThat(self.get("leaderInfo").get("uptime").asText()).matches("[0-9.hmµns]+");
+    }
+  }
+
+  private static int countLeaders(List<URI> endpoints) throws Exception {
+    int leaders = 0;
+    for (URI endpoint : endpoints) {
+      if ("StateLeader".equals(JSON.readTree(get(endpoint, "/v2/stats/self").body()).get("state").asText())) {
+        leaders++;
+      }
+    }
+    return leaders;
+  }
+
+  @Test
+  void statsLeaderOnAFollowerIsEtcdsForbidden() throws Exception {
+    int leader = cluster.awaitLeader();
+    List<URI> endpoints = cluster.endpoints();
+    URI follower = endpoints.get((leader + 1) % endpoints.size());
+    HttpResponse<String> response = get(follower, "/v2/stats/leader");
+    assertThat(response.statusCode()).isEqualTo(403);
+    assertThat(response.body()).isEqualTo("{\"message\":\"not current leader\"}");
+
+    List<String> ids = expectedIds();
+    HttpResponse<String> onLeader = Deadlines.await("stats from the leader", Duration.ofSeconds(20))
+        .until(() -> get(endpoints.get(cluster.awaitLeader()), "/v2/stats/leader"), r -> r.statusCode() == 200);
+    JsonNode stats = JSON.readTree(onLeader.body());
+    assertThat(ids).contains(stats.get("leader").asText());
+    assertThat(fieldNames(stats.get("followers"))).hasSize(2).doesNotContain(stats.get("leader").asText());
+    assertThat(fieldNames(stats.get("followers").elements().next().get("counts"))).containsExactly("fail", "success");
+  }
+
+  @Test
+  void grpcAndHttpShareOneClientPort() throws Exception {
+    URI endpoint = cluster.endpoints().get(1);
+    try (Client client = Client.builder().endpoints(endpoint).build()) {
+      ByteSequence key = cluster.uniqueKey();
+      client.getKVClient().put(key, bytes("v")).get(10, TimeUnit.SECONDS);
+      assertThat(client.getKVClient().get(key).get(10, TimeUnit.SECONDS).getKvs().get(0).getValue())
+          .isEqualTo(bytes("v"));
+    }
+    HttpResponse<String> version = get(endpoint, "/version");
+    assertThat(version.statusCode()).isEqualTo(200);
+    assertThat(version.body()).contains("\"etcdserver\":\"3.4.0\"");
+  }
+}
