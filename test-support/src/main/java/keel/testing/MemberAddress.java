@@ -1,5 +1,7 @@
 package keel.testing;
 
+import keel.server.embed.FreePorts;
+
 /** Where one member listens: its name, a loopback host (127.0.0.x) and its client and peer ports. */
 public record MemberAddress(String name, String host, int clientPort, int peerPort) {
   /** {@code name} on {@code host} with two free ports from {@link FreePorts}. */

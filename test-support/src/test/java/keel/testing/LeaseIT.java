@@ -31,9 +31,7 @@ class LeaseIT {
     try (ClusterProcesses keel = KeelProcesses.builder().size(3).start();
          Client client = Client.builder().endpoints(keel.clientUrls().toArray(String[]::new)).build()) {
       ByteSequence key = KeelCluster.bytes("lease-it/short");
-      long lease = client.getLeaseClient().grant(2).get(10, TimeUnit.SECONDS).getID();
-      client.getKVClient().put(key, KeelCluster.bytes("v"), PutOption.builder().withLeaseId(lease).build())
-          .get(10, TimeUnit.SECONDS);
+      long lease = putOnNewLease(client, key, 2);
 
       // Kept alive for longer than its TTL: every answer renews it to 2 s.
       BlockingQueue<LeaseKeepAliveResponse> answers = new LinkedBlockingQueue<>();
@@ -70,8 +68,7 @@ class LeaseIT {
     try (ClusterProcesses keel = KeelProcesses.builder().size(3).start()) {
       List<URI> endpoints = keel.clientUrls().stream().map(URI::create).toList();
       int leader = Leaders.await(endpoints);
-      List<MemberProcess> survivors = new ArrayList<>(keel.members());
-      survivors.remove(leader);
+      List<MemberProcess> survivors = allBut(keel, leader);
       ByteSequence key = KeelCluster.bytes("lease-it/kept");
       // TTL 10 s, not 2: jetcd gives a keep-alive up for good when no answer comes within one TTL
       // of the last, and it renews only every TTL/3; with the 1-2 s election after kill -9 on top,
@@ -79,9 +76,7 @@ class LeaseIT {
       // watched for 25 s: were keep-alives not answered after the failover, the new leader would
       // expire the lease (about 11 s after it takes over) before the end.
       try (Client client = Client.builder().endpoints(endpoints.toArray(URI[]::new)).build()) {
-        long lease = client.getLeaseClient().grant(10).get(10, TimeUnit.SECONDS).getID();
-        client.getKVClient().put(key, KeelCluster.bytes("v"), PutOption.builder().withLeaseId(lease).build())
-            .get(10, TimeUnit.SECONDS);
+        long lease = putOnNewLease(client, key, 10);
         long start = System.nanoTime();
         BlockingQueue<LeaseKeepAliveResponse> answers = new LinkedBlockingQueue<>();
         List<Long> answerTimes = new ArrayList<>();
@@ -144,13 +139,10 @@ class LeaseIT {
     try (ClusterProcesses keel = KeelProcesses.builder().size(3).start()) {
       List<URI> endpoints = keel.clientUrls().stream().map(URI::create).toList();
       int leader = Leaders.await(endpoints);
-      List<MemberProcess> survivors = new ArrayList<>(keel.members());
-      survivors.remove(leader);
+      List<MemberProcess> survivors = allBut(keel, leader);
       ByteSequence key = KeelCluster.bytes("lease-it/two-seconds");
       try (Client client = Client.builder().endpoints(endpoints.toArray(URI[]::new)).build()) {
-        long lease = client.getLeaseClient().grant(2).get(10, TimeUnit.SECONDS).getID();
-        client.getKVClient().put(key, KeelCluster.bytes("v"), PutOption.builder().withLeaseId(lease).build())
-            .get(10, TimeUnit.SECONDS);
+        long lease = putOnNewLease(client, key, 2);
         long start = System.nanoTime();
         long end = start + TimeUnit.SECONDS.toNanos(20);
         long nextKeepAlive = start;
@@ -188,6 +180,20 @@ class LeaseIT {
         assertThat(expiredAnswers.get()).as("keep-alives answered with TTL 0").isZero();
       }
     }
+  }
+
+  /** Grants a lease of {@code ttl} seconds and puts {@code key} on it; returns the lease id. */
+  private static long putOnNewLease(Client client, ByteSequence key, long ttl) throws Exception {
+    long lease = client.getLeaseClient().grant(ttl).get(10, TimeUnit.SECONDS).getID();
+    client.getKVClient().put(key, KeelCluster.bytes("v"), PutOption.builder().withLeaseId(lease).build())
+        .get(10, TimeUnit.SECONDS);
+    return lease;
+  }
+
+  private static List<MemberProcess> allBut(ClusterProcesses keel, int index) {
+    List<MemberProcess> others = new ArrayList<>(keel.members());
+    others.remove(index);
+    return others;
   }
 
   /** A local read on one member: answers even while there is no leader. */

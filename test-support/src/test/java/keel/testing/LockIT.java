@@ -30,10 +30,12 @@ class LockIT {
     assertThat(held.getKey().toString(StandardCharsets.UTF_8))
         .isEqualTo(name.toString(StandardCharsets.UTF_8) + "/" + Long.toHexString(first));
     CompletableFuture<LockResponse> waiting = lock.lock(name, second);
+    // Once the second locker's key exists the server has taken its request: it must still wait.
+    ByteSequence contenders = bytes(name.toString(StandardCharsets.UTF_8) + "/");
+    Deadlines.await("the second locker's key", java.time.Duration.ofSeconds(10)).until(() ->
+        cluster.kv().get(contenders, io.etcd.jetcd.options.GetOption.builder().isPrefix(true).build())
+            .get().getCount() == 2);
     assertThat(waiting).as("the second locker waits").isNotDone();
-    // A read through the log makes sure the second lock request has been served meanwhile.
-    cluster.kv().put(bytes(cluster.uniquePrefix()), bytes("x")).get();
-    assertThat(waiting).isNotDone();
 
     lock.unlock(held.getKey()).get(10, TimeUnit.SECONDS);
     LockResponse next = waiting.get(10, TimeUnit.SECONDS);

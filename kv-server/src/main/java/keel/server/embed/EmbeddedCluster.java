@@ -1,10 +1,6 @@
 package keel.server.embed;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -139,8 +135,6 @@ public final class EmbeddedCluster implements AutoCloseable {
 
   /** Flags as a builder; unset values are etcd's defaults. */
   public static final class Builder {
-    private static final int FIRST_PORT = 12000;
-    private static final int LAST_PORT = 32000;
     private int members = 1;
     private Path dataDir;
     private String namePrefix = "m";
@@ -191,7 +185,7 @@ public final class EmbeddedCluster implements AutoCloseable {
       for (int i = 0; i < members; i++) {
         String host = addressPerMember ? "127.0.0." + (i + 1) : "127.0.0.1";
         hosts.add(host);
-        cluster.put(namePrefix + (i + 1), List.of(URI.create("http://" + host + ":" + freePort(host))));
+        cluster.put(namePrefix + (i + 1), List.of(URI.create("http://" + host + ":" + FreePorts.allocate(host))));
       }
       List<ServerConfig> configs = new ArrayList<>();
       int i = 0;
@@ -211,25 +205,6 @@ public final class EmbeddedCluster implements AutoCloseable {
       EmbeddedCluster embedded = new EmbeddedCluster(configs);
       embedded.startAll();
       return embedded;
-    }
-
-    /**
-     * A free port below the kernel's ephemeral range (32768 and up here), so that a peer port a
-     * stopped member gives up is not taken by some client's outgoing connection before it restarts.
-     */
-    private static int freePort(String host) {
-      java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
-      IOException last = null;
-      for (int attempt = 0; attempt < 100; attempt++) {
-        int port = random.nextInt(FIRST_PORT, LAST_PORT);
-        try (ServerSocket socket = new ServerSocket()) {
-          socket.bind(new InetSocketAddress(InetAddress.getByName(host), port));
-          return port;
-        } catch (IOException e) {
-          last = e;
-        }
-      }
-      throw new UncheckedIOException("no free port in [" + FIRST_PORT + ", " + LAST_PORT + ") on " + host, last);
     }
   }
 }

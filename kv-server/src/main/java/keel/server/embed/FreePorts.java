@@ -1,4 +1,4 @@
-package keel.testing;
+package keel.server.embed;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -10,8 +10,10 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Free TCP ports below 32768, so they never collide with the kernel's ephemeral range (where
- * outgoing connections take their local port). A port is handed out at most once per JVM;
- * between the check and the child's bind another program may take it, a risk tests accept.
+ * outgoing connections take their local port): a peer port a stopped member gives up is not taken
+ * by some client's outgoing connection before the member restarts. A port is handed out at most
+ * once per JVM (in-process clusters and member processes started by one test JVM never share
+ * one); between the check and the bind another program may take it, a risk tests accept.
  */
 public final class FreePorts {
   static final int LOWEST = 20_000;
