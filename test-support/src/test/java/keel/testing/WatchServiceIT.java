@@ -191,18 +191,21 @@ class WatchServiceIT {
     create(WatchCreateRequest.newBuilder().setKey(bs(prefix)).setRangeEnd(end).setStartRevision(first)
         .setUnknownFields(varint(8, 1)));
     assertThat(next().getCreated()).isTrue();
+    // The watching member may not have applied the last puts yet when the watch starts: those
+    // then arrive later as live events. What must hold: every event once, and the catch-up split
+    // into fragments, each under the request size limit.
     int events = 0;
-    int pieces = 0;
-    boolean more = true;
-    while (more) {
+    int fragmented = 0;
+    while (events < 60) {
       WatchResponse piece = next();
-      pieces++;
       assertThat(piece.getSerializedSize()).isLessThan(MAX_REQUEST);
       events += piece.getEventsCount();
       UnknownFieldSet.Field fragment = piece.getUnknownFields().getField(7);
-      more = fragment != null && !fragment.getVarintList().isEmpty() && fragment.getVarintList().get(0) == 1;
+      if (fragment != null && !fragment.getVarintList().isEmpty() && fragment.getVarintList().get(0) == 1) {
+        fragmented++;
+      }
     }
-    assertThat(pieces).isGreaterThan(1);
+    assertThat(fragmented).as("responses marked fragment").isGreaterThan(0);
     assertThat(events).isEqualTo(60);
   }
 }
