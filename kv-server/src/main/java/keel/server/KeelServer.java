@@ -30,9 +30,11 @@ import keel.server.api.grpc.LeaseService;
 import keel.server.api.grpc.MaintenanceService;
 import keel.server.api.grpc.WatchService;
 import keel.server.api.http.HttpRoutes;
+import keel.server.api.http.V2KeysRoutes;
 import keel.server.command.Command;
 import keel.server.command.MemberAttributes;
 import keel.server.command.Proposer;
+import keel.server.command.V2Sync;
 import keel.server.command.Validation;
 import keel.server.errors.EtcdError;
 import keel.server.errors.EtcdException;
@@ -44,6 +46,8 @@ import keel.server.raft.RaftLogVerifier;
 import keel.server.raft.RatisNode;
 import keel.server.statemachine.Applier;
 import keel.server.statemachine.KeelStateMachine;
+import keel.server.v2store.V2ExpirySweep;
+import keel.server.v2store.V2Store;
 import keel.server.watch.WatchHub;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,6 +78,10 @@ public final class KeelServer implements AutoCloseable {
   private final WatchHub watchHub;
   /** Runs the election and lock recipes' watch callbacks, off the watch hub's thread. */
   private final java.util.concurrent.ExecutorService recipesExecutor;
+  /** Completes v2 watches, off the apply thread. */
+  private final java.util.concurrent.ExecutorService v2WatchExecutor;
+  private final V2Store v2;
+  private final V2ExpirySweep v2Sweep;
   private Server clientServer;
   private volatile boolean closed;
 
@@ -89,20 +97,29 @@ public final class KeelServer implements AutoCloseable {
       thread.setDaemon(true);
       return thread;
     });
+    this.v2WatchExecutor = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread thread = new Thread(r, "keel-" + config.name() + "-v2watch");
+      thread.setDaemon(true);
+      return thread;
+    });
+    this.v2 = Applier.newV2Store(config.initialCluster().size(), v2WatchExecutor);
     // Expired leases are revoked through the log by the leader only; its clocks extend every lease
     // by one election timeout on promotion, as etcd's Promote does.
     LeaderLeases leaderLeases = new LeaderLeases(config.name(), new ExpiryQueue(System::nanoTime),
         this::lessor, this::revokeExpired, config.electionMillis());
     this.stateMachine = new KeelStateMachine(config.name(), new Applier.Settings(config.quotaBackendBytes(),
-        Lessor.minTtlSeconds(config.electionMillis())), leaderLeases, watchHub);
+        Lessor.minTtlSeconds(config.electionMillis())), leaderLeases, watchHub, v2);
     try {
       this.node = new RatisNode(config, stateMachine);
     } catch (IOException | RuntimeException e) {
       watchHub.close();
       recipesExecutor.shutdownNow();
+      v2WatchExecutor.shutdownNow();
       throw e;
     }
     this.proposer = new Proposer(node, config.maxRequestBytes());
+    this.v2Sweep = new V2ExpirySweep(config.name(), v2, node::isLeader,
+        now -> proposer.propose(Command.newBuilder().setV2Sync(V2Sync.newBuilder().setTime(now)).build()));
   }
 
   private Lessor lessor() {
@@ -187,12 +204,16 @@ public final class KeelServer implements AutoCloseable {
         .idleTimeout(Duration.ZERO)
         .gracefulShutdownTimeout(Duration.ZERO, Duration.ofMillis(500));
     // gRPC is routed by its service paths; etcd's plain HTTP/1.1 routes share the port.
-    new HttpRoutes(config, ids, node, stateMachine::members).addTo(builder);
+    new HttpRoutes(config, ids, node, stateMachine::members, v2).addTo(builder);
+    if (config.enableV2()) {
+      new V2KeysRoutes(v2, proposer, node, MemberIds.hex(clusterId)).addTo(builder);
+    }
     for (URI url : config.listenClientUrls()) {
       builder.port(new InetSocketAddress(EtcdUrls.host(url), EtcdUrls.port(url)), SessionProtocol.HTTP);
     }
     clientServer = builder.build();
     clientServer.start().join();
+    v2Sweep.start();
     publish(proposer);
   }
 
@@ -260,8 +281,10 @@ public final class KeelServer implements AutoCloseable {
     } catch (IOException e) {
       LOG.warn("{}: raft did not close cleanly: {}", config.name(), e.toString());
     }
+    v2Sweep.close();
     watchHub.close();
     recipesExecutor.shutdownNow();
+    v2WatchExecutor.shutdownNow();
     LOG.info("{}: stopped", config.name());
   }
 }

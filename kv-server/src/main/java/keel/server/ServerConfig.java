@@ -27,6 +27,8 @@ import java.util.Objects;
  * @param maxRequestBytes      {@code --max-request-bytes}
  * @param maxTxnOps            {@code --max-txn-ops}
  * @param quotaBackendBytes    {@code --quota-backend-bytes}; 0 means etcd's default (2 GiB)
+ * @param enableV2             {@code --enable-v2}: serve the v2 API ({@code /v2/keys}, {@code /v2/stats},
+ *                             {@code /v2/members}, {@code /v2/machines}); off by default, as in etcd 3.4
  */
 public record ServerConfig(
     String name,
@@ -43,7 +45,8 @@ public record ServerConfig(
     long snapshotCount,
     long maxRequestBytes,
     int maxTxnOps,
-    long quotaBackendBytes) {
+    long quotaBackendBytes,
+    boolean enableV2) {
 
   public static final String DEFAULT_NAME = "default";
   public static final URI DEFAULT_CLIENT_URL = URI.create("http://localhost:2379");
@@ -131,6 +134,7 @@ public record ServerConfig(
     private long maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
     private int maxTxnOps = DEFAULT_MAX_TXN_OPS;
     private long quotaBackendBytes = DEFAULT_QUOTA_BACKEND_BYTES;
+    private boolean enableV2;
 
     public Builder name(String name) { this.name = name; return this; }
     public Builder dataDir(Path dataDir) { this.dataDir = dataDir; return this; }
@@ -147,6 +151,7 @@ public record ServerConfig(
     public Builder maxRequestBytes(long bytes) { this.maxRequestBytes = bytes; return this; }
     public Builder maxTxnOps(int ops) { this.maxTxnOps = ops; return this; }
     public Builder quotaBackendBytes(long bytes) { this.quotaBackendBytes = bytes; return this; }
+    public Builder enableV2(boolean enable) { this.enableV2 = enable; return this; }
 
     public ServerConfig build() {
       Path dir = dataDir != null ? dataDir : Path.of(name + ".keel");
@@ -156,7 +161,7 @@ public record ServerConfig(
       long quota = quotaBackendBytes == 0 ? DEFAULT_QUOTA_BACKEND_BYTES : quotaBackendBytes;
       return new ServerConfig(name, dir, listenClientUrls, advertiseClientUrls, listenPeerUrls,
           initialAdvertisePeerUrls, cluster, initialClusterToken, initialClusterState,
-          heartbeatMillis, electionMillis, snapshotCount, maxRequestBytes, maxTxnOps, quota);
+          heartbeatMillis, electionMillis, snapshotCount, maxRequestBytes, maxTxnOps, quota, enableV2);
     }
   }
 }

@@ -102,7 +102,7 @@ public final class ServerFlags {
           "'new' when bootstrapping a new cluster, 'existing' when joining one.")
           .withChoices("new", "existing"),
       ignored("strict-reconfig-check", BOOL),
-      ignored("enable-v2", BOOL),
+      used("enable-v2", BOOL, "false", "Accept etcd V2 client requests."),
       ignored("pre-vote", BOOL),
       ignored("next-cluster-version-compatible", BOOL),
       // proxy
@@ -329,6 +329,7 @@ public final class ServerFlags {
     }
     b.maxTxnOps((int) maxTxnOps);
     b.quotaBackendBytes(number(v, "quota-backend-bytes"));
+    b.enableV2(EtcdFlag.isTrue(v.getOrDefault("enable-v2", "false")));
     return b.build();
   }
 

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
+import java.util.concurrent.Executor;
 import keel.server.command.Command;
 import keel.server.command.CommandResult;
 import keel.server.errors.EtcdError;
@@ -20,6 +21,7 @@ import keel.server.errors.EtcdException;
 import keel.server.lease.Lessor;
 import keel.server.mvcc.MvccStore;
 import keel.server.mvcc.WriteResult;
+import keel.server.v2store.V2Store;
 import keel.server.watch.EventSink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +32,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Applier {
   private static final Logger LOG = LoggerFactory.getLogger(Applier.class);
-  /** 2: the lessor follows the members. */
-  private static final int SNAPSHOT_FORMAT = 2;
+  /** 3: the v2 store follows the lessor. */
+  private static final int SNAPSHOT_FORMAT = 3;
 
   /**
    * What every member must agree on to apply alike.
@@ -44,28 +46,38 @@ public final class Applier {
   private final MvccStore store;
   private final Members members;
   private final Lessor lessor;
+  private final V2Store v2;
   /** Gets each write's events, by a non-blocking call (the watch hub). */
   private final EventSink events;
 
   public Applier(Settings settings) {
-    this(settings, Lessor.Listener.NONE, EventSink.NONE);
+    this(settings, Lessor.Listener.NONE, EventSink.NONE, newV2Store(1, Runnable::run));
   }
 
   /**
    * @param leases told of grants and revokes on the apply thread (the leader's expiry clocks)
    * @param events told of every write's events on the apply thread (the watch hub)
+   * @param v2 the v2 key tree, from {@link #newV2Store}; it outlives appliers replaced by snapshots,
+   *     so that v2 watchers stay registered
    */
-  public Applier(Settings settings, Lessor.Listener leases, EventSink events) {
+  public Applier(Settings settings, Lessor.Listener leases, EventSink events, V2Store v2) {
     this(settings, new MvccStore(settings.quotaBackendBytes()), new Members(),
-        new Lessor(settings.minLeaseTtl(), leases), events);
+        new Lessor(settings.minLeaseTtl(), leases), events, v2);
   }
 
-  private Applier(Settings settings, MvccStore store, Members members, Lessor lessor, EventSink events) {
+  private Applier(Settings settings, MvccStore store, Members members, Lessor lessor, EventSink events,
+      V2Store v2) {
     this.settings = settings;
     this.store = store;
     this.members = members;
     this.lessor = lessor;
     this.events = events;
+    this.v2 = v2;
+  }
+
+  /** An empty v2 tree for a cluster formed of {@code members}, at etcd's index after formation. */
+  public static V2Store newV2Store(int members, Executor watchExecutor) {
+    return V2Apply.newStore(members, watchExecutor);
   }
 
   public MvccStore store() {
@@ -78,6 +90,10 @@ public final class Applier {
 
   public Lessor lessor() {
     return lessor;
+  }
+
+  public V2Store v2() {
+    return v2;
   }
 
   public CommandResult apply(long index, Command command) {
@@ -115,8 +131,11 @@ public final class Applier {
           yield CommandResult.newBuilder().setLeaseRevoke(LeaseRevokeResponse.newBuilder()
               .setHeader(header(r.revision()))).build();
         }
+        case V2 -> CommandResult.newBuilder().setV2(V2Apply.apply(v2, command.getV2())).build();
+        case V2_SYNC -> CommandResult.newBuilder().setV2(V2Apply.sync(v2, command.getV2Sync().getTime())).build();
         case PUBLISH_MEMBER -> {
           members.publish(command.getPublishMember());
+          V2Apply.published(v2);
           yield CommandResult.newBuilder().setPublishMember(command.getPublishMember()).build();
         }
         case BODY_NOT_SET -> throw new IllegalStateException("empty command at index " + index);
@@ -181,11 +200,13 @@ public final class Applier {
     members.writeTo(data);
     lessor.writeTo(data);
     data.flush();
+    v2.writeTo(out);
     store.writeTo(out);
     out.flush();
   }
 
-  static Applier readFrom(InputStream in, Settings settings, Lessor.Listener leases, EventSink events)
+  /** Reads a snapshot; the v2 tree is loaded into {@code v2} in place (its watchers stay). */
+  static Applier readFrom(InputStream in, Settings settings, Lessor.Listener leases, EventSink events, V2Store v2)
       throws IOException {
     DataInputStream data = new DataInputStream(in);
     int format = data.readInt();
@@ -194,6 +215,7 @@ public final class Applier {
     }
     Members members = Members.readFrom(data);
     Lessor lessor = Lessor.readFrom(data, settings.minLeaseTtl(), leases);
-    return new Applier(settings, MvccStore.readFrom(in, settings.quotaBackendBytes()), members, lessor, events);
+    v2.readFrom(in);
+    return new Applier(settings, MvccStore.readFrom(in, settings.quotaBackendBytes()), members, lessor, events, v2);
   }
 }

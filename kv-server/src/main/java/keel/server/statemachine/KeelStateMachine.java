@@ -13,6 +13,7 @@ import keel.server.errors.EtcdException;
 import keel.server.lease.LeaderLeases;
 import keel.server.lease.Lessor;
 import keel.server.mvcc.MvccStore;
+import keel.server.v2store.V2Store;
 import keel.server.watch.EventSink;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
@@ -48,6 +49,8 @@ public final class KeelStateMachine extends BaseStateMachine {
   private final LeaderLeases leaderLeases;
   /** The watch hub: every applier publishes to it; told when a snapshot replaces the store. */
   private final EventSink events;
+  /** The v2 tree: one for the member's life, loaded in place from snapshots (watchers stay). */
+  private final V2Store v2;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   /** Replaced whole when a snapshot is loaded; readers take the current one per request. */
   private volatile Applier applier;
@@ -55,13 +58,20 @@ public final class KeelStateMachine extends BaseStateMachine {
   /**
    * @param leaderLeases the leader-only lease clocks, started and stopped by leadership
    * @param events the watch hub: every applier publishes to it; told when a snapshot replaces the store
+   * @param v2 the v2 key tree ({@link Applier#newV2Store})
    */
-  public KeelStateMachine(String member, Applier.Settings settings, LeaderLeases leaderLeases, EventSink events) {
+  public KeelStateMachine(String member, Applier.Settings settings, LeaderLeases leaderLeases, EventSink events,
+      V2Store v2) {
     this.member = member;
     this.settings = settings;
     this.leaderLeases = leaderLeases;
     this.events = events;
-    this.applier = new Applier(settings, leaderLeases.listener(), events);
+    this.v2 = v2;
+    this.applier = new Applier(settings, leaderLeases.listener(), events, v2);
+  }
+
+  public V2Store v2() {
+    return v2;
   }
 
   public MvccStore store() {
@@ -120,7 +130,7 @@ public final class KeelStateMachine extends BaseStateMachine {
       throw new IOException("snapshot file " + file.getAbsolutePath() + " is missing although Raft's"
           + " storage names it as the latest snapshot; refusing to start");
     }
-    Applier loaded = SnapshotFile.read(file, in -> Applier.readFrom(in, settings, leaderLeases.listener(), events));
+    Applier loaded = SnapshotFile.read(file, in -> Applier.readFrom(in, settings, leaderLeases.listener(), events, v2));
     TermIndex last = SimpleStateMachineStorage.getTermIndexFromSnapshotFile(file);
     applier = loaded;
     events.restored(loaded.store().currentRevision());

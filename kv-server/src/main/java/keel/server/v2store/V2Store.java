@@ -47,6 +47,7 @@ public final class V2Store {
   /** Nodes with a TTL, soonest first; ties by path, so a sweep's order is deterministic. */
   private final TreeSet<V2Node> ttlKeys = new TreeSet<>(
       Comparator.<V2Node>comparingLong(n -> n.expireAt).thenComparing(n -> n.path));
+  private final V2Stats stats = new V2Stats();
   private V2Node root = V2Node.dir("/", 0, null, 0);
   private long currentIndex;
 
@@ -72,6 +73,29 @@ public final class V2Store {
       return currentIndex;
     } finally {
       lock.readLock().unlock();
+    }
+  }
+
+  /** The operation counters ({@code /v2/stats/store}); callers record what they did. */
+  public V2Stats stats() {
+    return stats;
+  }
+
+  /**
+   * Takes the next index for a change outside the client's tree. etcd 3.4 keeps its membership
+   * in a hidden part of this same store (a create per initial member, a set per member publish
+   * and per cluster version), so its X-Etcd-Index counts those changes too; Keel counts them
+   * here to print the same indexes. The change is recorded in the history as a refresh, which no
+   * watcher and no {@code waitIndex} scan ever sees, so the history's indexes stay consecutive.
+   */
+  public void recordHiddenChange() {
+    lock.writeLock().lock();
+    try {
+      currentIndex++;
+      hub.add(new V2Event(V2Event.SET, V2NodeExtern.bare("", currentIndex, currentIndex, false), null,
+          currentIndex, true));
+    } finally {
+      lock.writeLock().unlock();
     }
   }
 

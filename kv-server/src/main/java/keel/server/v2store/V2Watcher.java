@@ -28,6 +28,8 @@ public final class V2Watcher implements AutoCloseable {
   private final BlockingQueue<V2Event> events = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
   private final CompletableFuture<V2Event> first = new CompletableFuture<>();
   private volatile boolean closed;
+  /** Run on the executor after each delivery and when the hub drops this watcher. */
+  private volatile Runnable listener;
   /** Set by the hub when registered; guarded by the hub's lock. */
   Runnable remover;
   boolean removed;
@@ -57,6 +59,18 @@ public final class V2Watcher implements AutoCloseable {
    */
   public CompletableFuture<V2Event> firstEvent() {
     return first;
+  }
+
+  /**
+   * For a stream: {@code listener} runs on the hub's executor after every event delivered and once
+   * the hub drops this watcher; it should drain with {@link #poll} and end the response when
+   * {@link #isClosed()}. Runs once at once if events are already waiting.
+   */
+  public void onDelivery(Runnable listener) {
+    this.listener = listener;
+    if (!events.isEmpty() || closed) {
+      executor.execute(listener);
+    }
   }
 
   /** The next event, waiting up to the timeout; null on timeout, or once closed and drained. */
@@ -102,10 +116,19 @@ public final class V2Watcher implements AutoCloseable {
       if (remover != null) {
         remover.run();
       }
+      tellListener();
       return;
     }
     if (!first.isDone()) {
       executor.execute(() -> first.complete(e));
+    }
+    tellListener();
+  }
+
+  private void tellListener() {
+    Runnable l = listener;
+    if (l != null) {
+      executor.execute(l);
     }
   }
 }

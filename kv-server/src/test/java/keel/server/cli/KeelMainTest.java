@@ -118,9 +118,9 @@ class KeelMainTest {
   @Test
   void ignoredFlagsGiveOneWarningLineAndStillStart() {
     assertThat(run(Map.of("ETCD_LOG_LEVEL", "debug"), "server", "--auto-compaction-retention",
-        "1", "--enable-v2", "--name", "n1", "-auto-compaction-mode=revision")).isZero();
+        "1", "--pre-vote", "--name", "n1", "-auto-compaction-mode=revision")).isZero();
     assertThat(errLines()).containsExactly("keel: ignoring etcd flags not supported yet:"
-        + " --auto-compaction-retention, --enable-v2, --auto-compaction-mode, --log-level");
+        + " --auto-compaction-retention, --pre-vote, --auto-compaction-mode, --log-level");
     assertThat(started).singleElement().extracting(ServerConfig::name).isEqualTo("n1");
   }
 

@@ -255,14 +255,22 @@ class ServerFlagsTest {
   @Test
   void ignoredFlagsAreNamedInOneWarningAndDoNotChangeTheConfig() {
     ServerFlags.Outcome o = outcome(Map.of("ETCD_ENABLE_PPROF", "true"),
-        "--auto-compaction-retention=1", "--enable-v2", "--logger", "zap", "--log-outputs=stderr",
+        "--auto-compaction-retention=1", "--pre-vote", "--logger", "zap", "--log-outputs=stderr",
         "--grpc-keepalive-min-time=5s", "--experimental-initial-corrupt-check",
         "--cert-file=", "--client-cert-auth=false", "--debug", "--max-wals", "5", "-v");
     assertThat(o.warnings()).containsExactly("keel: ignoring etcd flags not supported yet:"
-        + " --auto-compaction-retention, --enable-v2, --logger, --log-outputs,"
+        + " --auto-compaction-retention, --pre-vote, --logger, --log-outputs,"
         + " --grpc-keepalive-min-time, --experimental-initial-corrupt-check, --cert-file,"
         + " --client-cert-auth, --debug, --max-wals, --v, --enable-pprof");
     assertThat(o.config()).isEqualTo(parse());
+  }
+
+  @Test
+  void enableV2IsOffByDefaultAsInEtcd34() {
+    assertThat(parse().enableV2()).isFalse();
+    assertThat(parse("--enable-v2").enableV2()).isTrue();
+    assertThat(parse("--enable-v2=false").enableV2()).isFalse();
+    assertThat(outcome(Map.of("ETCD_ENABLE_V2", "true")).config().enableV2()).isTrue();
   }
 
   @Test

@@ -130,7 +130,7 @@ class ApplierLeaseTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     applier.writeTo(out);
     Applier read = Applier.readFrom(new ByteArrayInputStream(out.toByteArray()), new Applier.Settings(0, 2),
-        Lessor.Listener.NONE, keel.server.watch.EventSink.NONE);
+        Lessor.Listener.NONE, keel.server.watch.EventSink.NONE, Applier.newV2Store(1, Runnable::run));
     assertThat(read.lessor().lookup(7).orElseThrow().keys()).containsExactly(bs("a"));
     assertThat(read.apply(10, Command.newBuilder().setLeaseRevoke(LeaseRevokeRequest.newBuilder().setID(7)).build())
         .getLeaseRevoke().getHeader().getRevision()).isEqualTo(3);

@@ -19,6 +19,7 @@ import keel.server.api.grpc.MaintenanceService;
 import keel.server.raft.MemberIds;
 import keel.server.raft.RatisNode;
 import keel.server.statemachine.Members;
+import keel.server.v2store.V2Store;
 
 /**
  * etcd 3.4's plain HTTP/1.1 routes on the client port, beside gRPC: {@code /version},
@@ -37,23 +38,33 @@ public final class HttpRoutes {
   private final Map<String, Long> memberIds;
   private final RatisNode node;
   private final Supplier<Members> published;
+  private final V2Store v2;
   private final Instant startTime = Instant.now();
   private final LeaderClock leaderClock = new LeaderClock();
 
-  public HttpRoutes(ServerConfig config, Map<String, Long> memberIds, RatisNode node, Supplier<Members> published) {
+  public HttpRoutes(ServerConfig config, Map<String, Long> memberIds, RatisNode node, Supplier<Members> published,
+      V2Store v2) {
     this.config = config;
     this.memberIds = memberIds;
     this.node = node;
     this.published = published;
+    this.v2 = v2;
   }
 
-  /** Adds the routes to a client server; gRPC's own routes (by service path) are unaffected. */
+  /**
+   * Adds the routes to a client server; gRPC's own routes (by service path) are unaffected. The
+   * v2 routes only with {@code --enable-v2}: etcd 3.4 answers 404 for all of {@code /v2} without it.
+   */
   public void addTo(ServerBuilder builder) {
     builder.route().get("/version").build((ctx, req) -> version());
     builder.route().get("/health").build((ctx, req) -> health());
-    builder.route().get("/v2/members").build((ctx, req) -> members());
-    builder.route().get("/v2/stats/self").build((ctx, req) -> statsSelf());
-    builder.route().get("/v2/stats/leader").build((ctx, req) -> statsLeader());
+    if (config.enableV2()) {
+      builder.route().get("/v2/members").build((ctx, req) -> members());
+      builder.route().get("/v2/machines").build((ctx, req) -> machines());
+      builder.route().get("/v2/stats/self").build((ctx, req) -> statsSelf());
+      builder.route().get("/v2/stats/leader").build((ctx, req) -> statsLeader());
+      builder.route().get("/v2/stats/store").build((ctx, req) -> statsStore());
+    }
   }
 
   HttpResponse version() {
@@ -97,6 +108,20 @@ public final class HttpRoutes {
       members.add(member);
     });
     return json(HttpStatus.OK, Map.of("members", members));
+  }
+
+  /** etcd's {@code /v2/machines}: every published client URL, sorted, comma separated, as plain text. */
+  HttpResponse machines() {
+    Members clientUrls = published.get();
+    List<String> urls = new java.util.ArrayList<>();
+    config.initialCluster().keySet().forEach(name -> urls.addAll(clientUrls.clientUrls(name)));
+    java.util.Collections.sort(urls);
+    return HttpResponse.of(HttpStatus.OK, MediaType.PLAIN_TEXT_UTF_8, String.join(", ", urls));
+  }
+
+  /** etcd's {@code /v2/stats/store}: this member's v2 operation counters. */
+  HttpResponse statsStore() {
+    return json(HttpStatus.OK, v2.stats().fields(v2.watcherCount()));
   }
 
   HttpResponse statsSelf() {
