@@ -25,7 +25,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class HttpRoutesIT {
   @RegisterExtension
-  static final KeelCluster cluster = KeelCluster.ofSize(3);
+  static final KeelCluster cluster = KeelCluster.ofSize(3, b -> b.enableV2(true));
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newBuilder()

@@ -2,9 +2,12 @@ package keel.server.api.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.linecorp.armeria.common.HttpData;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.ResponseHeaders;
+import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServerBuilder;
 import java.net.URI;
 import java.time.Duration;
@@ -56,15 +59,34 @@ public final class HttpRoutes {
    * v2 routes only with {@code --enable-v2}: etcd 3.4 answers 404 for all of {@code /v2} without it.
    */
   public void addTo(ServerBuilder builder) {
-    builder.route().get("/version").build((ctx, req) -> version());
-    builder.route().get("/health").build((ctx, req) -> health());
+    builder.decorator(CorsHeaders::serve);
+    builder.errorHandler(new GoNotFound());
+    builder.route().path("/version").build(only(this::version, "GET"));
+    builder.route().path("/health").build(only(this::health, "GET"));
     if (config.enableV2()) {
-      builder.route().get("/v2/members").build((ctx, req) -> members());
-      builder.route().get("/v2/machines").build((ctx, req) -> machines());
-      builder.route().get("/v2/stats/self").build((ctx, req) -> statsSelf());
-      builder.route().get("/v2/stats/leader").build((ctx, req) -> statsLeader());
-      builder.route().get("/v2/stats/store").build((ctx, req) -> statsStore());
+      builder.route().path("/v2/members").build(only(this::members, "GET"));
+      builder.route().path("/v2/machines").build(only(this::machines, "GET", "HEAD"));
+      builder.route().path("/v2/stats/self").build(only(this::statsSelf, "GET"));
+      builder.route().path("/v2/stats/leader").build(only(this::statsLeader, "GET"));
+      builder.route().path("/v2/stats/store").build(only(this::statsStore, "GET"));
     }
+  }
+
+  /**
+   * A route that answers only {@code methods}, and anything else as etcd's {@code allowMethod}
+   * does: 405 with an Allow header and Go's plain-text error.
+   */
+  static HttpService only(Supplier<HttpResponse> route, String... methods) {
+    List<String> allowed = List.of(methods);
+    return (ctx, req) -> allowed.contains(req.method().name()) ? route.get() : methodNotAllowed(String.join(",", methods));
+  }
+
+  static HttpResponse methodNotAllowed(String allow) {
+    return HttpResponse.of(ResponseHeaders.builder(HttpStatus.METHOD_NOT_ALLOWED)
+        .contentType(MediaType.PLAIN_TEXT_UTF_8)
+        .add("allow", allow)
+        .add("x-content-type-options", "nosniff")
+        .build(), HttpData.ofUtf8("Method Not Allowed\n"));
   }
 
   HttpResponse version() {

@@ -70,9 +70,7 @@ public final class V2KeysRoutes {
     HttpMethod method = req.method();
     if (method != HttpMethod.HEAD && method != HttpMethod.GET && method != HttpMethod.PUT
         && method != HttpMethod.POST && method != HttpMethod.DELETE) {
-      return HttpResponse.of(ResponseHeaders.builder(HttpStatus.METHOD_NOT_ALLOWED)
-          .contentType(MediaType.PLAIN_TEXT_UTF_8).add("allow", ALLOWED)
-          .add("x-content-type-options", "nosniff").build(), HttpData.ofUtf8("Method Not Allowed\n"));
+      return HttpRoutes.methodNotAllowed(ALLOWED);
     }
     V2KeyRequest request;
     try {
