@@ -30,6 +30,7 @@ import keel.server.api.grpc.LeaseService;
 import keel.server.api.grpc.MaintenanceService;
 import keel.server.api.grpc.WatchService;
 import keel.server.api.http.HttpRoutes;
+import keel.server.api.http.MetricsRoute;
 import keel.server.command.Command;
 import keel.server.command.MemberAttributes;
 import keel.server.command.Proposer;
@@ -39,6 +40,7 @@ import keel.server.errors.EtcdException;
 import keel.server.lease.ExpiryQueue;
 import keel.server.lease.LeaderLeases;
 import keel.server.lease.Lessor;
+import keel.server.metrics.ServerMetrics;
 import keel.server.raft.MemberIds;
 import keel.server.raft.RaftLogVerifier;
 import keel.server.raft.RatisNode;
@@ -72,6 +74,7 @@ public final class KeelServer implements AutoCloseable {
   private final KeelStateMachine stateMachine;
   private final Proposer proposer;
   private final WatchHub watchHub;
+  private final ServerMetrics metrics;
   /** Runs the election and lock recipes' watch callbacks, off the watch hub's thread. */
   private final java.util.concurrent.ExecutorService recipesExecutor;
   private Server clientServer;
@@ -93,8 +96,9 @@ public final class KeelServer implements AutoCloseable {
     // by one election timeout on promotion, as etcd's Promote does.
     LeaderLeases leaderLeases = new LeaderLeases(config.name(), new ExpiryQueue(System::nanoTime),
         this::lessor, this::revokeExpired, config.electionMillis());
+    this.metrics = new ServerMetrics(memberId);
     this.stateMachine = new KeelStateMachine(config.name(), new Applier.Settings(config.quotaBackendBytes(),
-        Lessor.minTtlSeconds(config.electionMillis())), leaderLeases, watchHub);
+        Lessor.minTtlSeconds(config.electionMillis())), leaderLeases, watchHub, metrics::leaderChanged);
     try {
       this.node = new RatisNode(config, stateMachine);
     } catch (IOException | RuntimeException e) {
@@ -102,7 +106,8 @@ public final class KeelServer implements AutoCloseable {
       recipesExecutor.shutdownNow();
       throw e;
     }
-    this.proposer = new Proposer(node, config.maxRequestBytes());
+    metrics.watch(node, stateMachine::store);
+    this.proposer = new Proposer(node, config.maxRequestBytes(), metrics.proposals());
   }
 
   private Lessor lessor() {
@@ -179,7 +184,9 @@ public final class KeelServer implements AutoCloseable {
         .addService(new LockService(recipes, kv, headers))
         .maxRequestMessageLength(maxMessage)
         .maxResponseMessageLength(Integer.MAX_VALUE)
+        .intercept(metrics.grpc())
         .build();
+    metrics.grpc().initialize(grpc.services());
     ServerBuilder builder = Server.builder()
         .service(grpc)
         .maxRequestLength(maxMessage + 1024L)
@@ -188,6 +195,7 @@ public final class KeelServer implements AutoCloseable {
         .gracefulShutdownTimeout(Duration.ZERO, Duration.ofMillis(500));
     // gRPC is routed by its service paths; etcd's plain HTTP/1.1 routes share the port.
     new HttpRoutes(config, ids, node, stateMachine::members).addTo(builder);
+    new MetricsRoute(metrics).addTo(builder);
     for (URI url : config.listenClientUrls()) {
       builder.port(new InetSocketAddress(EtcdUrls.host(url), EtcdUrls.port(url)), SessionProtocol.HTTP);
     }
@@ -262,6 +270,7 @@ public final class KeelServer implements AutoCloseable {
     }
     watchHub.close();
     recipesExecutor.shutdownNow();
+    metrics.close();
     LOG.info("{}: stopped", config.name());
   }
 }

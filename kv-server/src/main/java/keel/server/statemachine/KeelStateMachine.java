@@ -48,6 +48,8 @@ public final class KeelStateMachine extends BaseStateMachine {
   private final LeaderLeases leaderLeases;
   /** The watch hub: every applier publishes to it; told when a snapshot replaces the store. */
   private final EventSink events;
+  /** Counts leader changes for etcd_server_leader_changes_seen_total. */
+  private final Runnable leaderChanged;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   /** Replaced whole when a snapshot is loaded; readers take the current one per request. */
   private volatile Applier applier;
@@ -57,10 +59,17 @@ public final class KeelStateMachine extends BaseStateMachine {
    * @param events the watch hub: every applier publishes to it; told when a snapshot replaces the store
    */
   public KeelStateMachine(String member, Applier.Settings settings, LeaderLeases leaderLeases, EventSink events) {
+    this(member, settings, leaderLeases, events, () -> {});
+  }
+
+  /** @param leaderChanged run each time Ratis reports a new leader (never for "no leader") */
+  public KeelStateMachine(String member, Applier.Settings settings, LeaderLeases leaderLeases, EventSink events,
+      Runnable leaderChanged) {
     this.member = member;
     this.settings = settings;
     this.leaderLeases = leaderLeases;
     this.events = events;
+    this.leaderChanged = leaderChanged;
     this.applier = new Applier(settings, leaderLeases.listener(), events);
   }
 
@@ -150,6 +159,7 @@ public final class KeelStateMachine extends BaseStateMachine {
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
     LOG.info("{}: leader is now {}", member, newLeaderId);
+    leaderChanged.run();
     if (!groupMemberId.getPeerId().equals(newLeaderId)) {
       leaderLeases.demote();
     }
