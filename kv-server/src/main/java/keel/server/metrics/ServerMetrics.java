@@ -91,6 +91,8 @@ public final class ServerMetrics implements AutoCloseable {
     gauge("etcd_mvcc_db_total_size_in_use_in_bytes",
         "Same as etcd_mvcc_db_total_size_in_bytes: the store is in memory and has no free pages.",
         () -> store.get().sizeBytes());
+    gauge("etcd_debugging_mvcc_keys_total", "Keys that exist at the current revision (deleted ones excluded).",
+        () -> store.get().liveKeys());
     fsyncRoute = RaftLogSyncTimings.route(node.raftMemberId(), this::walFsync);
   }
 
