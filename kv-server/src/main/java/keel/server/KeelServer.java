@@ -30,6 +30,7 @@ import keel.server.api.grpc.LeaseService;
 import keel.server.api.grpc.MaintenanceService;
 import keel.server.api.grpc.WatchService;
 import keel.server.api.http.HttpRoutes;
+import keel.server.api.http.MetricsRoute;
 import keel.server.api.http.V2KeysRoutes;
 import keel.server.command.Command;
 import keel.server.command.MemberAttributes;
@@ -41,6 +42,7 @@ import keel.server.errors.EtcdException;
 import keel.server.lease.ExpiryQueue;
 import keel.server.lease.LeaderLeases;
 import keel.server.lease.Lessor;
+import keel.server.metrics.ServerMetrics;
 import keel.server.raft.MemberIds;
 import keel.server.raft.RaftLogVerifier;
 import keel.server.raft.RatisNode;
@@ -76,6 +78,7 @@ public final class KeelServer implements AutoCloseable {
   private final KeelStateMachine stateMachine;
   private final Proposer proposer;
   private final WatchHub watchHub;
+  private final ServerMetrics metrics;
   /** Runs the election and lock recipes' watch callbacks, off the watch hub's thread. */
   private final java.util.concurrent.ExecutorService recipesExecutor;
   /** Completes v2 watches, off the apply thread. */
@@ -107,8 +110,9 @@ public final class KeelServer implements AutoCloseable {
     // by one election timeout on promotion, as etcd's Promote does.
     LeaderLeases leaderLeases = new LeaderLeases(config.name(), new ExpiryQueue(System::nanoTime),
         this::lessor, this::revokeExpired, config.electionMillis());
+    this.metrics = new ServerMetrics(memberId);
     this.stateMachine = new KeelStateMachine(config.name(), new Applier.Settings(config.quotaBackendBytes(),
-        Lessor.minTtlSeconds(config.electionMillis())), leaderLeases, watchHub, v2);
+        Lessor.minTtlSeconds(config.electionMillis())), leaderLeases, watchHub, v2, metrics::leaderChanged);
     try {
       this.node = new RatisNode(config, stateMachine);
     } catch (IOException | RuntimeException e) {
@@ -117,7 +121,8 @@ public final class KeelServer implements AutoCloseable {
       v2WatchExecutor.shutdownNow();
       throw e;
     }
-    this.proposer = new Proposer(node, config.maxRequestBytes());
+    metrics.watch(node, stateMachine::store);
+    this.proposer = new Proposer(node, config.maxRequestBytes(), metrics.proposals());
     this.v2Sweep = new V2ExpirySweep(config.name(), v2, node::isLeader,
         now -> proposer.propose(Command.newBuilder().setV2Sync(V2Sync.newBuilder().setTime(now)).build()));
   }
@@ -196,7 +201,9 @@ public final class KeelServer implements AutoCloseable {
         .addService(new LockService(recipes, kv, headers))
         .maxRequestMessageLength(maxMessage)
         .maxResponseMessageLength(Integer.MAX_VALUE)
+        .intercept(metrics.grpc())
         .build();
+    metrics.grpc().initialize(grpc.services());
     ServerBuilder builder = Server.builder()
         .service(grpc)
         .maxRequestLength(maxMessage + 1024L)
@@ -208,6 +215,7 @@ public final class KeelServer implements AutoCloseable {
     if (config.enableV2()) {
       new V2KeysRoutes(v2, proposer, node, MemberIds.hex(clusterId)).addTo(builder);
     }
+    new MetricsRoute(metrics).addTo(builder);
     for (URI url : config.listenClientUrls()) {
       builder.port(new InetSocketAddress(EtcdUrls.host(url), EtcdUrls.port(url)), SessionProtocol.HTTP);
     }
@@ -285,6 +293,7 @@ public final class KeelServer implements AutoCloseable {
     watchHub.close();
     recipesExecutor.shutdownNow();
     v2WatchExecutor.shutdownNow();
+    metrics.close();
     LOG.info("{}: stopped", config.name());
   }
 }

@@ -12,10 +12,16 @@ import keel.server.raft.RatisNode;
 public final class Proposer {
   private final RatisNode node;
   private final long maxRequestBytes;
+  private final ProposalObserver observer;
 
   public Proposer(RatisNode node, long maxRequestBytes) {
+    this(node, maxRequestBytes, ProposalObserver.NONE);
+  }
+
+  public Proposer(RatisNode node, long maxRequestBytes, ProposalObserver observer) {
     this.node = node;
     this.maxRequestBytes = maxRequestBytes;
+    this.observer = observer;
   }
 
   /** Completes with the applied result, or exceptionally with an {@link EtcdException}. */
@@ -23,7 +29,8 @@ public final class Proposer {
     if (command.getSerializedSize() > maxRequestBytes) {
       return CompletableFuture.failedFuture(new EtcdException(EtcdError.REQUEST_TOO_LARGE));
     }
-    return node.submit(command.toByteArray()).thenApply(bytes -> {
+    observer.proposed();
+    return node.submit(command.toByteArray()).whenComplete(observer::finished).thenApply(bytes -> {
       CommandResult result;
       try {
         result = CommandResult.parseFrom(bytes.asReadOnlyByteBuffer());

@@ -33,6 +33,8 @@ final class KeyIndex {
    */
   private final NavigableMap<Revision, ByteString> byRevision = new TreeMap<>();
   private long sizeBytes;
+  /** Keys with a value at the newest revision (not deleted): etcd's keys_total gauge. */
+  private long liveKeys;
 
   /** The live kvs in {@code range} at {@code atRev}, in key order. */
   List<KeyValue> range(KeyRange range, long atRev) {
@@ -53,7 +55,9 @@ final class KeyIndex {
   }
 
   void put(Revision revision, KeyValue kv) {
-    keys.computeIfAbsent(kv.getKey(), k -> new KeyHistory()).append(revision, kv);
+    KeyHistory history = keys.computeIfAbsent(kv.getKey(), k -> new KeyHistory());
+    liveKeys += history.latest() == null ? 1 : 0;
+    history.append(revision, kv);
     byRevision.put(revision, kv.getKey());
     sizeBytes += entrySize(kv.getKey(), kv);
   }
@@ -64,6 +68,7 @@ final class KeyIndex {
       throw new IllegalStateException("tombstone on a key that is not live at " + revision);
     }
     history.append(revision, null);
+    liveKeys--;
     byRevision.put(revision, key);
     sizeBytes += entrySize(key, null);
   }
@@ -87,7 +92,9 @@ final class KeyIndex {
       if (history == null) {
         continue;
       }
+      boolean wasLive = history.latest() != null;
       uncharge(key, history.truncateFrom(main));
+      liveKeys += (history.latest() != null ? 1 : 0) - (wasLive ? 1 : 0);
       if (history.isEmpty()) {
         keys.remove(key);
       }
@@ -168,6 +175,11 @@ final class KeyIndex {
   /** Visits every key with its history, in key order (for snapshots). */
   void forEach(BiConsumer<ByteString, KeyHistory> visitor) {
     keys.forEach(visitor);
+  }
+
+  /** Compaction never changes it: it keeps every key's newest entry unless that is a deletion. */
+  long liveKeys() {
+    return liveKeys;
   }
 
   int keyCount() {

@@ -95,6 +95,16 @@ public final class MvccStore {
     }
   }
 
+  /** How many keys exist (have a value) at the current revision. */
+  public long liveKeys() {
+    lock.readLock().lock();
+    try {
+      return index.liveKeys();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
   /**
    * A serializable range. The response header holds only the revision: the current one, not the
    * one read at, as etcd reports it.

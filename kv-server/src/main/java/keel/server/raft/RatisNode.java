@@ -29,6 +29,7 @@ import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.GroupMismatchException;
@@ -179,6 +180,11 @@ public final class RatisNode implements Closeable {
 
   public String member() {
     return member;
+  }
+
+  /** This member in Ratis's words (peer id at group id): the key Ratis files this member's log metrics under. */
+  public RaftGroupMemberId raftMemberId() {
+    return RaftGroupMemberId.valueOf(self, group.getGroupId());
   }
 
   private DivisionInfo info() {

@@ -51,6 +51,8 @@ public final class KeelStateMachine extends BaseStateMachine {
   private final EventSink events;
   /** The v2 tree: one for the member's life, loaded in place from snapshots (watchers stay). */
   private final V2Store v2;
+  /** Counts leader changes for etcd_server_leader_changes_seen_total. */
+  private final Runnable leaderChanged;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   /** Replaced whole when a snapshot is loaded; readers take the current one per request. */
   private volatile Applier applier;
@@ -59,14 +61,16 @@ public final class KeelStateMachine extends BaseStateMachine {
    * @param leaderLeases the leader-only lease clocks, started and stopped by leadership
    * @param events the watch hub: every applier publishes to it; told when a snapshot replaces the store
    * @param v2 the v2 key tree ({@link Applier#newV2Store})
+   * @param leaderChanged run each time Ratis reports a new leader (never for "no leader")
    */
   public KeelStateMachine(String member, Applier.Settings settings, LeaderLeases leaderLeases, EventSink events,
-      V2Store v2) {
+      V2Store v2, Runnable leaderChanged) {
     this.member = member;
     this.settings = settings;
     this.leaderLeases = leaderLeases;
     this.events = events;
     this.v2 = v2;
+    this.leaderChanged = leaderChanged;
     this.applier = new Applier(settings, leaderLeases.listener(), events, v2);
   }
 
@@ -160,6 +164,7 @@ public final class KeelStateMachine extends BaseStateMachine {
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
     LOG.info("{}: leader is now {}", member, newLeaderId);
+    leaderChanged.run();
     if (!groupMemberId.getPeerId().equals(newLeaderId)) {
       leaderLeases.demote();
     }
