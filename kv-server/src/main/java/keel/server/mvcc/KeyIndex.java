@@ -62,6 +62,22 @@ final class KeyIndex {
     sizeBytes += entrySize(kv.getKey(), kv);
   }
 
+  /**
+   * Appends one retained entry read back from a snapshot. Unlike {@link #tombstone}, a history may
+   * begin with a tombstone: compacting at exactly a delete's revision keeps that tombstone alone.
+   */
+  void restore(Revision revision, ByteString key, KeyValue kvOrNullForTombstone) {
+    if (kvOrNullForTombstone != null) {
+      put(revision, kvOrNullForTombstone);
+      return;
+    }
+    KeyHistory history = keys.computeIfAbsent(key, k -> new KeyHistory());
+    liveKeys -= history.latest() != null ? 1 : 0;
+    history.append(revision, null);
+    byRevision.put(revision, key);
+    sizeBytes += entrySize(key, null);
+  }
+
   void tombstone(Revision revision, ByteString key) {
     KeyHistory history = keys.get(key);
     if (history == null || history.latest() == null) {

@@ -87,13 +87,13 @@ final class MvccSnapshot {
       for (int i = 0; i < entryCount; i++) {
         Revision rev = new Revision(in.readLong(), in.readLong());
         if (in.readBoolean()) {
-          index.tombstone(rev, key);
+          index.restore(rev, key, null);
         } else {
           KeyValue kv = KeyValue.parseDelimitedFrom(in);
           if (kv == null || !kv.getKey().equals(key)) {
             throw new IOException("corrupt MVCC snapshot at key #" + k);
           }
-          index.put(rev, kv);
+          index.restore(rev, key, kv);
         }
       }
     }

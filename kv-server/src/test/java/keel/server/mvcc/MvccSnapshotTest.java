@@ -82,6 +82,23 @@ class MvccSnapshotTest {
   }
 
   @Test
+  void aTombstoneKeptAloneByCompactionRoundTrips() throws IOException {
+    // compacting at exactly a delete's revision keeps that tombstone as the key's only entry
+    MvccStore store = new MvccStore(0);
+    store.put(put("a", "1"), leases);
+    store.put(put("b", "1"), leases);
+    long deleted = store.deleteRange(DeleteRangeRequest.newBuilder().setKey(bs("a")).build()).revision();
+    store.compact(CompactionRequest.newBuilder().setRevision(deleted).build());
+    MvccStore copy = copy(store);
+    assertThat(bytes(copy)).isEqualTo(bytes(store));
+    assertThat(copy.liveKeys()).isEqualTo(1);
+    assertThat(copy.sizeBytes()).isEqualTo(store.sizeBytes());
+    assertThat(copy.range(all().build())).isEqualTo(store.range(all().build()));
+    assertThat(copy.put(put("a", "2"), leases)).isEqualTo(store.put(put("a", "2"), leases));
+    assertThat(copy.liveKeys()).isEqualTo(2);
+  }
+
+  @Test
   void emptyStoreRoundTrips() throws IOException {
     MvccStore copy = copy(new MvccStore(0));
     assertThat(copy.currentRevision()).isEqualTo(1);
