@@ -30,7 +30,14 @@ public final class Proposer {
       return CompletableFuture.failedFuture(new EtcdException(EtcdError.REQUEST_TOO_LARGE));
     }
     observer.proposed();
-    return node.submit(command.toByteArray()).whenComplete(observer::finished).thenApply(bytes -> {
+    CompletableFuture<org.apache.ratis.thirdparty.com.google.protobuf.ByteString> submitted;
+    try {
+      submitted = node.submit(command.toByteArray());
+    } catch (RuntimeException e) {
+      observer.finished(null, e);
+      throw e;
+    }
+    return submitted.whenComplete(observer::finished).thenApply(bytes -> {
       CommandResult result;
       try {
         result = CommandResult.parseFrom(bytes.asReadOnlyByteBuffer());
