@@ -211,7 +211,7 @@ public final class KeelServer implements AutoCloseable {
         .idleTimeout(Duration.ZERO)
         .gracefulShutdownTimeout(Duration.ZERO, Duration.ofMillis(500));
     // gRPC is routed by its service paths; etcd's plain HTTP/1.1 routes share the port.
-    new HttpRoutes(config, ids, node, stateMachine::members, v2).addTo(builder);
+    new HttpRoutes(config, ids, node, stateMachine::members, v2, metrics.appends()).addTo(builder);
     if (config.enableV2()) {
       new V2KeysRoutes(v2, proposer, node, MemberIds.hex(clusterId)).addTo(builder);
     }

@@ -13,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import keel.server.KeelServer;
@@ -114,14 +115,22 @@ class HttpRoutesIT {
     assertThat(leaders).isEqualTo(1);
     for (int i = 0; i < endpoints.size(); i++) {
       JsonNode self = JSON.readTree(get(endpoints.get(i), "/v2/stats/self").body());
-      assertThat(fieldNames(self)).containsExactly("name", "id", "state", "startTime", "leaderInfo",
-          "recvAppendRequestCnt", "sendAppendRequestCnt");
+      assertHasEtcdsSelfFields(self);
       assertThat(self.get("id").asText()).isEqualTo(ids.get(i));
       assertThat(fieldNames(self.get("leaderInfo"))).containsExactly("leader", "uptime", "startTime");
       assertThat(ids).contains(self.get("leaderInfo").get("leader").asText());
       assertThat(self.get("startTime").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?Z");
       assertThat(self.get("leaderInfo").get("uptime").asText()).matches("[0-9.hmµns]+");
     }
+  }
+
+  /** etcd's fields in etcd's order; a package rate only while appends flow. */
+  private static void assertHasEtcdsSelfFields(JsonNode self) {
+    List<String> fields = fieldNames(self);
+    assertThat(fields).containsSubsequence("name", "id", "state", "startTime", "leaderInfo",
+        "recvAppendRequestCnt", "sendAppendRequestCnt");
+    assertThat(List.of("name", "id", "state", "startTime", "leaderInfo", "recvAppendRequestCnt", "recvPkgRate",
+        "sendAppendRequestCnt", "sendPkgRate")).containsSubsequence(fields);
   }
 
   private static int countLeaders(List<URI> endpoints) throws Exception {
@@ -150,6 +159,65 @@ class HttpRoutesIT {
     assertThat(ids).contains(stats.get("leader").asText());
     assertThat(fieldNames(stats.get("followers"))).hasSize(2).doesNotContain(stats.get("leader").asText());
     assertThat(fieldNames(stats.get("followers").elements().next().get("counts"))).containsExactly("fail", "success");
+  }
+
+  @Test
+  void appendCountsAndFollowerLatenciesFollowTheWrites() throws Exception {
+    int leader = cluster.awaitLeader();
+    List<URI> endpoints = cluster.endpoints();
+    write(10);
+    // Per member: sent by the leader, received by the followers; every one of them above zero.
+    long[] afterTen = Deadlines.await("appends counted on every member", Duration.ofSeconds(20))
+        .until(() -> appendCounts(endpoints, leader), counts -> Arrays.stream(counts).allMatch(c -> c > 0));
+    write(10);
+    Deadlines.await("appends counted again on every member", Duration.ofSeconds(20))
+        .until(() -> appendCounts(endpoints, leader), counts -> allAbove(counts, afterTen));
+
+    HttpResponse<String> response = get(endpoints.get(leader), "/v2/stats/leader");
+    assertThat(response.statusCode()).as("leader changed during the test").isEqualTo(200);
+    // Go prints float64s without Java's exponent and 0 as 0, never 0.0.
+    assertThat(response.body()).doesNotContainPattern("[0-9]E|\\.0[,}]");
+    JsonNode followers = JSON.readTree(response.body()).get("followers");
+    assertThat(fieldNames(followers)).hasSize(2);
+    for (JsonNode follower : followers) {
+      JsonNode latency = follower.get("latency");
+      assertThat(fieldNames(latency)).containsExactly("current", "average", "standardDeviation", "minimum",
+          "maximum");
+      assertThat(follower.get("counts").get("success").asLong()).isPositive();
+      assertThat(follower.get("counts").get("fail").asLong()).isNotNegative();
+      double minimum = latency.get("minimum").asDouble();
+      double maximum = latency.get("maximum").asDouble();
+      assertThat(minimum).isNotNegative().isLessThanOrEqualTo(maximum);
+      assertThat(latency.get("average").asDouble()).isBetween(minimum, maximum);
+      assertThat(latency.get("current").asDouble()).isBetween(minimum, maximum);
+      assertThat(latency.get("standardDeviation").asDouble()).isNotNegative().isLessThanOrEqualTo(maximum - minimum);
+    }
+  }
+
+  private static void write(int count) throws Exception {
+    for (int i = 0; i < count; i++) {
+      cluster.kv().put(cluster.uniqueKey(), bytes("v" + i)).get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The leader's sendAppendRequestCnt and the followers' recvAppendRequestCnt, by member index. */
+  private static long[] appendCounts(List<URI> endpoints, int leader) throws Exception {
+    long[] counts = new long[endpoints.size()];
+    for (int i = 0; i < endpoints.size(); i++) {
+      JsonNode self = JSON.readTree(get(endpoints.get(i), "/v2/stats/self").body());
+      assertHasEtcdsSelfFields(self);
+      counts[i] = self.get(i == leader ? "sendAppendRequestCnt" : "recvAppendRequestCnt").asLong();
+    }
+    return counts;
+  }
+
+  private static boolean allAbove(long[] counts, long[] before) {
+    for (int i = 0; i < counts.length; i++) {
+      if (counts[i] <= before[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Test

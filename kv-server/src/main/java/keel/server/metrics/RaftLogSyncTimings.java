@@ -2,8 +2,8 @@ package keel.server.metrics;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
+import keel.server.metrics.ObservedRatisMetrics.ObservedTimer;
 import org.apache.ratis.metrics.MetricRegistries;
 import org.apache.ratis.metrics.MetricRegistryInfo;
 import org.apache.ratis.metrics.RatisMetricRegistry;
@@ -11,10 +11,6 @@ import org.apache.ratis.metrics.impl.RatisMetricRegistryImpl;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.server.metrics.RaftLogMetricsBase;
 import org.apache.ratis.server.metrics.SegmentedRaftLogMetrics;
-import org.apache.ratis.thirdparty.com.codahale.metrics.MetricRegistry;
-import org.apache.ratis.thirdparty.com.codahale.metrics.Timer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Hands every Raft log sync that Ratis times to the member whose log it is: the source of etcd's
@@ -33,7 +29,6 @@ import org.slf4j.LoggerFactory;
  * Installing the hook also means Ratis does not add its default JMX reporter.
  */
 public final class RaftLogSyncTimings {
-  private static final Logger LOG = LoggerFactory.getLogger(RaftLogSyncTimings.class);
   /** Member id (Ratis's registry prefix) to the consumer of its sync durations in nanoseconds. */
   private static final Map<String, LongConsumer> ROUTES = new ConcurrentHashMap<>();
   private static boolean installed;
@@ -73,33 +68,12 @@ public final class RaftLogSyncTimings {
         || !(registry instanceof RatisMetricRegistryImpl impl)) {
       return;
     }
-    RoutedTimer timer = new RoutedTimer(info.getPrefix());
-    // The name RatisMetricRegistryImpl gives a short name: application.component.prefix.short.
-    String name = MetricRegistry.name(info.getApplicationName(), info.getMetricsComponentName(), info.getPrefix(),
-        SegmentedRaftLogMetrics.RAFT_LOG_SYNC_TIME);
-    impl.getDropWizardMetricRegistry().register(name, timer);
-    if (impl.get(SegmentedRaftLogMetrics.RAFT_LOG_SYNC_TIME) != timer) {
-      impl.getDropWizardMetricRegistry().remove(name);
-      LOG.warn("Ratis names its metrics differently than expected ({}); etcd_disk_wal_fsync_duration_seconds"
-          + " will stay empty", name);
-    }
-  }
-
-  /** Ratis's own timer (it keeps its statistics), passing each duration to the routed member. */
-  private static final class RoutedTimer extends Timer {
-    private final String member;
-
-    RoutedTimer(String member) {
-      this.member = member;
-    }
-
-    @Override
-    public void update(long duration, TimeUnit unit) {
-      super.update(duration, unit);
+    String member = info.getPrefix();
+    ObservedRatisMetrics.put(impl, SegmentedRaftLogMetrics.RAFT_LOG_SYNC_TIME, new ObservedTimer(nanos -> {
       LongConsumer route = ROUTES.get(member);
       if (route != null) {
-        route.accept(unit.toNanos(duration));
+        route.accept(nanos);
       }
-    }
+    }), "etcd_disk_wal_fsync_duration_seconds");
   }
 }

@@ -33,7 +33,8 @@ import keel.server.raft.RatisNode;
  * <p>Gauges read live state when scraped ({@link #watch}). Counters and the fsync histogram are fed
  * by one-line hooks elsewhere: {@link #leaderChanged} from the state machine, {@link #proposals}
  * from the proposer, {@link #grpc} as an interceptor on the gRPC services, and Ratis's log worker
- * through {@link RaftLogSyncTimings}.
+ * through {@link RaftLogSyncTimings}. Ratis's append counts and timings go to {@link #appends()},
+ * for etcd's v2 stats, through {@link RaftAppendTraffic}.
  */
 public final class ServerMetrics implements AutoCloseable {
   /** The content type etcd 3.4 answers /metrics with (Prometheus text format 0.0.4). */
@@ -43,8 +44,9 @@ public final class ServerMetrics implements AutoCloseable {
   private static final int FSYNC_BUCKETS = 14;
 
   static {
-    // Before any Raft server exists: only log registries created afterwards are hooked.
+    // Before any Raft server exists: only registries created afterwards are hooked.
     RaftLogSyncTimings.install();
+    RaftAppendTraffic.install();
   }
 
   private final PrometheusRegistry registry = new PrometheusRegistry();
@@ -53,7 +55,9 @@ public final class ServerMetrics implements AutoCloseable {
   private final Counter proposalsFailed;
   private final Histogram walFsync;
   private final GrpcMetrics grpc;
+  private final AppendStats appends = new AppendStats();
   private volatile RaftLogSyncTimings.Route fsyncRoute = () -> { };
+  private volatile RaftLogSyncTimings.Route appendRoute = () -> { };
 
   public ServerMetrics(long memberId) {
     leaderChanges = Counter.builder().name("etcd_server_leader_changes_seen_total")
@@ -72,8 +76,9 @@ public final class ServerMetrics implements AutoCloseable {
   }
 
   /**
-   * Registers the gauges that read this member's Raft state and store, and routes its Raft log's
-   * sync timings into the fsync histogram. Called once, when the Raft server exists.
+   * Registers the gauges that read this member's Raft state and store, routes its Raft log's sync
+   * timings into the fsync histogram and its append traffic into {@link #appends()}. Called once,
+   * when the Raft server exists and before it starts.
    *
    * @param store the current store (a snapshot install replaces it)
    */
@@ -94,6 +99,12 @@ public final class ServerMetrics implements AutoCloseable {
     gauge("etcd_debugging_mvcc_keys_total", "Keys that exist at the current revision (deleted ones excluded).",
         () -> store.get().liveKeys());
     fsyncRoute = RaftLogSyncTimings.route(node.raftMemberId(), this::walFsync);
+    appendRoute = RaftAppendTraffic.route(node.raftMemberId(), node.otherPeers(), appends);
+  }
+
+  /** This member's Raft appends, for etcd's {@code /v2/stats/self} and {@code /v2/stats/leader}. */
+  public AppendStats appends() {
+    return appends;
   }
 
   /** Hook for the state machine: Ratis reported a new leader. */
@@ -137,10 +148,11 @@ public final class ServerMetrics implements AutoCloseable {
     TEXT.write(out, new MetricSnapshots(all));
   }
 
-  /** Stops routing fsync timings here (a restarted member in this JVM routes them to itself). */
+  /** Stops routing Ratis's timings here (a restarted member in this JVM routes them to itself). */
   @Override
   public void close() {
     fsyncRoute.close();
+    appendRoute.close();
   }
 
   private void gauge(String name, String help, LongSupplier value) {

@@ -187,6 +187,11 @@ public final class RatisNode implements Closeable {
     return RaftGroupMemberId.valueOf(self, group.getGroupId());
   }
 
+  /** The other members' peer ids (Keel names a peer by its member name). */
+  public List<RaftPeerId> otherPeers() {
+    return group.getPeers().stream().map(RaftPeer::getId).filter(id -> !id.equals(self)).toList();
+  }
+
   private DivisionInfo info() {
     try {
       return server.getDivision(group.getGroupId()).getInfo();

@@ -6,7 +6,10 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
-/** Times as Go prints them in etcd's JSON: {@code time.Time} (RFC3339Nano) and {@code time.Duration.String()}. */
+/**
+ * Values as Go prints them in etcd's JSON: {@code time.Time} (RFC3339Nano), {@code time.Duration.String()}
+ * and {@code float64}.
+ */
 final class GoFormats {
   private static final DateTimeFormatter SECONDS =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
@@ -52,6 +55,35 @@ final class GoFormats {
   private static String decimal(long value, int scale) {
     BigDecimal number = BigDecimal.valueOf(value, scale).stripTrailingZeros();
     return number.scale() <= 0 ? number.toBigInteger().toString() : number.toPlainString();
+  }
+
+  /**
+   * A {@code float64} as Go's encoding/json prints it: the shortest digits that read back as the same
+   * number, in plain notation ({@code 0}, {@code 0.000353}, {@code 9223372036854776000}), and with an
+   * exponent below 1e-6 or from 1e21 on ({@code 1.5e-7}, {@code 1e+21}). The digits are Java's
+   * {@code Double.toString}'s, which before Java 19 has a digit too many for a few numbers.
+   *
+   * @throws IllegalArgumentException for NaN and infinities, which Go's JSON refuses too
+   */
+  static String float64(double value) {
+    if (!Double.isFinite(value)) {
+      throw new IllegalArgumentException("JSON has no " + value);
+    }
+    if (value == 0) {
+      return Double.doubleToRawLongBits(value) == 0 ? "0" : "-0";
+    }
+    BigDecimal number = new BigDecimal(Double.toString(value)).stripTrailingZeros();
+    double magnitude = Math.abs(value);
+    if (magnitude >= 1e-6 && magnitude < 1e21) {
+      return number.toPlainString();
+    }
+    String digits = number.unscaledValue().abs().toString();
+    int exponent = digits.length() - 1 - number.scale();
+    StringBuilder text = new StringBuilder(value < 0 ? "-" : "").append(digits.charAt(0));
+    if (digits.length() > 1) {
+      text.append('.').append(digits, 1, digits.length());
+    }
+    return text.append(exponent < 0 ? "e-" : "e+").append(Math.abs(exponent)).toString();
   }
 
   /** Go's {@code strconv.Quote} for printable text: double quotes, with '"', '\\' and controls escaped. */

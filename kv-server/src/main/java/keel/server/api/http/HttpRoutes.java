@@ -2,6 +2,7 @@ package keel.server.api.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.util.RawValue;
 import com.linecorp.armeria.common.HttpData;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
@@ -19,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import keel.server.ServerConfig;
 import keel.server.api.grpc.MaintenanceService;
+import keel.server.metrics.AppendStats;
 import keel.server.raft.MemberIds;
 import keel.server.raft.RatisNode;
 import keel.server.statemachine.Members;
@@ -27,8 +29,10 @@ import keel.server.v2store.V2Store;
 /**
  * etcd 3.4's plain HTTP/1.1 routes on the client port, beside gRPC: {@code /version},
  * {@code /health}, {@code /v2/members}, {@code /v2/stats/self} and {@code /v2/stats/leader}.
- * Bodies, field order, status codes and content types are those etcd 3.4.23 answers with.
- * The append counters and follower latencies are not measured yet and read 0.
+ * Bodies, field order, status codes and content types are those etcd 3.4.23 answers with. The
+ * append counts, package rates and follower latencies come from what Ratis counts and times per
+ * append ({@link AppendStats}); etcd's {@code recvBandwidthRate} and {@code sendBandwidthRate} are
+ * never printed, since Ratis does not measure the bytes of its appends.
  */
 public final class HttpRoutes {
   /** etcd's health check gives its linearizable read one second ({@code etcdhttp.checkHealth}). */
@@ -42,16 +46,18 @@ public final class HttpRoutes {
   private final RatisNode node;
   private final Supplier<Members> published;
   private final V2Store v2;
+  private final AppendStats appends;
   private final Instant startTime = Instant.now();
   private final LeaderClock leaderClock = new LeaderClock();
 
   public HttpRoutes(ServerConfig config, Map<String, Long> memberIds, RatisNode node, Supplier<Members> published,
-      V2Store v2) {
+      V2Store v2, AppendStats appends) {
     this.config = config;
     this.memberIds = memberIds;
     this.node = node;
     this.published = published;
     this.v2 = v2;
+    this.appends = appends;
   }
 
   /**
@@ -146,6 +152,10 @@ public final class HttpRoutes {
     return json(HttpStatus.OK, v2.stats().fields(v2.watcherCount()));
   }
 
+  /**
+   * etcd's {@code /v2/stats/self}. A package rate appears only while appends flow (etcd omits a zero
+   * rate), just after its count.
+   */
   HttpResponse statsSelf() {
     String leader = node.leaderName();
     Instant now = Instant.now();
@@ -160,41 +170,63 @@ public final class HttpRoutes {
     body.put("state", node.isLeader() ? "StateLeader" : "StateFollower");
     body.put("startTime", GoFormats.rfc3339Nano(startTime));
     body.put("leaderInfo", leaderInfo);
-    body.put("recvAppendRequestCnt", 0);
-    body.put("sendAppendRequestCnt", 0);
+    AppendStats.Traffic received = appends.received();
+    body.put("recvAppendRequestCnt", received.count());
+    putIfNonZero(body, "recvPkgRate", received.perSecond());
+    AppendStats.Traffic sent = appends.sent();
+    body.put("sendAppendRequestCnt", sent.count());
+    putIfNonZero(body, "sendPkgRate", sent.perSecond());
     return json(HttpStatus.OK, body);
   }
 
+  private static void putIfNonZero(Map<String, Object> body, String field, double value) {
+    if (value != 0) {
+      body.put(field, goFloat(value));
+    }
+  }
+
+  /**
+   * etcd's {@code /v2/stats/leader}: how the appends this leader sent each follower fared. A
+   * latency is an append's round trip, send to reply; etcd 3.4 times only the write of a MsgApp to
+   * its peer stream, so etcd's figures are far smaller. {@code fail} counts appends that got no
+   * reply in time (see {@link keel.server.metrics.RaftAppendTraffic} for what Ratis cannot attribute).
+   */
   HttpResponse statsLeader() {
     if (!node.isLeader()) {
       return json(HttpStatus.FORBIDDEN, Map.of("message", "not current leader"));
     }
-    Map<String, Object> followers = new LinkedHashMap<>();
-    memberIds.entrySet().stream()
-        .filter(entry -> !entry.getKey().equals(config.name()))
-        .map(entry -> MemberIds.hex(entry.getValue()))
-        .sorted()
-        .forEach(id -> followers.put(id, followerStats()));
+    // Go prints a map with its keys sorted as text.
+    Map<String, Object> followers = new java.util.TreeMap<>();
+    memberIds.forEach((name, id) -> {
+      if (!name.equals(config.name())) {
+        followers.put(MemberIds.hex(id), followerStats(appends.follower(name)));
+      }
+    });
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("leader", MemberIds.hex(memberIds.get(config.name())));
     body.put("followers", followers);
     return json(HttpStatus.OK, body);
   }
 
-  private static Map<String, Object> followerStats() {
+  private static Map<String, Object> followerStats(AppendStats.FollowerStats follower) {
     Map<String, Object> latency = new LinkedHashMap<>();
-    latency.put("current", 0.0);
-    latency.put("average", 0.0);
-    latency.put("standardDeviation", 0.0);
-    latency.put("minimum", 0.0);
-    latency.put("maximum", 0.0);
+    latency.put("current", goFloat(follower.current()));
+    latency.put("average", goFloat(follower.average()));
+    latency.put("standardDeviation", goFloat(follower.standardDeviation()));
+    latency.put("minimum", goFloat(follower.minimum()));
+    latency.put("maximum", goFloat(follower.maximum()));
     Map<String, Object> counts = new LinkedHashMap<>();
-    counts.put("fail", 0);
-    counts.put("success", 0);
+    counts.put("fail", follower.fail());
+    counts.put("success", follower.success());
     Map<String, Object> stats = new LinkedHashMap<>();
     stats.put("latency", latency);
     stats.put("counts", counts);
     return stats;
+  }
+
+  /** A float64 written into the JSON as Go prints it (Jackson would write 0.0 and 3.53E-4). */
+  private static RawValue goFloat(double value) {
+    return new RawValue(GoFormats.float64(value));
   }
 
   private static HttpResponse json(HttpStatus status, Object body) {
