@@ -11,31 +11,60 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs Debian's {@code etcdctl} with the v3 API ({@code ETCDCTL_API=3}) against fixed endpoints.
- * Output goes through files, not pipes, so a chatty command can never block on a full pipe.
+ * Runs Debian's {@code etcdctl} against fixed endpoints, with the v3 API ({@code ETCDCTL_API=3},
+ * {@link #of}) or the v2 one ({@code ETCDCTL_API=2}, {@link #v2}). Output goes through files, not
+ * pipes, so a chatty command can never block on a full pipe.
  */
 public final class Etcdctl {
   public static final String DEFAULT_BINARY = "/usr/bin/etcdctl";
   private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
   private final String binary;
+  private final String api;
   private final String endpoints;
+  private final List<String> globalFlags;
   private final Duration timeout;
 
-  private Etcdctl(String binary, String endpoints, Duration timeout) {
+  private Etcdctl(String binary, String api, String endpoints, List<String> globalFlags, Duration timeout) {
     this.binary = binary;
+    this.api = api;
     this.endpoints = endpoints;
+    this.globalFlags = List.copyOf(globalFlags);
     this.timeout = timeout;
   }
 
-  /** etcdctl against {@code endpoints} (comma-separated host:port or URLs), 30 s (scaled) per run. */
+  /** etcdctl v3 against {@code endpoints} (comma-separated host:port or URLs), 30 s (scaled) per run. */
   public static Etcdctl of(String endpoints) {
-    return new Etcdctl(DEFAULT_BINARY, endpoints, DEFAULT_TIMEOUT);
+    return new Etcdctl(DEFAULT_BINARY, "3", endpoints, List.of(), DEFAULT_TIMEOUT);
+  }
+
+  /**
+   * etcdctl v2 ({@code ETCDCTL_API=2}) against {@code endpoints}, comma-separated URLs ({@code
+   * http://127.0.0.1:2379}: v2 etcdctl refuses a bare host:port). Before each command it reads
+   * {@code /v2/members} from them and then talks to one member of that list, chosen at random;
+   * {@link #noSync()} keeps it on the given endpoints. Its global flags ({@code -o json}) go first in
+   * a run's arguments: {@code run("-o", "json", "get", "/k")}.
+   */
+  public static Etcdctl v2(String endpoints) {
+    return new Etcdctl(DEFAULT_BINARY, "2", endpoints, List.of(), DEFAULT_TIMEOUT);
+  }
+
+  /**
+   * The same with {@code --no-sync} (v2 only): no {@code /v2/members} first, every request goes to
+   * the given endpoints, so a read follows the writes that one member applied.
+   */
+  public Etcdctl noSync() {
+    if (!api.equals("2")) {
+      throw new IllegalStateException("--no-sync is a v2 flag");
+    }
+    List<String> flags = new ArrayList<>(globalFlags);
+    flags.add("--no-sync");
+    return new Etcdctl(binary, api, endpoints, flags, timeout);
   }
 
   /** The same, killed after {@code timeout} (scaled) per run. */
   public Etcdctl withTimeout(Duration timeout) {
-    return new Etcdctl(binary, endpoints, timeout);
+    return new Etcdctl(binary, api, endpoints, globalFlags, timeout);
   }
 
   public String endpoints() {
@@ -85,12 +114,13 @@ public final class Etcdctl {
     List<String> command = new ArrayList<>();
     command.add(binary);
     command.add("--endpoints=" + endpoints);
+    command.addAll(globalFlags);
     command.addAll(args);
     return command;
   }
 
   /** Starts etcdctl with output to {@code dir}/stdout and {@code dir}/stderr. */
-  private static Process start(List<String> command, Path dir, byte[] stdin) throws IOException {
+  private Process start(List<String> command, Path dir, byte[] stdin) throws IOException {
     Path in = Files.write(dir.resolve("stdin"), stdin);
     ProcessBuilder builder =
         new ProcessBuilder(command)
@@ -98,7 +128,7 @@ public final class Etcdctl {
             .redirectOutput(dir.resolve("stdout").toFile())
             .redirectError(dir.resolve("stderr").toFile());
     builder.environment().keySet().removeIf(k -> k.startsWith("ETCDCTL_"));
-    builder.environment().put("ETCDCTL_API", "3");
+    builder.environment().put("ETCDCTL_API", api);
     Process process = builder.start();
     ProcessTrees.register(process);
     return process;
@@ -131,7 +161,7 @@ public final class Etcdctl {
           .redirectOutput(dir.resolve("stdout").toFile())
           .redirectError(dir.resolve("stderr").toFile());
       builder.environment().keySet().removeIf(k -> k.startsWith("ETCDCTL_"));
-      builder.environment().put("ETCDCTL_API", "3");
+      builder.environment().put("ETCDCTL_API", api);
       Process process = builder.start();
       ProcessTrees.register(process);
       process.getOutputStream().write(lines.getBytes(StandardCharsets.UTF_8));
@@ -218,7 +248,10 @@ public final class Etcdctl {
     }
   }
 
-  /** What one etcdctl run printed. {@code args} excludes the binary and {@code --endpoints}. */
+  /**
+   * What one etcdctl run printed. {@code args} excludes the binary, {@code --endpoints} and the
+   * global flags given by {@link #noSync()}.
+   */
   public record Result(List<String> args, int exitCode, String stdout, String stderr) {
     public Result {
       args = List.copyOf(args);

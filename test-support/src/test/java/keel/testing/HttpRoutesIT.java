@@ -11,12 +11,15 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import keel.server.KeelServer;
+import keel.server.embed.EmbeddedCluster;
 import keel.server.raft.MemberIds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -141,6 +144,58 @@ class HttpRoutesIT {
       }
     }
     return leaders;
+  }
+
+  /**
+   * Stops the leader of a cluster of its own (the shared one serves the other tests, and a member
+   * restarted there would come back on another client port): the two left elect one of themselves,
+   * and /v2/stats/self says so on exactly one of them.
+   */
+  @Test
+  void statsSelfNamesANewLeaderAfterTheLeaderStops() throws Exception {
+    Path dataDir = Files.createTempDirectory("keel-leader-stop");
+    try (EmbeddedCluster own = EmbeddedCluster.builder().members(3).dataDir(dataDir).clusterToken("leader-stop").start()) {
+      List<URI> endpoints = new ArrayList<>();
+      for (int i = 0; i < own.size(); i++) {
+        endpoints.add(own.member(i).orElseThrow().clientUrls().get(0));
+      }
+      List<Integer> all = List.of(0, 1, 2);
+      int leader = Deadlines.await("one member reporting StateLeader", Duration.ofSeconds(30))
+          .ignoreExceptions()
+          .until(() -> onlyLeader(endpoints, all), index -> index >= 0);
+
+      own.stop(leader);
+      List<Integer> survivors = all.stream().filter(i -> i != leader).toList();
+      int next = Deadlines.await("one of the survivors reporting StateLeader", Duration.ofSeconds(30))
+          .ignoreExceptions()
+          .until(() -> onlyLeader(endpoints, survivors), index -> index >= 0);
+      assertThat(next).isNotEqualTo(leader).isIn(survivors);
+      assertThat(own.leaderIndex()).contains(next);
+      // a follower learns the new leader from its first heartbeat
+      String newLeaderId = MemberIds.hex(own.member(next).map(KeelServer::memberId).orElseThrow());
+      Deadlines.await("both survivors naming " + newLeaderId + " in leaderInfo", Duration.ofSeconds(10))
+          .ignoreExceptions()
+          .untilAsserted(() -> {
+            for (int i : survivors) {
+              assertThat(JSON.readTree(get(endpoints.get(i), "/v2/stats/self").body()).get("leaderInfo").get("leader").asText())
+                  .as("leaderInfo.leader on member %d", i)
+                  .isEqualTo(newLeaderId);
+            }
+          });
+    } finally {
+      TempDirs.deleteQuietly(dataDir);
+    }
+  }
+
+  /** The index in {@code which} of the one member saying StateLeader; -1 unless exactly one does. */
+  private static int onlyLeader(List<URI> endpoints, List<Integer> which) throws Exception {
+    List<Integer> leaders = new ArrayList<>();
+    for (int i : which) {
+      if ("StateLeader".equals(JSON.readTree(get(endpoints.get(i), "/v2/stats/self").body()).get("state").asText())) {
+        leaders.add(i);
+      }
+    }
+    return leaders.size() == 1 ? leaders.get(0) : -1;
   }
 
   @Test
