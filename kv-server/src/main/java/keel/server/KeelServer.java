@@ -114,7 +114,7 @@ public final class KeelServer implements AutoCloseable {
     this.stateMachine = new KeelStateMachine(config.name(), new Applier.Settings(config.quotaBackendBytes(),
         Lessor.minTtlSeconds(config.electionMillis())), leaderLeases, watchHub, v2, metrics::leaderChanged);
     try {
-      this.node = new RatisNode(config, stateMachine);
+      this.node = new RatisNode(config, stateMachine, stateMachine.appliedIndex());
     } catch (IOException | RuntimeException e) {
       watchHub.close();
       recipesExecutor.shutdownNow();

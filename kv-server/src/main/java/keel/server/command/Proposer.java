@@ -26,7 +26,15 @@ public final class Proposer {
 
   /** Completes with the applied result, or exceptionally with an {@link EtcdException}. */
   public CompletableFuture<CommandResult> propose(Command command) {
-    if (command.getSerializedSize() > maxRequestBytes) {
+    return propose(command, maxRequestBytes);
+  }
+
+  /**
+   * As {@link #propose(Command)}, with another size limit: etcd's v2 writes are not held to
+   * {@code --max-request-bytes}, only to Go's 10 MiB form limit.
+   */
+  public CompletableFuture<CommandResult> propose(Command command, long maxBytes) {
+    if (command.getSerializedSize() > maxBytes) {
       return CompletableFuture.failedFuture(new EtcdException(EtcdError.REQUEST_TOO_LARGE));
     }
     observer.proposed();

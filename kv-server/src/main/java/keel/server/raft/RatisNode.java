@@ -85,9 +85,15 @@ public final class RatisNode implements Closeable {
   private final AtomicLong callIds = new AtomicLong();
   private final long requestTimeoutMillis;
   private final ScheduledExecutorService retries;
+  private final AppliedIndex applied;
 
-  public RatisNode(ServerConfig config, StateMachine stateMachine) throws IOException {
+  /**
+   * @param applied advanced by {@code stateMachine} as it applies: a forwarded write is answered
+   *     once this member applied it too
+   */
+  public RatisNode(ServerConfig config, StateMachine stateMachine, AppliedIndex applied) throws IOException {
     this.member = config.name();
+    this.applied = applied;
     this.self = RaftPeerId.valueOf(config.name());
     this.group = RaftGroup.valueOf(groupId(config.initialClusterToken()), peers(config.initialCluster()));
     RaftProperties properties = properties(config);
@@ -168,9 +174,12 @@ public final class RatisNode implements Closeable {
     }
     RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.max(1, Math.min(1024, config.snapshotCount())));
 
-    // One request may be as large as --max-request-bytes; the appender must carry it.
-    SizeInBytes appendLimit = SizeInBytes.valueOf(Math.max(4L << 20, 2 * config.maxRequestBytes()));
+    // One request may be as large as --max-request-bytes, a v2 write as Go's 10 MiB form limit;
+    // the appender must carry either.
+    SizeInBytes appendLimit = SizeInBytes.valueOf(Math.max(12L << 20, 2 * config.maxRequestBytes()));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, appendLimit);
+    // Ratis writes one entry through its write buffer, which must hold the largest.
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(appendLimit.getSize() + 8));
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(appendLimit.getSize() + (1 << 20)));
     // Back-pressure: pending writes beyond these limits are refused with "too many requests".
     RaftServerConfigKeys.Write.setElementLimit(p, 8192);
@@ -294,7 +303,14 @@ public final class RatisNode implements Closeable {
         // without a reset every later forward to that peer fails with AlreadyClosedException.
         forwarder.handleException(target, failure, true);
       }
-      if (failure == null) {
+      if (failure == null && !target.equals(self) && type.is(org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase.WRITE)) {
+        // Answer once this member applied the entry too, as etcd does: the client reads its own
+        // write here. Bounded by the request's deadline: the write is committed either way.
+        long wait = Math.max(1, deadline - System.currentTimeMillis());
+        applied.reach(r.getLogIndex())
+            .completeOnTimeout(null, wait, TimeUnit.MILLISECONDS)
+            .thenRunAsync(() -> result.complete(r.getMessage().getContent()));
+      } else if (failure == null) {
         result.complete(r.getMessage().getContent());
       } else if (retriable(failure) && System.currentTimeMillis() < deadline) {
         LOG.debug("{}: retrying call {} after {}", member, callId, failure.toString());

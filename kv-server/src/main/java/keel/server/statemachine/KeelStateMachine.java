@@ -13,6 +13,7 @@ import keel.server.errors.EtcdException;
 import keel.server.lease.LeaderLeases;
 import keel.server.lease.Lessor;
 import keel.server.mvcc.MvccStore;
+import keel.server.raft.AppliedIndex;
 import keel.server.v2store.V2Store;
 import keel.server.watch.EventSink;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -54,6 +55,8 @@ public final class KeelStateMachine extends BaseStateMachine {
   /** Counts leader changes for etcd_server_leader_changes_seen_total. */
   private final Runnable leaderChanged;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  /** What has been applied here, for writes answered once applied on this member. */
+  private final AppliedIndex appliedIndex = new AppliedIndex();
   /** Replaced whole when a snapshot is loaded; readers take the current one per request. */
   private volatile Applier applier;
 
@@ -76,6 +79,11 @@ public final class KeelStateMachine extends BaseStateMachine {
 
   public V2Store v2() {
     return v2;
+  }
+
+  /** Advanced after every entry applied and every snapshot loaded. */
+  public AppliedIndex appliedIndex() {
+    return appliedIndex;
   }
 
   public MvccStore store() {
@@ -139,6 +147,7 @@ public final class KeelStateMachine extends BaseStateMachine {
     applier = loaded;
     events.restored(loaded.store().currentRevision());
     updateLastAppliedTermIndex(last);
+    appliedIndex.advance(last.getIndex());
     LOG.info("{}: loaded snapshot {} at {} (revision {})", member, file.getName(), last,
         loaded.store().currentRevision());
   }
@@ -157,6 +166,7 @@ public final class KeelStateMachine extends BaseStateMachine {
       result = Applier.unknownError();
     }
     updateLastAppliedTermIndex(entry.getTerm(), index);
+    appliedIndex.advance(index);
     return CompletableFuture.completedFuture(
         Message.valueOf(UnsafeByteOperations.unsafeWrap(result.toByteArray())));
   }

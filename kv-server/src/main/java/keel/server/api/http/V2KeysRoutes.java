@@ -42,8 +42,14 @@ public final class V2KeysRoutes {
   static final String PREFIX = "/v2/keys";
   private static final String ALLOWED = "HEAD,GET,PUT,POST,DELETE";
   private static final MediaType JSON = MediaType.parse("application/json");
-  /** Go's {@code http.Request.ParseForm} reads at most this much of a form body. */
-  private static final long MAX_FORM_BYTES = 10L << 20;
+  /**
+   * Go's {@code http.Request.ParseForm} reads at most this much of a form body; etcd's v2 writes
+   * know no other limit (not {@code --max-request-bytes}). Larger bodies are read up to twice
+   * this, to answer Go's "POST too large"; beyond that the server refuses them with 413.
+   */
+  public static final long MAX_FORM_BYTES = 10L << 20;
+  /** A v2 write's log command: the form's bytes plus its other fields. */
+  private static final long MAX_COMMAND_BYTES = MAX_FORM_BYTES + (64 << 10);
 
   private final V2Store store;
   private final Proposer proposer;
@@ -61,8 +67,9 @@ public final class V2KeysRoutes {
   }
 
   public void addTo(ServerBuilder builder) {
-    builder.route().path(PREFIX).build((ctx, req) -> HttpResponse.of(req.aggregate().thenApply(agg -> serve(ctx, agg))));
-    builder.route().pathPrefix(PREFIX + "/")
+    builder.route().path(PREFIX).maxRequestLength(2 * MAX_FORM_BYTES)
+        .build((ctx, req) -> HttpResponse.of(req.aggregate().thenApply(agg -> serve(ctx, agg))));
+    builder.route().pathPrefix(PREFIX + "/").maxRequestLength(2 * MAX_FORM_BYTES)
         .build((ctx, req) -> HttpResponse.of(req.aggregate().thenApply(agg -> serve(ctx, agg))));
   }
 
@@ -129,7 +136,7 @@ public final class V2KeysRoutes {
   }
 
   private CompletableFuture<HttpResponse> write(V2KeyRequest request) {
-    return proposer.propose(request.command(EpochClock.nowNanos()))
+    return proposer.propose(request.command(EpochClock.nowNanos()), MAX_COMMAND_BYTES)
         .thenApply(result -> answer(result, request.noValueOnSuccess()))
         .exceptionally(e -> error(raftError(e)));
   }
