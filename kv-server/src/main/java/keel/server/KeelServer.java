@@ -29,6 +29,7 @@ import keel.server.api.grpc.KvService;
 import keel.server.api.grpc.LeaseService;
 import keel.server.api.grpc.MaintenanceService;
 import keel.server.api.grpc.WatchService;
+import keel.server.api.http.GatewayRoutes;
 import keel.server.api.http.HttpRoutes;
 import keel.server.command.Command;
 import keel.server.command.MemberAttributes;
@@ -188,6 +189,7 @@ public final class KeelServer implements AutoCloseable {
         .gracefulShutdownTimeout(Duration.ZERO, Duration.ofMillis(500));
     // gRPC is routed by its service paths; etcd's plain HTTP/1.1 routes share the port.
     new HttpRoutes(config, ids, node, stateMachine::members).addTo(builder);
+    new GatewayRoutes(grpc.methods()).addTo(builder);
     for (URI url : config.listenClientUrls()) {
       builder.port(new InetSocketAddress(EtcdUrls.host(url), EtcdUrls.port(url)), SessionProtocol.HTTP);
     }
