@@ -2,10 +2,7 @@ package keel.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,10 +17,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import java.util.function.UnaryOperator;
@@ -186,51 +179,20 @@ class GatewayDifferentialIT {
    * message each, then closes the connection and waits for the server to drop the watcher.
    */
   private static void watch(Transcript t, URI endpoint, IntSupplier watchers) throws Exception {
-    ExecutorService threads = Executors.newCachedThreadPool();
-    try {
-      HttpClient streaming = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(threads)
-          .connectTimeout(Duration.ofSeconds(5)).build();
-      String create = "{\"create_request\":{\"key\":\"" + b64("w/") + "\",\"range_end\":\"" + b64("w0")
-          + "\",\"prev_kv\":true}}";
-      HttpResponse<InputStream> response = streaming.sendAsync(
-          HttpRequest.newBuilder(endpoint.resolve("/v3/watch")).POST(HttpRequest.BodyPublishers.ofString(create))
-              .build(), HttpResponse.BodyHandlers.ofInputStream())
-          .get(Deadlines.scaled(WAIT).toMillis(), TimeUnit.MILLISECONDS);
-      BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-      InputStream body = response.body();
-      threads.execute(() -> readLines(body, lines));
-      String contentType = response.headers().firstValue("content-type").orElse("");
-      t.record("watch: created", new Answer(response.statusCode(), contentType, IDS.apply(next(lines))));
+    String create = "{\"create_request\":{\"key\":\"" + b64("w/") + "\",\"range_end\":\"" + b64("w0")
+        + "\",\"prev_kv\":true}}";
+    try (GatewayStream watch = GatewayStream.open(endpoint, "/v3/watch", create)) {
+      String contentType = watch.header("content-type").orElse("");
+      t.record("watch: created", new Answer(watch.status(), contentType, IDS.apply(watch.next())));
       Deadlines.await("one watcher while the stream is open", WAIT).until(() -> watchers.getAsInt() == 1);
 
       t.post("put w/1 (watched)", "/v3/kv/put", "{\"key\":\"" + b64("w/1") + "\",\"value\":\"" + b64("1") + "\"}");
-      t.record("watch: first event", new Answer(response.statusCode(), contentType, IDS.apply(next(lines))));
+      t.record("watch: first event", new Answer(watch.status(), contentType, IDS.apply(watch.next())));
       t.post("put w/1 again (watched, with prev_kv)", "/v3/kv/put",
           "{\"key\":\"" + b64("w/1") + "\",\"value\":\"" + b64("2") + "\"}");
-      t.record("watch: second event", new Answer(response.statusCode(), contentType, IDS.apply(next(lines))));
-
-      body.close(); // the client goes away: the gateway cancels the stream, the server its watcher
-      Deadlines.await("the watcher dropped after the client closed", WAIT).until(() -> watchers.getAsInt() == 0);
-    } finally {
-      threads.shutdownNow();
-      assertThat(threads.awaitTermination(10, TimeUnit.SECONDS)).as("watch threads ended").isTrue();
-    }
-  }
-
-  private static void readLines(InputStream body, BlockingQueue<String> lines) {
-    try (BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
-      for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-        lines.add(line);
-      }
-    } catch (IOException e) {
-      // closed by the test
-    }
-  }
-
-  private static String next(BlockingQueue<String> lines) throws InterruptedException {
-    String line = lines.poll(Deadlines.scaled(WAIT).toMillis(), TimeUnit.MILLISECONDS);
-    assertThat(line).as("a watch message within " + WAIT).isNotNull();
-    return line;
+      t.record("watch: second event", new Answer(watch.status(), contentType, IDS.apply(watch.next())));
+    } // the client goes away: the gateway cancels the stream, the server its watcher
+    Deadlines.await("the watcher dropped after the client closed", WAIT).until(() -> watchers.getAsInt() == 0);
   }
 
   // --- watcher counts ---
