@@ -33,7 +33,6 @@ import org.slf4j.LoggerFactory;
 final class GatewayCall<Req, Resp> extends ServerCall<Req, Resp> {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayCall.class);
 
-  private final ServiceRequestContext ctx;
   private final Executor eventLoop;
   private final MethodDescriptor<Req, Resp> method;
   private final Descriptor responseShape;
@@ -52,7 +51,6 @@ final class GatewayCall<Req, Resp> extends ServerCall<Req, Resp> {
 
   private GatewayCall(ServiceRequestContext ctx, MethodDescriptor<Req, Resp> method, GatewayRequests<Req> requests,
       Responder responder) {
-    this.ctx = ctx;
     this.eventLoop = ctx.eventLoop();
     this.method = method;
     this.responseShape = GatewayCodec.responseShape(method);
