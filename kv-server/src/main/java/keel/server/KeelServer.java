@@ -29,6 +29,7 @@ import keel.server.api.grpc.KvService;
 import keel.server.api.grpc.LeaseService;
 import keel.server.api.grpc.MaintenanceService;
 import keel.server.api.grpc.WatchService;
+import keel.server.api.http.GatewayRoutes;
 import keel.server.api.http.HttpRoutes;
 import keel.server.api.http.MetricsRoute;
 import keel.server.api.http.V2KeysRoutes;
@@ -216,6 +217,7 @@ public final class KeelServer implements AutoCloseable {
       new V2KeysRoutes(v2, proposer, node, MemberIds.hex(clusterId)).addTo(builder);
     }
     new MetricsRoute(metrics).addTo(builder);
+    new GatewayRoutes(grpc.methods()).addTo(builder);
     for (URI url : config.listenClientUrls()) {
       builder.port(new InetSocketAddress(EtcdUrls.host(url), EtcdUrls.port(url)), SessionProtocol.HTTP);
     }

@@ -37,8 +37,9 @@ public final class ClusterService extends ClusterGrpc.ClusterImplBase {
   @Override
   public void memberList(MemberListRequest request, StreamObserver<MemberListResponse> observer) {
     Replies.reply(() -> {
+      // etcd's ClusterServer header carries no revision (cluster_id, member_id, raft_term only)
       MemberListResponse.Builder response = MemberListResponse.newBuilder()
-          .setHeader(headers.header(store.get().currentRevision()));
+          .setHeader(headers.header(0));
       config.initialCluster().forEach((name, peerUrls) -> {
         Member.Builder member = Member.newBuilder()
             .setID(memberIds.get(name))

@@ -61,17 +61,21 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
     }, observer);
   }
 
-  /** No alarm is ever raised yet: the quota answers NOSPACE per request instead. */
+  /**
+   * No alarm is ever raised yet: the quota answers NOSPACE per request instead. etcd 3.4 answers
+   * alarm without a header (its applier builds the response bare), and so does Keel.
+   */
   @Override
   public void alarm(AlarmRequest request, StreamObserver<AlarmResponse> observer) {
-    Replies.reply(() -> AlarmResponse.newBuilder()
-        .setHeader(headers.header(store.get().currentRevision())).build(), observer);
+    Replies.reply(AlarmResponse::getDefaultInstance, observer);
   }
 
-  /** The store lives in memory and its snapshots are written compact: nothing to defragment. */
+  /**
+   * The store lives in memory and its snapshots are written compact: nothing to defragment. etcd
+   * 3.4 answers an empty response, without a header.
+   */
   @Override
   public void defragment(DefragmentRequest request, StreamObserver<DefragmentResponse> observer) {
-    Replies.reply(() -> DefragmentResponse.newBuilder()
-        .setHeader(headers.header(store.get().currentRevision())).build(), observer);
+    Replies.reply(DefragmentResponse::getDefaultInstance, observer);
   }
 }

@@ -67,8 +67,8 @@ final class GoForm {
       byte b = in[i];
       if (b == '%') {
         if (i + 2 >= in.length || hex(in[i + 1]) < 0 || hex(in[i + 2]) < 0) {
-          String bad = new String(in, i, Math.min(3, in.length - i), StandardCharsets.UTF_8);
-          throw new IllegalArgumentException("invalid URL escape " + GoFormats.quote(bad));
+          byte[] bad = java.util.Arrays.copyOfRange(in, i, Math.min(in.length, i + 3));
+          throw new IllegalArgumentException("invalid URL escape " + GoQuote.quote(bad));
         }
         out.write(hex(in[i + 1]) << 4 | hex(in[i + 2]));
         i += 2;

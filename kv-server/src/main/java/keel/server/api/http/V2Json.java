@@ -165,7 +165,6 @@ public final class V2Json {
     return sb.append(s);
   }
 
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   /**
    * Go's {@code encoding/json} string escaping with HTML escaping on (the Encoder's default), as
@@ -174,30 +173,7 @@ public final class V2Json {
    * raw; an unpaired surrogate (invalid UTF-8 in Go) as U+FFFD.
    */
   static void appendString(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == '\u2028' || c == '\u2029') {
-            sb.append("\\u").append(HEX[c >> 12]).append(HEX[(c >> 8) & 0xf])
-                .append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
-          } else if (Character.isHighSurrogate(c) && i + 1 < s.length()
-              && Character.isLowSurrogate(s.charAt(i + 1))) {
-            sb.append(c).append(s.charAt(++i));
-          } else if (Character.isSurrogate(c)) {
-            sb.append("\\ufffd");
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    sb.append('"');
+    GoQuote.appendJsonString(sb, s);
   }
+
 }
