@@ -154,7 +154,8 @@ class HttpRoutesIT {
   @Test
   void statsSelfNamesANewLeaderAfterTheLeaderStops() throws Exception {
     Path dataDir = Files.createTempDirectory("keel-leader-stop");
-    try (EmbeddedCluster own = EmbeddedCluster.builder().members(3).dataDir(dataDir).clusterToken("leader-stop").start()) {
+    try (EmbeddedCluster own = EmbeddedCluster.builder().members(3).dataDir(dataDir).clusterToken("leader-stop")
+        .flags(b -> b.enableV2(true)).start()) {
       List<URI> endpoints = new ArrayList<>();
       for (int i = 0; i < own.size(); i++) {
         endpoints.add(own.member(i).orElseThrow().clientUrls().get(0));
