@@ -204,4 +204,42 @@ class KvIT {
         .rootCause()
         .hasMessageContaining(message);
   }
+
+  /** etcd_server_proposals_committed_total (the Raft commit index) of one member, from /metrics. */
+  private static long committed(URI endpoint) throws Exception {
+    java.net.http.HttpResponse<String> page = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(endpoint.resolve("/metrics")).GET().build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    return page.body().lines()
+        .filter(line -> line.startsWith("etcd_server_proposals_committed_total "))
+        .mapToLong(line -> (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1)))
+        .findFirst().orElseThrow();
+  }
+
+  @Test
+  void aTxnThatOnlyReadsIsLinearizableOnAFollowerAndNeverEntersTheLog() throws Exception {
+    ByteSequence key = cluster.uniqueKey();
+    int follower = (cluster.awaitLeader() + 1) % 3;
+    URI endpoint = cluster.endpoints().get(follower);
+    try (Client onFollower = Client.builder().endpoints(endpoint).build()) {
+      kv().put(key, bytes("seen")).get();
+      // after one linearizable read the follower knows the put is committed: its index is current
+      onFollower.getKVClient().get(key).get();
+      long before = committed(endpoint);
+      for (int i = 0; i < 20; i++) {
+        TxnResponse read = onFollower.getKVClient().txn()
+            .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.value(bytes("seen"))))
+            .Then(Op.get(key, GetOption.DEFAULT))
+            .Else(Op.get(key, GetOption.builder().withCountOnly(true).build()))
+            .commit().get();
+        assertThat(read.isSucceeded()).isTrue();
+        assertThat(read.getGetResponses().get(0).getKvs().get(0).getValue()).isEqualTo(bytes("seen"));
+      }
+      assertThat(committed(endpoint)).as("Raft commit index after 20 read-only txns").isEqualTo(before);
+      TxnResponse write = onFollower.getKVClient().txn()
+          .Then(Op.put(key, bytes("written"), PutOption.DEFAULT)).commit().get();
+      assertThat(write.getPutResponses()).hasSize(1);
+      assertThat(committed(endpoint)).isGreaterThan(before);
+    }
+  }
 }

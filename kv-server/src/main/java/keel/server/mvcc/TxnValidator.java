@@ -26,6 +26,27 @@ public final class TxnValidator {
   private TxnValidator() {}
 
   /** etcd's checkPutRequest: EMPTY_KEY, VALUE_PROVIDED, LEASE_PROVIDED, in that order. */
+  /**
+   * etcd's {@code isTxnReadonly}: every op of both branches is a range (a nested txn counts as a
+   * write, as in etcd). Such a txn is answered from the local store after a ReadIndex, never
+   * through the log.
+   */
+  public static boolean isReadOnly(TxnRequest r) {
+    return r.getSuccessList().stream().allMatch(TxnValidator::isRange)
+        && r.getFailureList().stream().allMatch(TxnValidator::isRange);
+  }
+
+  /** etcd's {@code isTxnSerializable}: read-only, and every range asks for a serializable read. */
+  public static boolean isSerializable(TxnRequest r) {
+    return isReadOnly(r)
+        && r.getSuccessList().stream().allMatch(op -> op.getRequestRange().getSerializable())
+        && r.getFailureList().stream().allMatch(op -> op.getRequestRange().getSerializable());
+  }
+
+  private static boolean isRange(RequestOp op) {
+    return op.getRequestCase() == RequestOp.RequestCase.REQUEST_RANGE;
+  }
+
   public static void checkPut(PutRequest r) {
     if (r.getKey().isEmpty()) {
       throw new EtcdException(EtcdError.EMPTY_KEY);

@@ -9,6 +9,7 @@ import io.etcd.jetcd.api.PutRequest;
 import io.etcd.jetcd.api.PutResponse;
 import io.etcd.jetcd.api.RangeRequest;
 import io.etcd.jetcd.api.RangeResponse;
+import io.etcd.jetcd.api.ResponseHeader;
 import io.etcd.jetcd.api.TxnRequest;
 import io.etcd.jetcd.api.TxnResponse;
 import io.grpc.stub.StreamObserver;
@@ -19,6 +20,8 @@ import keel.server.command.Proposer;
 import keel.server.command.Validation;
 import keel.server.election.LocalKv;
 import keel.server.mvcc.MvccStore;
+import keel.server.mvcc.TxnValidator;
+import keel.server.mvcc.WriteResult;
 import keel.server.raft.RatisNode;
 
 /**
@@ -96,10 +99,32 @@ public final class KvService extends KVGrpc.KVImplBase implements LocalKv {
             .setHeader(headers.complete(result.getDeleteRange().getHeader())).build());
   }
 
+  /**
+   * A txn as etcd serves it: one that only reads is answered from the local store (after a
+   * ReadIndex barrier unless all its ranges are serializable), anything else goes through the log.
+   */
   public CompletableFuture<TxnResponse> txn(TxnRequest request) {
+    if (TxnValidator.isReadOnly(request)) {
+      try {
+        validation.checkTxn(request);
+        if (TxnValidator.isSerializable(request)) {
+          return CompletableFuture.completedFuture(txnLocally(request));
+        }
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+      return node.readBarrier().thenApply(ignored -> txnLocally(request));
+    }
     return propose(() -> validation.checkTxn(request), Command.newBuilder().setTxn(request).build())
         .thenApply(result -> result.getTxn().toBuilder()
             .setHeader(headers.complete(result.getTxn().getHeader())).build());
+  }
+
+  /** A read-only txn on this member's store: it changes nothing, so no revision moves. */
+  private TxnResponse txnLocally(TxnRequest request) {
+    WriteResult<TxnResponse> result = store.get().txn(request, lease -> false);
+    return result.response().toBuilder()
+        .setHeader(headers.complete(ResponseHeader.newBuilder().setRevision(result.revision()).build())).build();
   }
 
   public CompletableFuture<CompactionResponse> compact(CompactionRequest request) {
