@@ -68,6 +68,8 @@ class GatewayIT {
   void oneWatchStreamTakesRequestsAsTheyArriveAndOutlivesItsBody() throws Exception {
     int follower = followerIndex();
     URI endpoint = cluster.endpoints().get(follower);
+    // another test's stream (observe, keepalive) may still be going away on this member
+    Deadlines.await("no watchers left from other tests", WAIT).until(() -> watchers(follower) == 0);
     String a = cluster.uniqueKey().toString(StandardCharsets.UTF_8);
     String b = cluster.uniqueKey().toString(StandardCharsets.UTF_8);
     try (GatewayStream watch = GatewayStream.openChunked(endpoint, "/v3/watch",
