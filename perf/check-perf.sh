@@ -4,6 +4,7 @@
 # machine, one after the other, each on loopback with data under one temp dir.
 #
 #   perf/check-perf.sh [extra `etcdctl check perf` args, e.g. --load=m]
+#   RUNS=2 perf/check-perf.sh   runs the check twice on each cluster: cold, then warm
 #
 # Writes both outputs to perf/results/check-perf-<date>.txt and prints them.
 set -euo pipefail
@@ -68,10 +69,12 @@ stop_cluster() {
     else
       start_cluster keel 23380 "$ROOT/keel" server
     fi
-    echo "## $target (3 members: $ENDPOINTS)"
-    # Keep the verdict lines; the progress bar shares lines with them through carriage returns.
-    ETCDCTL_API=3 etcdctl --endpoints "$ENDPOINTS" check perf "$@" 2>&1 | tr '\r' '\n' \
-      | grep -oE '((PASS|FAIL): )?(Throughput|Slowest request|Stddev).*|^(PASS|FAIL)$' || true
+    for run in $(seq 1 "${RUNS:-1}"); do
+      echo "## $target (3 members: $ENDPOINTS), run $run"
+      # Keep the verdict lines; the progress bar shares lines with them through carriage returns.
+      ETCDCTL_API=3 etcdctl --endpoints "$ENDPOINTS" check perf "$@" 2>&1 | tr '\r' '\n' \
+        | grep -oE '((PASS|FAIL): )?(Throughput|Slowest request|Stddev).*|^(PASS|FAIL)$' || true
+    done
     stop_cluster
   done
 } | tee "$OUT"
