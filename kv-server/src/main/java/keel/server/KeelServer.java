@@ -29,7 +29,7 @@ import keel.server.api.grpc.KvService;
 import keel.server.api.grpc.LeaseService;
 import keel.server.api.grpc.MaintenanceService;
 import keel.server.api.grpc.WatchService;
-import keel.server.api.http.GatewayRoutes;
+import keel.server.api.http.gateway.GatewayRoutes;
 import keel.server.api.http.HttpRoutes;
 import keel.server.api.http.MetricsRoute;
 import keel.server.api.http.V2KeysRoutes;

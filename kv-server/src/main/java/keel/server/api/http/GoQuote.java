@@ -7,13 +7,13 @@ import java.nio.charset.StandardCharsets;
  * strconv.Quote} (error texts such as {@code unknown value "BAD" for enum ...}) and {@code
  * encoding/json}'s string encoder (every string of a JSON answer, HTML-safe as Go 1.19 writes it).
  */
-final class GoQuote {
+public final class GoQuote {
   private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   private GoQuote() {}
 
   /** {@code strconv.Quote(string(bytes))}: invalid UTF-8 bytes come out as {@code \xNN}. */
-  static String quote(byte[] bytes) {
+  public static String quote(byte[] bytes) {
     StringBuilder out = new StringBuilder(bytes.length + 2).append('"');
     int i = 0;
     while (i < bytes.length) {
@@ -32,7 +32,7 @@ final class GoQuote {
   }
 
   /** One rune as strconv writes it inside a literal quoted with {@code quote}. */
-  static String escapeRune(int rune, char quote) {
+  public static String escapeRune(int rune, char quote) {
     if (rune == quote || rune == '\\') {
       return "\\" + (char) rune;
     }
@@ -62,7 +62,7 @@ final class GoQuote {
    * Go's {@code unicode.IsPrint}: exact for Latin-1 (where Go keeps a table: 0x20-0x7E and
    * 0xA1-0xFF but the soft hyphen), by Unicode category above it.
    */
-  static boolean isPrint(int rune) {
+  public static boolean isPrint(int rune) {
     if (rune <= 0xff) {
       return (rune >= 0x20 && rune <= 0x7e) || (rune >= 0xa1 && rune != 0xad);
     }
@@ -79,7 +79,7 @@ final class GoQuote {
    * control characters as six-character escapes (backslash, u, 00XX), {@code < > &} and U+2028/U+2029 escaped, unpaired
    * surrogates replaced by U+FFFD.
    */
-  static void appendJsonString(StringBuilder out, String value) {
+  public static void appendJsonString(StringBuilder out, String value) {
     out.append('"');
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
@@ -108,11 +108,11 @@ final class GoQuote {
   }
 
   /** UTF-8 validity as Go's {@code utf8.DecodeRune} judges it. */
-  static final class Utf8 {
+  public static final class Utf8 {
     private Utf8() {}
 
     /** The length of the valid UTF-8 sequence starting at {@code i}, or 0 if the byte there starts none. */
-    static int sequenceLength(byte[] bytes, int i) {
+    public static int sequenceLength(byte[] bytes, int i) {
       int b = bytes[i] & 0xff;
       if (b < 0x80) {
         return 1;

@@ -1,5 +1,6 @@
-package keel.server.api.http;
+package keel.server.api.http.gateway;
 
+import keel.server.api.http.GoQuote;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.EnumDescriptor;
@@ -11,7 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import keel.server.api.http.GoUnmarshal.GoJsonException;
+import keel.server.api.http.gateway.GoUnmarshal.GoJsonException;
 
 /**
  * A request body as etcd 3.4's gateway reads it: golang/protobuf 1.3's jsonpb {@code

@@ -1,5 +1,6 @@
-package keel.server.api.http;
+package keel.server.api.http.gateway;
 
+import keel.server.api.http.GoQuote;
 /**
  * The syntax half of Go's {@code encoding/json} (Go 1.19, which etcd 3.4.23 is built with): a
  * byte-at-a-time state machine that knows where a JSON value ends and rejects what Go rejects with

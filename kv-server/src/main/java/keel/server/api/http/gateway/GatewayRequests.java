@@ -1,4 +1,4 @@
-package keel.server.api.http;
+package keel.server.api.http.gateway;
 
 import com.google.protobuf.Descriptors.Descriptor;
 import com.linecorp.armeria.common.HttpData;
@@ -6,7 +6,7 @@ import com.linecorp.armeria.common.HttpObject;
 import com.linecorp.armeria.common.HttpRequest;
 import io.grpc.MethodDescriptor;
 import io.netty.util.concurrent.EventExecutor;
-import keel.server.api.http.GoUnmarshal.GoJsonException;
+import keel.server.api.http.gateway.GoUnmarshal.GoJsonException;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 import org.slf4j.Logger;

@@ -1,4 +1,4 @@
-package keel.server.api.http;
+package keel.server.api.http.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

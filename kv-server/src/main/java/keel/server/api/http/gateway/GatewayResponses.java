@@ -1,4 +1,4 @@
-package keel.server.api.http;
+package keel.server.api.http.gateway;
 
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpData;
@@ -11,7 +11,7 @@ import io.grpc.Status;
 
 /**
  * The HTTP side of the gateway's answers, with the headers etcd 3.4.23 sends (CORS headers and
- * OPTIONS are {@link CorsHeaders}'s, for every plain HTTP answer): {@code Content-Type: application/json} (no charset), the
+ * OPTIONS are {@code CorsHeaders}'s, for every plain HTTP answer): {@code Content-Type: application/json} (no charset), the
  * gRPC response metadata grpc-gateway forwards ({@code Grpc-Metadata-Content-Type} on a message,
  * a {@code Grpc-Trailer-Content-Type} trailer on a gRPC error), and Go's plain-text 404 and 405.
  */

@@ -1,5 +1,6 @@
-package keel.server.api.http;
+package keel.server.api.http.gateway;
 
+import keel.server.api.http.GoQuote;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package keel.server.api.http;
+package keel.server.api.http.gateway;
 
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.DynamicMessage;
@@ -7,7 +7,7 @@ import io.grpc.MethodDescriptor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import keel.server.api.http.GoUnmarshal.GoJsonException;
+import keel.server.api.http.gateway.GoUnmarshal.GoJsonException;
 
 /**
  * The gateway's JSON codec over a gRPC method's own marshallers: a request value is read into the

@@ -1,4 +1,4 @@
-package keel.server.api.http;
+package keel.server.api.http.gateway;
 
 import com.google.protobuf.DescriptorProtos.DescriptorProto;
 import com.google.protobuf.DescriptorProtos.EnumDescriptorProto;

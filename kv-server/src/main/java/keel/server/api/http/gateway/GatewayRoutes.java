@@ -1,4 +1,4 @@
-package keel.server.api.http;
+package keel.server.api.http.gateway;
 
 import com.google.protobuf.Descriptors.Descriptor;
 import com.linecorp.armeria.common.AggregatedHttpRequest;
@@ -12,7 +12,7 @@ import io.grpc.MethodDescriptor;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.Status;
 import java.util.Map;
-import keel.server.api.http.GoUnmarshal.GoJsonException;
+import keel.server.api.http.gateway.GoUnmarshal.GoJsonException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,4 +1,4 @@
-package keel.server.api.http;
+package keel.server.api.http.gateway;
 
 import java.util.Arrays;
 

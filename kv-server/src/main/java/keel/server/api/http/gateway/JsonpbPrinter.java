@@ -1,5 +1,6 @@
-package keel.server.api.http;
+package keel.server.api.http.gateway;
 
+import keel.server.api.http.GoQuote;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;

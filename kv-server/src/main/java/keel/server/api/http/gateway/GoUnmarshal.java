@@ -1,5 +1,6 @@
-package keel.server.api.http;
+package keel.server.api.http.gateway;
 
+import keel.server.api.http.GoQuote;
 import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
