@@ -193,4 +193,45 @@ class V2KeysIT {
             && etcdIndex(r) >= index && childCount(r) == 60);
     assertThat(JSON.readTree(listing.body()).get("node").get("nodes")).hasSize(60);
   }
+
+  private static long storeWatchers(int member) throws Exception {
+    return JSON.readTree(send(member, "GET", "/v2/stats/store", null).body()).get("watchers").asLong();
+  }
+
+  /**
+   * A stream watch whose client never reads: once the socket is full, events wait in the watcher's
+   * bounded queue, and when that overflows the store drops the watcher, as etcd does; writes go on.
+   */
+  @Test
+  void aStreamWatcherThatNeverReadsIsDroppedNotBuffered() throws Exception {
+    String dir = prefix();
+    int member = 1;
+    Deadlines.await("no v2 watchers left from other tests", Duration.ofSeconds(20))
+        .until(() -> storeWatchers(member) == 0);
+    URI endpoint = endpoint(member);
+    try (java.net.Socket socket = new java.net.Socket(endpoint.getHost(), endpoint.getPort())) {
+      socket.setReceiveBufferSize(4096);
+      socket.getOutputStream().write(("GET " + dir + "?wait=true&stream=true&recursive=true HTTP/1.1\r\n"
+          + "Host: " + endpoint.getHost() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      Deadlines.await("the stream watcher registered", Duration.ofSeconds(20)).until(() -> storeWatchers(member) == 1);
+      String value = "x".repeat(64 * 1024);
+      List<CompletableFuture<HttpResponse<String>>> writes = new ArrayList<>();
+      for (int i = 0; i < 400; i++) {
+        HttpRequest put = HttpRequest.newBuilder(endpoint(0).resolve(dir + "/k" + (i % 8)))
+            .timeout(Duration.ofSeconds(60))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .PUT(HttpRequest.BodyPublishers.ofString("value=" + value)).build();
+        writes.add(HTTP.sendAsync(put, HttpResponse.BodyHandlers.ofString()));
+        if (writes.size() == 16) {
+          for (CompletableFuture<HttpResponse<String>> w : writes) {
+            assertThat(w.get(60, TimeUnit.SECONDS).statusCode()).isIn(200, 201);
+          }
+          writes.clear();
+        }
+      }
+      Deadlines.await("the store dropped the watcher that never reads", Duration.ofSeconds(30))
+          .until(() -> storeWatchers(member) == 0);
+    }
+  }
 }

@@ -174,26 +174,60 @@ public final class V2KeysRoutes {
       });
       return response;
     }
-    watcher.onDelivery(() -> drain(watcher, response));
+    StreamPump pump = new StreamPump(watcher, response);
+    watcher.onDelivery(pump::pump);
     return response;
   }
 
-  private static void drain(V2Watcher watcher, HttpResponseWriter response) {
-    synchronized (response) {
-      try {
-        V2Event event;
-        while ((event = watcher.poll(0, TimeUnit.MILLISECONDS)) != null) {
-          if (!response.tryWrite(HttpData.ofUtf8(V2Json.event(event)))) {
-            watcher.close();
-            return;
-          }
+  /**
+   * Moves a stream watcher's events to its response one at a time, the next only once the client
+   * has taken the previous one. Events wait in the watcher's bounded queue meanwhile; a client too
+   * slow for it is dropped by the store, as etcd drops it, and its response ends once drained.
+   */
+  private static final class StreamPump {
+    private final V2Watcher watcher;
+    private final HttpResponseWriter response;
+    private boolean writing;
+
+    StreamPump(V2Watcher watcher, HttpResponseWriter response) {
+      this.watcher = watcher;
+      this.response = response;
+    }
+
+    void pump() {
+      synchronized (this) {
+        if (writing) {
+          return;
         }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+        V2Event event;
+        try {
+          event = watcher.poll(0, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+        if (event == null) {
+          if (watcher.isClosed()) {
+            response.close();
+          }
+          return;
+        }
+        if (!response.tryWrite(HttpData.ofUtf8(V2Json.event(event)))) {
+          watcher.close();
+          return;
+        }
+        writing = true;
       }
-      if (watcher.isClosed()) {
-        response.close();
-      }
+      response.whenConsumed().whenComplete((ignored, error) -> {
+        synchronized (this) {
+          writing = false;
+        }
+        if (error == null) {
+          pump();
+        } else {
+          watcher.close();
+        }
+      });
     }
   }
 
