@@ -10,7 +10,9 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -85,6 +87,12 @@ public final class RatisNode implements Closeable {
   private final AtomicLong callIds = new AtomicLong();
   private final long requestTimeoutMillis;
   private final ScheduledExecutorService retries;
+  /**
+   * Completes every caller's future, in order, off Ratis's threads: Ratis completes replies on
+   * the thread that applies the log, and what callers chain on them (decoding, building and
+   * sending the answer, reading the store after a ReadIndex) must not hold up the next entry.
+   */
+  private final ExecutorService replies;
   private final AppliedIndex applied;
 
   /**
@@ -112,6 +120,11 @@ public final class RatisNode implements Closeable {
     this.requestTimeoutMillis = 5000 + 2 * config.electionMillis();
     this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread thread = new Thread(r, "keel-" + member + "-raft-retry");
+      thread.setDaemon(true);
+      return thread;
+    });
+    this.replies = Executors.newSingleThreadExecutor(r -> {
+      Thread thread = new Thread(r, "keel-" + member + "-raft-replies");
       thread.setDaemon(true);
       return thread;
     });
@@ -242,7 +255,7 @@ public final class RatisNode implements Closeable {
     CompletableFuture<ByteString> result = new CompletableFuture<>();
     attempt(callId, message, RaftClientRequest.writeRequestType(),
         System.currentTimeMillis() + requestTimeoutMillis, result);
-    return result;
+    return offRaftThreads(result);
   }
 
   /**
@@ -260,7 +273,7 @@ public final class RatisNode implements Closeable {
     CompletableFuture<ByteString> result = new CompletableFuture<>();
     attempt(callId, message, RaftClientRequest.readRequestType(true),
         System.currentTimeMillis() + requestTimeoutMillis, result);
-    return result;
+    return offRaftThreads(result);
   }
 
   /** ReadIndex: completes when this member's state machine has caught up to the commit index of now. */
@@ -268,7 +281,27 @@ public final class RatisNode implements Closeable {
     long callId = callIds.incrementAndGet();
     CompletableFuture<ByteString> result = new CompletableFuture<>();
     attemptRead(callId, System.currentTimeMillis() + requestTimeoutMillis, result);
-    return result.thenApply(ignored -> null);
+    return offRaftThreads(result).thenApply(ignored -> null);
+  }
+
+  /** {@code source}'s outcome, delivered on {@link #replies} (on the caller's thread once closed). */
+  private <T> CompletableFuture<T> offRaftThreads(CompletableFuture<T> source) {
+    CompletableFuture<T> delivered = new CompletableFuture<>();
+    source.whenComplete((value, error) -> {
+      Runnable deliver = () -> {
+        if (error == null) {
+          delivered.complete(value);
+        } else {
+          delivered.completeExceptionally(error);
+        }
+      };
+      try {
+        replies.execute(deliver);
+      } catch (RejectedExecutionException stopped) {
+        deliver.run();
+      }
+    });
+    return delivered;
   }
 
   private void attemptRead(long callId, long deadline, CompletableFuture<ByteString> result) {
@@ -309,7 +342,7 @@ public final class RatisNode implements Closeable {
         long wait = Math.max(1, deadline - System.currentTimeMillis());
         applied.reach(r.getLogIndex())
             .completeOnTimeout(null, wait, TimeUnit.MILLISECONDS)
-            .thenRunAsync(() -> result.complete(r.getMessage().getContent()));
+            .thenRun(() -> result.complete(r.getMessage().getContent()));
       } else if (failure == null) {
         result.complete(r.getMessage().getContent());
       } else if (retriable(failure) && System.currentTimeMillis() < deadline) {
@@ -386,6 +419,7 @@ public final class RatisNode implements Closeable {
   @Override
   public void close() throws IOException {
     retries.shutdownNow();
+    replies.shutdown();
     try {
       forwarder.close();
     } finally {

@@ -150,11 +150,7 @@ public final class V2Store {
       V2NodeExtern prevRepr = prev == null ? null : prev.repr(false, now);
       V2Event e = internalCreate(nodePath, dir, value, false, true, expireAt, V2Event.SET, now);
       e = new V2Event(e.action(), e.node(), prevRepr, currentIndex, refresh);
-      if (refresh) {
-        hub.add(e);
-      } else {
-        hub.notify(e);
-      }
+      record(e);
       return e;
     } finally {
       lock.writeLock().unlock();
@@ -188,11 +184,7 @@ public final class V2Store {
       V2NodeExtern node = new V2NodeExtern(p, n.isDir() ? null : newValue, n.isDir(), n.expireAt,
           n.ttl(now), null, nextIndex, n.createdIndex);
       V2Event e = new V2Event(V2Event.UPDATE, node, prev, nextIndex, refresh);
-      if (refresh) {
-        hub.add(e);
-      } else {
-        hub.notify(e);
-      }
+      record(e);
       currentIndex = nextIndex;
       return e;
     } finally {
@@ -226,11 +218,7 @@ public final class V2Store {
       V2NodeExtern node = new V2NodeExtern(p, value, false, n.expireAt, n.ttl(now), null,
           currentIndex, n.createdIndex);
       V2Event e = new V2Event(V2Event.COMPARE_AND_SWAP, node, prev, currentIndex, refresh);
-      if (refresh) {
-        hub.add(e);
-      } else {
-        hub.notify(e);
-      }
+      record(e);
       return e;
     } finally {
       lock.writeLock().unlock();
@@ -500,6 +488,15 @@ public final class V2Store {
       if (!n.isPermanent()) {
         ttlKeys.remove(n);
       }
+    }
+  }
+
+  /** A TTL refresh goes to the history only (no watcher hears of it, as in etcd); other changes to both. */
+  private void record(V2Event e) {
+    if (e.refresh()) {
+      hub.add(e);
+    } else {
+      hub.notify(e);
     }
   }
 
