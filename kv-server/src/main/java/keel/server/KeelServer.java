@@ -193,7 +193,7 @@ public final class KeelServer implements AutoCloseable {
     GrpcService grpc = GrpcService.builder()
         .addService(kv)
         .addService(new MaintenanceService(node, stateMachine::store, headers, ids))
-        .addService(new ClusterService(config, ids, stateMachine::store, stateMachine::members, headers))
+        .addService(new ClusterService(config, ids, stateMachine::members, headers))
         // Registered so that clients get gRPC's "unimplemented" for what is not served yet.
         .addService(new WatchService(watchHub, stateMachine::store, headers, config.maxRequestBytes()))
         .addService(new LeaseService(node, stateMachine::store, stateMachine::lessor, proposer, headers).definition())

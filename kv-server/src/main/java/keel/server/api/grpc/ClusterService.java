@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import keel.server.ServerConfig;
-import keel.server.mvcc.MvccStore;
 import keel.server.statemachine.Members;
 
 /**
@@ -21,15 +20,13 @@ import keel.server.statemachine.Members;
 public final class ClusterService extends ClusterGrpc.ClusterImplBase {
   private final ServerConfig config;
   private final Map<String, Long> memberIds;
-  private final Supplier<MvccStore> store;
   private final Supplier<Members> published;
   private final Headers headers;
 
-  public ClusterService(ServerConfig config, Map<String, Long> memberIds, Supplier<MvccStore> store,
+  public ClusterService(ServerConfig config, Map<String, Long> memberIds,
       Supplier<Members> published, Headers headers) {
     this.config = config;
     this.memberIds = memberIds;
-    this.store = store;
     this.published = published;
     this.headers = headers;
   }
