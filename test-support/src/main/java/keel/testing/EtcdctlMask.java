@@ -62,6 +62,14 @@ public final class EtcdctlMask {
           fields("Leader", "<member_id>"),
           // -w simple / table: `lease 694d77aa4d7e3a0c granted with TTL(10s)`, member ids in tables
           new Rule(Pattern.compile("(?<=lease )[0-9a-f]{1,16}(?= )"), "<lease_id>"),
+          // member ids where etcdctl names a member (%x, so of any length and maybe only digits):
+          // `member 8e9e05c52164694d is healthy`, v2 `8e9e05c52164694d: name=...`, v3 `..., started,`
+          new Rule(Pattern.compile("(?<=\\bmember )[0-9a-f]{1,16}(?= is | on )"), "<id>"),
+          new Rule(Pattern.compile("(?m)^[0-9a-f]{1,16}(?=: name=|, (un)?started,)"), "<id>"),
+          new Rule(Pattern.compile("(?<=\\| )[0-9a-f]{1,16}(?= \\| (un)?started \\|)"), "<id>"),
+          new Rule(Pattern.compile("(?<=<endpoint>, )[0-9a-f]{1,16}(?=, [0-9]+\\.[0-9]+\\.[0-9]+, )"), "<id>"),
+          new Rule(Pattern.compile("(?<=\\| <endpoint> \\| )[0-9a-f]{1,16}(?= \\| [0-9]+\\.[0-9]+\\.[0-9]+ \\|)"), "<id>"),
+          // any other hex id of etcd's usual width (a run of 12-16 hex digits with a letter in it)
           new Rule(Pattern.compile("\\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{12,16}\\b"), "<id>"));
 
 
