@@ -231,7 +231,9 @@ public final class ClusterProcesses implements AutoCloseable {
         members.add(new MemberProcess(
             a, commandPrefix, flags, environment, dataDir, clusterLogs.resolve(a.name() + ".log")));
       }
-      return new ClusterProcesses(clusterName, members, dataRoot);
+      ClusterProcesses cluster = new ClusterProcesses(clusterName, members, dataRoot);
+      MemberLogsOnFailure.record(cluster);
+      return cluster;
     }
   }
 }

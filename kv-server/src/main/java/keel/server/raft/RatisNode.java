@@ -170,6 +170,10 @@ public final class RatisNode implements Closeable {
     // A leader cut off from its majority steps down after about one election timeout.
     RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p,
         TimeDuration.valueOf(2 * election, TimeUnit.MILLISECONDS));
+    // A follower that was unreachable hears from the leader again within about a heartbeat of its
+    // return, as etcd redials a peer every 100 ms. (Ratis's default backs off to 5 s between
+    // tries, and a returning member without a leader for that long refuses clients.)
+    RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, "1ms,10, 100ms," + Integer.MAX_VALUE);
 
     // Linearizable reads by ReadIndex, on the leader and on followers.
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
