@@ -66,6 +66,7 @@ public final class EtcdctlMask {
           // `member 8e9e05c52164694d is healthy`, v2 `8e9e05c52164694d: name=...`, v3 `..., started,`
           new Rule(Pattern.compile("(?<=\\bmember )[0-9a-f]{1,16}(?= is | on )"), "<id>"),
           new Rule(Pattern.compile("(?m)^[0-9a-f]{1,16}(?=: name=|, (un)?started,)"), "<id>"),
+          new Rule(Pattern.compile("(?<=Leadership transferred from )[0-9a-f]{1,16} to [0-9a-f]{1,16}$", Pattern.MULTILINE), "<id> to <id>"),
           new Rule(Pattern.compile("(?<=\\| )[0-9a-f]{1,16}(?= \\| (un)?started \\|)"), "<id>"),
           new Rule(Pattern.compile("(?<=<endpoint>, )[0-9a-f]{1,16}(?=, [0-9]+\\.[0-9]+\\.[0-9]+, )"), "<id>"),
           new Rule(Pattern.compile("(?<=\\| <endpoint> \\| )[0-9a-f]{1,16}(?= \\| [0-9]+\\.[0-9]+\\.[0-9]+ \\|)"), "<id>"),

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
  */
 public final class MemberLogsOnFailure implements BeforeEachCallback, TestExecutionExceptionHandler {
   private static final Pattern WORTH_SHOWING = Pattern.compile(
-      "=== start|leader is now|no longer leader|installed a snapshot|loaded snapshot|serving clients|stopped| ERROR "
-          + "|became leader|elected leader|lost leader");
+      "=== start|leader is now|no longer leader|installed a snapshot|loaded snapshot|serving clients|: stopped$"
+          + "| ERROR |became leader|became candidate|elected leader|lost leader");
   private static final int LINES_PER_MEMBER = 12;
   private static final int LINE_CHARS = 170;
   private static final List<ClusterProcesses> STARTED = new ArrayList<>();

@@ -15,6 +15,8 @@ class EtcdctlMaskTest {
         .isEqualTo("<id>, started, m1, <endpoint>, <endpoint>, false\n");
     assertThat(EtcdctlMask.mask("127.0.0.1:2379, 1234567890123456, 3.4.23, 20 kB, true, false, 2, 8, 8, \n"))
         .isEqualTo("<endpoint>, <id>, 3.4.23, 20 kB, true, false, 2, 8, 8, \n");
+    assertThat(EtcdctlMask.mask("Leadership transferred from 8e9e05c52164694d to 1234567890\n"))
+        .isEqualTo("Leadership transferred from <id> to <id>\n");
   }
 
   @Test
@@ -22,5 +24,6 @@ class EtcdctlMaskTest {
     assertThat(EtcdctlMask.mask("$ etcdctl member add m4 --peer-urls=http://127.0.0.1:2390\n"))
         .isEqualTo("$ etcdctl member add m4 --peer-urls=<endpoint>\n");
     assertThat(EtcdctlMask.mask("foo\n1234567890123456\n")).isEqualTo("foo\n1234567890123456\n");
+    assertThat(EtcdctlMask.mask("127.0.0.1:2379, 1084519789\n")).isEqualTo("<endpoint>, 1084519789\n");
   }
 }

@@ -1,6 +1,9 @@
 package keel.testing;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -108,6 +111,15 @@ final class EtcdctlTranscript {
 
   String render() {
     return String.join("\n", renderedSteps());
+  }
+
+  /** Writes the transcript to {@code target/<fileName>} and prints it, for reading after a run. */
+  void write(String fileName) throws IOException {
+    String rendered = render();
+    Path out = Path.of("target", fileName);
+    Files.createDirectories(out.getParent());
+    Files.writeString(out, rendered, StandardCharsets.UTF_8);
+    System.out.println(rendered);
   }
 
   /**

@@ -33,6 +33,9 @@ public enum EtcdError {
   NO_LEADER(Status.Code.UNAVAILABLE, "etcdserver: no leader"),
   NOT_LEADER(Status.Code.FAILED_PRECONDITION, "etcdserver: not leader"),
   LEADER_CHANGED(Status.Code.UNAVAILABLE, "etcdserver: leader changed"),
+  BAD_LEADER_TRANSFEREE(Status.Code.FAILED_PRECONDITION, "etcdserver: bad leader transferee"),
+  /** Not in etcd's gRPC error table, so it reaches the client as an unknown error. */
+  LEADER_TRANSFER_TIMEOUT(Status.Code.UNKNOWN, "etcdserver: request timed out, leader transfer took too long"),
   STOPPED(Status.Code.UNAVAILABLE, "etcdserver: server stopped"),
   TIMEOUT(Status.Code.UNAVAILABLE, "etcdserver: request timed out"),
   TIMEOUT_DUE_TO_LEADER_FAIL(Status.Code.UNAVAILABLE,

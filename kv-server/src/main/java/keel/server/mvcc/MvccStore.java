@@ -5,6 +5,8 @@ import io.etcd.jetcd.api.CompactionRequest;
 import io.etcd.jetcd.api.CompactionResponse;
 import io.etcd.jetcd.api.DeleteRangeRequest;
 import io.etcd.jetcd.api.DeleteRangeResponse;
+import io.etcd.jetcd.api.HashKVResponse;
+import io.etcd.jetcd.api.HashResponse;
 import io.etcd.jetcd.api.PutRequest;
 import io.etcd.jetcd.api.PutResponse;
 import io.etcd.jetcd.api.RangeRequest;
@@ -118,6 +120,48 @@ public final class MvccStore {
       // The header carries the revision current at the read, under the same lock.
       return RangeQuery.execute(index, r, currentRev, compactRev).toBuilder()
           .setHeader(io.etcd.jetcd.api.ResponseHeader.newBuilder().setRevision(currentRev))
+          .build();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * etcd's HashKV: {@link BackendHash} at {@code revision} (0: the current one), answered with the
+   * current revision in the header and the compact revision (-1 when never compacted), as etcd.
+   *
+   * @throws EtcdException COMPACTED at or below the compact revision, FUTURE_REV above the current
+   */
+  public HashKVResponse hashKv(long revision) {
+    lock.readLock().lock();
+    try {
+      if (revision > 0 && revision <= compactRev) {
+        throw new EtcdException(EtcdError.COMPACTED);
+      }
+      if (revision > currentRev) {
+        throw new EtcdException(EtcdError.FUTURE_REV);
+      }
+      return HashKVResponse.newBuilder()
+          .setHeader(io.etcd.jetcd.api.ResponseHeader.newBuilder().setRevision(currentRev))
+          .setHash(BackendHash.hashKv(index, revision == 0 ? currentRev : revision, compactRev))
+          .setCompactRevision(compactRev)
+          .build();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * etcd's Hash, over every retained revision of the key space. etcd hashes its whole backend
+   * file, which Keel does not have: members of one Keel cluster agree on this number, an etcd
+   * cluster does not.
+   */
+  public HashResponse hash() {
+    lock.readLock().lock();
+    try {
+      return HashResponse.newBuilder()
+          .setHeader(io.etcd.jetcd.api.ResponseHeader.newBuilder().setRevision(currentRev))
+          .setHash(BackendHash.hashKv(index, currentRev, -1))
           .build();
     } finally {
       lock.readLock().unlock();

@@ -34,6 +34,7 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.TransferLeadershipRequest;
 import org.apache.ratis.protocol.exceptions.GroupMismatchException;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
@@ -286,6 +287,47 @@ public final class RatisNode implements Closeable {
     CompletableFuture<ByteString> result = new CompletableFuture<>();
     attemptRead(callId, System.currentTimeMillis() + requestTimeoutMillis, result);
     return offRaftThreads(result).thenApply(ignored -> null);
+  }
+
+  /**
+   * etcd's MoveLeader on the leader: hands leadership to the member named {@code transferee} (once
+   * it has the whole log) and completes when this member sees it lead, or fails with etcd's
+   * leader-transfer timeout after the request timeout. Handing it to the leader itself succeeds
+   * at once, as in etcd.
+   */
+  public CompletableFuture<Void> transferLeadership(String transferee) {
+    long deadline = System.currentTimeMillis() + requestTimeoutMillis;
+    TransferLeadershipRequest request = new TransferLeadershipRequest(clientId, self, group.getGroupId(),
+        callIds.incrementAndGet(), RaftPeerId.valueOf(transferee), requestTimeoutMillis);
+    CompletableFuture<Void> result = new CompletableFuture<>();
+    CompletableFuture<RaftClientReply> reply;
+    try {
+      reply = server.transferLeadershipAsync(request);
+    } catch (IOException e) {
+      reply = CompletableFuture.failedFuture(e);
+    }
+    reply.whenComplete((r, error) -> {
+      Throwable failure = error != null ? unwrap(error) : r.getException();
+      if (failure != null) {
+        LOG.warn("{}: leadership transfer to {} failed: {}", member, transferee, failure.toString());
+        result.completeExceptionally(new EtcdException(EtcdError.LEADER_TRANSFER_TIMEOUT));
+      } else {
+        awaitLeader(transferee, deadline, result);
+      }
+    });
+    return offRaftThreads(result);
+  }
+
+  /** Ratis answers once this member stepped down; etcd answers once it knows the new leader. */
+  private void awaitLeader(String name, long deadline, CompletableFuture<Void> result) {
+    if (name.equals(leaderName())) {
+      LOG.info("{}: leadership moved to {}", member, name);
+      result.complete(null);
+    } else if (System.currentTimeMillis() >= deadline) {
+      result.completeExceptionally(new EtcdException(EtcdError.LEADER_TRANSFER_TIMEOUT));
+    } else {
+      retries.schedule(() -> awaitLeader(name, deadline, result), RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+    }
   }
 
   /** {@code source}'s outcome, delivered on {@link #replies} (on the caller's thread once closed). */

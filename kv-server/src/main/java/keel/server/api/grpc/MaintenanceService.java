@@ -5,18 +5,26 @@ import io.etcd.jetcd.api.AlarmRequest;
 import io.etcd.jetcd.api.AlarmResponse;
 import io.etcd.jetcd.api.DefragmentRequest;
 import io.etcd.jetcd.api.DefragmentResponse;
+import io.etcd.jetcd.api.HashKVRequest;
+import io.etcd.jetcd.api.HashKVResponse;
+import io.etcd.jetcd.api.HashRequest;
+import io.etcd.jetcd.api.HashResponse;
 import io.etcd.jetcd.api.MaintenanceGrpc;
+import io.etcd.jetcd.api.MoveLeaderRequest;
+import io.etcd.jetcd.api.MoveLeaderResponse;
 import io.etcd.jetcd.api.StatusRequest;
 import io.etcd.jetcd.api.StatusResponse;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
 import java.util.function.Supplier;
+import keel.server.errors.EtcdError;
 import keel.server.mvcc.MvccStore;
 import keel.server.raft.RatisNode;
 
 /**
- * etcd's Maintenance service: what {@code etcdctl endpoint status} and {@code endpoint health}
- * need. Hash, snapshot and move-leader are not served yet (see README).
+ * etcd's Maintenance service: status, alarm and defragment for {@code etcdctl endpoint status},
+ * {@code endpoint health}, {@code alarm list} and {@code defrag}; HashKV (etcd's own number, see
+ * {@link MvccStore#hashKv}) and Hash; MoveLeader. Snapshot is not served yet (see README).
  */
 public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   /** The etcd API version Keel implements; clients gate features on it. */
@@ -37,6 +45,47 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
     this.store = store;
     this.headers = headers;
     this.memberIds = memberIds;
+  }
+
+  /** Read from this member's store as it is, like etcd (no ReadIndex). */
+  @Override
+  public void hashKV(HashKVRequest request, StreamObserver<HashKVResponse> observer) {
+    Replies.reply(() -> {
+      HashKVResponse answer = store.get().hashKv(request.getRevision());
+      return answer.toBuilder().setHeader(headers.header(answer.getHeader().getRevision())).build();
+    }, observer);
+  }
+
+  @Override
+  public void hash(HashRequest request, StreamObserver<HashResponse> observer) {
+    Replies.reply(() -> {
+      HashResponse answer = store.get().hash();
+      return answer.toBuilder().setHeader(headers.header(answer.getHeader().getRevision())).build();
+    }, observer);
+  }
+
+  /**
+   * etcd's MoveLeader: only the leader takes it (NOT_LEADER elsewhere), the target must be a
+   * member (BAD_LEADER_TRANSFEREE), and the answer, without a header as etcd's, comes once this
+   * member sees the target lead.
+   */
+  @Override
+  public void moveLeader(MoveLeaderRequest request, StreamObserver<MoveLeaderResponse> observer) {
+    if (!node.isLeader()) {
+      observer.onError(EtcdError.NOT_LEADER.status().asRuntimeException());
+      return;
+    }
+    String transferee = memberIds.entrySet().stream()
+        .filter(e -> e.getValue() == request.getTargetID())
+        .map(Map.Entry::getKey)
+        .findFirst()
+        .orElse(null);
+    if (transferee == null) {
+      observer.onError(EtcdError.BAD_LEADER_TRANSFEREE.status().asRuntimeException());
+      return;
+    }
+    Replies.reply(node.transferLeadership(transferee).thenApply(done -> MoveLeaderResponse.getDefaultInstance()),
+        observer);
   }
 
   @Override
