@@ -36,21 +36,17 @@ class EtcdctlDifferentialIT {
   void etcdctlAnswersLikeEtcd() throws IOException {
     String prefix = uniquePrefix();
     EtcdctlTranscript etcd = transcript(ETCD, prefix);
-    String rendered = etcd.render();
-    Path out = Path.of("target/etcdctl-transcript-etcd.txt");
-    Files.createDirectories(out.getParent());
-    Files.writeString(out, rendered, StandardCharsets.UTF_8);
-    System.out.println(rendered);
+    String rendered = etcd.write("etcdctl-transcript-etcd.txt");
 
     assertKnownEtcdAnswers(etcd);
     if (Files.exists(REFERENCE)) {
       assertThat(rendered)
-          .as("etcd's transcript vs %s (regenerate from %s if etcd changed)", REFERENCE, out)
+          .as("etcd's transcript vs %s (regenerate from target/etcdctl-transcript-etcd.txt if etcd changed)", REFERENCE)
           .isEqualTo(Files.readString(REFERENCE, StandardCharsets.UTF_8));
     }
 
     EtcdctlTranscript keel = transcript(KEEL, prefix);
-    Files.writeString(Path.of("target/etcdctl-transcript-keel.txt"), keel.render());
+    keel.write("etcdctl-transcript-keel.txt");
     EtcdctlTranscript.assertSameSteps(etcd, keel, text -> text);
   }
 
@@ -62,10 +58,7 @@ class EtcdctlDifferentialIT {
   void noLeaderAnswers() throws IOException {
     String prefix = uniquePrefix();
     EtcdctlTranscript etcd = noLeaderTranscript(ETCD, prefix);
-    String rendered = etcd.render();
-    Files.createDirectories(Path.of("target"));
-    Files.writeString(Path.of("target/etcdctl-no-leader-etcd.txt"), rendered, StandardCharsets.UTF_8);
-    System.out.println(rendered);
+    etcd.write("etcdctl-no-leader-etcd.txt");
 
     Etcdctl.Result put = etcd.result("put without leader");
     assertThat(put.exitCode()).isNotZero();
@@ -74,7 +67,7 @@ class EtcdctlDifferentialIT {
     assertThat(etcd.result("serializable get without leader").stdout()).isEqualTo("<p>k\nv\n");
 
     EtcdctlTranscript keel = noLeaderTranscript(KEEL, prefix);
-    Files.writeString(Path.of("target/etcdctl-no-leader-keel.txt"), keel.render(), StandardCharsets.UTF_8);
+    keel.write("etcdctl-no-leader-keel.txt");
     assertThat(keel.renderedSteps().stream().map(EtcdctlDifferentialIT::sameDeadline).toList())
         .isEqualTo(etcd.renderedSteps().stream().map(EtcdctlDifferentialIT::sameDeadline).toList());
   }

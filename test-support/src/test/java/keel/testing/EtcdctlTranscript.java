@@ -113,13 +113,13 @@ final class EtcdctlTranscript {
     return String.join("\n", renderedSteps());
   }
 
-  /** Writes the transcript to {@code target/<fileName>} and prints it, for reading after a run. */
-  void write(String fileName) throws IOException {
+  /** Writes the transcript to {@code target/<fileName>}, for reading after a run; returns it. */
+  String write(String fileName) throws IOException {
     String rendered = render();
     Path out = Path.of("target", fileName);
     Files.createDirectories(out.getParent());
     Files.writeString(out, rendered, StandardCharsets.UTF_8);
-    System.out.println(rendered);
+    return rendered;
   }
 
   /**

@@ -4,9 +4,6 @@ import static keel.testing.EtcdctlTranscript.Step;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -37,13 +34,11 @@ class LeaseDifferentialIT {
   void leaseCommandsAnswerLikeEtcd() throws IOException {
     String prefix = EtcdctlDifferentialIT.uniquePrefix();
     EtcdctlTranscript etcd = transcript(EtcdctlDifferentialIT.ETCD, prefix);
-    Files.createDirectories(Path.of("target"));
-    Files.writeString(Path.of("target/lease-transcript-etcd.txt"), etcd.render(), StandardCharsets.UTF_8);
-    System.out.println(etcd.render());
+    etcd.write("lease-transcript-etcd.txt");
     assertKnownEtcdAnswers(etcd);
 
     EtcdctlTranscript keel = transcript(EtcdctlDifferentialIT.KEEL, prefix);
-    Files.writeString(Path.of("target/lease-transcript-keel.txt"), keel.render(), StandardCharsets.UTF_8);
+    keel.write("lease-transcript-keel.txt");
     EtcdctlTranscript.assertSameSteps(etcd, keel, LeaseDifferentialIT::sameRemaining);
   }
 

@@ -96,13 +96,11 @@ class V2EtcdctlDifferentialIT {
   void etcdctlV2PrintsWhatItPrintsAgainstEtcd() throws IOException {
     String p = uniquePrefix();
     EtcdctlTranscript want = record(etcd, p);
-    write("v2-etcdctl-transcript-etcd.txt", want.render());
-    System.out.println(want.render());
+    want.write("v2-etcdctl-transcript-etcd.txt");
     assertKnownEtcdAnswers(want);
 
     EtcdctlTranscript got = record(other, p);
-    write("v2-etcdctl-transcript-" + against().name() + ".txt", got.render());
-    System.out.println(got.render());
+    got.write("v2-etcdctl-transcript-" + against().name() + ".txt");
     EtcdctlTranscript.assertSameSteps(want, got, text -> text);
   }
 

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,9 +26,7 @@ class WatchDifferentialIT {
   void etcdctlWatchPrintsWhatItPrintsAgainstEtcd() throws IOException {
     String prefix = EtcdctlDifferentialIT.uniquePrefix();
     EtcdctlTranscript etcd = transcript(EtcdctlDifferentialIT.ETCD, prefix);
-    Files.createDirectories(Path.of("target"));
-    Files.writeString(Path.of("target/watch-transcript-etcd.txt"), etcd.render(), StandardCharsets.UTF_8);
-    System.out.println(etcd.render());
+    etcd.write("watch-transcript-etcd.txt");
     // known etcd answers, so the comparison cannot pass on two empty transcripts
     assertThat(etcd.result("live --prefix --prev-kv").stdout())
         .startsWith("progress notify: 1\nPUT\n<p>a\n1\nPUT\n<p>b\n2\nPUT\n<p>a\n1\n<p>a\n11\n");
@@ -38,7 +34,7 @@ class WatchDifferentialIT {
         .contains("watch was canceled (etcdserver: mvcc: required revision has been compacted)");
 
     EtcdctlTranscript keel = transcript(EtcdctlDifferentialIT.KEEL, prefix);
-    Files.writeString(Path.of("target/watch-transcript-keel.txt"), keel.render(), StandardCharsets.UTF_8);
+    keel.write("watch-transcript-keel.txt");
     EtcdctlTranscript.assertSameSteps(etcd, keel, text -> text);
   }
 
