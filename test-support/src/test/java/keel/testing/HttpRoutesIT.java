@@ -265,6 +265,31 @@ class HttpRoutesIT {
     return true;
   }
 
+  /**
+   * Armeria refuses a path with a {@code ..} segment before any route (Go's mux would redirect to
+   * the cleaned path; see README): the answer is a 400, not a dropped connection, and nothing is
+   * written. A {@code //} is redirected as Go does (V2EtcdctlDifferentialIT compares those).
+   */
+  @Test
+  void aPathWithADotDotSegmentIsABadRequestAndWritesNothing() throws Exception {
+    URI endpoint = cluster.endpoints().get(0);
+    String name = "dotdot-" + System.nanoTime();
+    HttpRequest put = HttpRequest.newBuilder(URI.create(endpoint + "/v2/keys/dir/../" + name))
+        .timeout(Duration.ofSeconds(10))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .PUT(HttpRequest.BodyPublishers.ofString("value=x"))
+        .build();
+    HttpResponse<String> refused = HTTP.send(put, HttpResponse.BodyHandlers.ofString());
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(refused.body()).contains("Invalid request path");
+    assertThat(get(endpoint, "/v2/keys/" + name).statusCode()).as("nothing written").isEqualTo(404);
+
+    HttpResponse<String> moved = HTTP.send(HttpRequest.newBuilder(URI.create(endpoint + "/v2/keys//" + name))
+        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(moved.statusCode()).isEqualTo(301);
+    assertThat(moved.headers().firstValue("location")).hasValue("/v2/keys/" + name);
+  }
+
   @Test
   void grpcAndHttpShareOneClientPort() throws Exception {
     URI endpoint = cluster.endpoints().get(1);

@@ -25,7 +25,8 @@ final class GoNotFound implements ServerErrorHandler {
   @Override
   public AggregatedHttpResponse renderStatus(ServiceRequestContext ctx, ServiceConfig config, RequestHeaders headers,
       HttpStatus status, String description, Throwable cause) {
-    MediaType type = headers.contentType();
+    // no headers when the request line itself was refused (a protocol violation)
+    MediaType type = headers == null ? null : headers.contentType();
     if (status != HttpStatus.NOT_FOUND || (type != null && type.subtype().startsWith("grpc"))) {
       return null;
     }

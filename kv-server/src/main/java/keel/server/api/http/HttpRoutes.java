@@ -65,7 +65,8 @@ public final class HttpRoutes {
    * v2 routes only with {@code --enable-v2}: etcd 3.4 answers 404 for all of {@code /v2} without it.
    */
   public void addTo(ServerBuilder builder) {
-    builder.decorator(CorsHeaders::serve);
+    builder.decorator(GoPathRedirect::serve);
+    builder.decorator(CorsHeaders::serve); // outermost: OPTIONS anywhere, CORS headers on everything
     builder.errorHandler(new GoNotFound());
     builder.route().path("/version").build(only(this::version, "GET"));
     builder.route().path("/health").build(only(this::health, "GET"));

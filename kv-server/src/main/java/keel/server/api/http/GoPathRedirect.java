@@ -1,0 +1,134 @@
+package keel.server.api.http;
+
+import com.linecorp.armeria.common.HttpData;
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.HttpRequest;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.ResponseHeaders;
+import com.linecorp.armeria.common.ResponseHeadersBuilder;
+import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * What Go's {@code http.ServeMux} answers, in front of every etcd route, for a path that is not
+ * clean ({@code //}, {@code .} or {@code ..} segments, also percent-encoded): {@code 301 Moved
+ * Permanently} to the cleaned path with the query kept, a small HTML body for GET. Armeria would
+ * serve such a path at its cleaned form; the decision is made here from the path as the client
+ * sent it. OPTIONS is answered before this by {@link CorsHeaders}, as etcd's CORS handler does.
+ *
+ * <pre>
+ * GET /v2/keys//a?wait=true  ->  301, Location: /v2/keys/a?wait=true
+ * PUT /v2/keys/a/../b        ->  301, Location: /v2/keys/b (no body)
+ * </pre>
+ */
+final class GoPathRedirect {
+  private GoPathRedirect() {}
+
+  static HttpResponse serve(HttpService delegate, ServiceRequestContext ctx, HttpRequest req) throws Exception {
+    if (req.method() == HttpMethod.CONNECT) {
+      return delegate.serve(ctx, req);
+    }
+    String target = ctx.rawPath(); // as sent: ctx.path() and req.path() are already cleaned
+    int q = target.indexOf('?');
+    String rawPath = q < 0 ? target : target.substring(0, q);
+    String query = q >= 0 ? target.substring(q) : ctx.query() != null ? "?" + ctx.query() : "";
+    if (!rawPath.contains("//") && !rawPath.contains("/.") && rawPath.indexOf('%') < 0) {
+      return delegate.serve(ctx, req); // the usual case, gRPC's included: nothing to clean
+    }
+    String decoded = unescape(rawPath);
+    if (decoded == null) {
+      return delegate.serve(ctx, req);
+    }
+    String cleaned = cleanPath(decoded);
+    if (cleaned.equals(decoded)) {
+      return delegate.serve(ctx, req);
+    }
+    String location = escape(cleaned) + query;
+    ResponseHeadersBuilder headers = ResponseHeaders.builder(HttpStatus.MOVED_PERMANENTLY).add("location", location);
+    if (req.method() == HttpMethod.GET || req.method() == HttpMethod.HEAD) {
+      headers.contentType(MediaType.HTML_UTF_8);
+    }
+    if (req.method() != HttpMethod.GET) {
+      return HttpResponse.of(headers.build(), HttpData.empty());
+    }
+    return HttpResponse.of(headers.build(),
+        HttpData.ofUtf8("<a href=\"" + htmlEscape(location) + "\">Moved Permanently</a>.\n\n"));
+  }
+
+  /**
+   * Go's {@code cleanPath}: rooted, {@code path.Clean}ed (one slash between segments, no {@code
+   * .}, each {@code ..} taking the segment before it, none above the root), and a trailing slash
+   * kept when the path had one.
+   */
+  static String cleanPath(String path) {
+    Deque<String> segments = new ArrayDeque<>();
+    for (String segment : path.split("/", -1)) {
+      if (segment.isEmpty() || segment.equals(".")) {
+        continue;
+      }
+      if (segment.equals("..")) {
+        segments.pollLast();
+      } else {
+        segments.addLast(segment);
+      }
+    }
+    String cleaned = "/" + String.join("/", segments);
+    if (path.endsWith("/") && !cleaned.equals("/")) {
+      cleaned += "/";
+    }
+    return cleaned;
+  }
+
+  /** Percent-decoding as Go's URL parser does for a path ({@code +} stays); null when malformed. */
+  static String unescape(String raw) {
+    if (raw.indexOf('%') < 0) {
+      return raw;
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length());
+    byte[] bytes = raw.getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < bytes.length; i++) {
+      if (bytes[i] != '%') {
+        out.write(bytes[i]);
+        continue;
+      }
+      if (i + 2 >= bytes.length) {
+        return null;
+      }
+      int hi = Character.digit(bytes[i + 1], 16);
+      int lo = Character.digit(bytes[i + 2], 16);
+      if (hi < 0 || lo < 0) {
+        return null;
+      }
+      out.write(hi << 4 | lo);
+      i += 2;
+    }
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  /** Go's path escaping ({@code url.URL.EscapedPath} with no raw path to keep). */
+  static String escape(String path) {
+    StringBuilder out = new StringBuilder();
+    for (byte b : path.getBytes(StandardCharsets.UTF_8)) {
+      int c = b & 0xff;
+      if (Character.isLetterOrDigit(c) && c < 0x80 || "-_.~$&+,/:;=@".indexOf(c) >= 0) {
+        out.append((char) c);
+      } else {
+        out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+            .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+      }
+    }
+    return out.toString();
+  }
+
+  /** Go's {@code htmlEscape} in {@code http.Redirect}. */
+  private static String htmlEscape(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        .replace("\"", "&#34;").replace("'", "&#39;");
+  }
+}
