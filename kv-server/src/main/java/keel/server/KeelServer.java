@@ -6,6 +6,7 @@ import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServerPort;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import io.etcd.jetcd.api.AuthGrpc;
+import io.etcd.jetcd.api.CompactionRequest;
 import io.etcd.jetcd.api.LeaseRevokeRequest;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -28,6 +29,7 @@ import keel.server.api.grpc.Headers;
 import keel.server.api.grpc.KvService;
 import keel.server.api.grpc.LeaseService;
 import keel.server.api.grpc.MaintenanceService;
+import keel.server.compactor.AutoCompactor;
 import keel.server.api.grpc.WatchService;
 import keel.server.api.http.gateway.GatewayRoutes;
 import keel.server.api.http.HttpRoutes;
@@ -87,6 +89,7 @@ public final class KeelServer implements AutoCloseable {
   private final V2Store v2;
   private final V2ExpirySweep v2Sweep;
   private Server clientServer;
+  private AutoCompactor autoCompactor;
   private volatile boolean closed;
 
   private KeelServer(ServerConfig config) throws IOException {
@@ -145,6 +148,12 @@ public final class KeelServer implements AutoCloseable {
    * shortens it for tests.
    */
   public static final String PROGRESS_INTERVAL_PROPERTY = "keel.watch.progressIntervalMillis";
+
+  /**
+   * How often revision-mode auto-compaction looks: etcd's 5 minutes; {@value
+   * #COMPACTION_INTERVAL_PROPERTY} (milliseconds) shortens it for tests.
+   */
+  public static final String COMPACTION_INTERVAL_PROPERTY = "keel.compactor.revisionIntervalMillis";
 
   private keel.server.mvcc.MvccStore currentStore() {
     return stateMachine.store();
@@ -224,6 +233,13 @@ public final class KeelServer implements AutoCloseable {
     clientServer = builder.build();
     clientServer.start().join();
     v2Sweep.start();
+    if (config.autoCompaction().enabled()) {
+      Duration interval = Duration.ofMillis(Long.getLong(COMPACTION_INTERVAL_PROPERTY, 300_000));
+      autoCompactor = new AutoCompactor(config.name(), config.autoCompaction(), interval,
+          () -> stateMachine.store().currentRevision(), node::isLeader,
+          revision -> kv.compact(CompactionRequest.newBuilder().setRevision(revision).build()));
+      autoCompactor.start();
+    }
     publish(proposer);
   }
 
@@ -283,6 +299,9 @@ public final class KeelServer implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    if (autoCompactor != null) {
+      autoCompactor.close();
+    }
     if (clientServer != null) {
       clientServer.stop().join();
     }

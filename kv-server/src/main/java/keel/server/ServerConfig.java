@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import keel.server.compactor.AutoCompaction;
 
 /**
  * One member's configuration, in etcd's terms and with etcd's defaults (etcd 3.4
@@ -29,6 +30,7 @@ import java.util.Objects;
  * @param quotaBackendBytes    {@code --quota-backend-bytes}; 0 means etcd's default (2 GiB)
  * @param enableV2             {@code --enable-v2}: serve the v2 API ({@code /v2/keys}, {@code /v2/stats},
  *                             {@code /v2/members}, {@code /v2/machines}); off by default, as in etcd 3.4
+ * @param autoCompaction       {@code --auto-compaction-mode} and {@code --auto-compaction-retention}
  */
 public record ServerConfig(
     String name,
@@ -46,7 +48,8 @@ public record ServerConfig(
     long maxRequestBytes,
     int maxTxnOps,
     long quotaBackendBytes,
-    boolean enableV2) {
+    boolean enableV2,
+    AutoCompaction autoCompaction) {
 
   public static final String DEFAULT_NAME = "default";
   public static final URI DEFAULT_CLIENT_URL = URI.create("http://localhost:2379");
@@ -78,6 +81,7 @@ public record ServerConfig(
   public ServerConfig {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(dataDir, "dataDir");
+    Objects.requireNonNull(autoCompaction, "autoCompaction");
     listenClientUrls = List.copyOf(listenClientUrls);
     advertiseClientUrls = List.copyOf(advertiseClientUrls);
     listenPeerUrls = List.copyOf(listenPeerUrls);
@@ -135,6 +139,7 @@ public record ServerConfig(
     private int maxTxnOps = DEFAULT_MAX_TXN_OPS;
     private long quotaBackendBytes = DEFAULT_QUOTA_BACKEND_BYTES;
     private boolean enableV2;
+    private AutoCompaction autoCompaction = AutoCompaction.OFF;
 
     public Builder name(String name) { this.name = name; return this; }
     public Builder dataDir(Path dataDir) { this.dataDir = dataDir; return this; }
@@ -152,6 +157,7 @@ public record ServerConfig(
     public Builder maxTxnOps(int ops) { this.maxTxnOps = ops; return this; }
     public Builder quotaBackendBytes(long bytes) { this.quotaBackendBytes = bytes; return this; }
     public Builder enableV2(boolean enable) { this.enableV2 = enable; return this; }
+    public Builder autoCompaction(AutoCompaction compaction) { this.autoCompaction = compaction; return this; }
 
     public ServerConfig build() {
       Path dir = dataDir != null ? dataDir : Path.of(name + ".keel");
@@ -161,7 +167,8 @@ public record ServerConfig(
       long quota = quotaBackendBytes == 0 ? DEFAULT_QUOTA_BACKEND_BYTES : quotaBackendBytes;
       return new ServerConfig(name, dir, listenClientUrls, advertiseClientUrls, listenPeerUrls,
           initialAdvertisePeerUrls, cluster, initialClusterToken, initialClusterState,
-          heartbeatMillis, electionMillis, snapshotCount, maxRequestBytes, maxTxnOps, quota, enableV2);
+          heartbeatMillis, electionMillis, snapshotCount, maxRequestBytes, maxTxnOps, quota, enableV2,
+          autoCompaction);
     }
   }
 }

@@ -23,6 +23,7 @@ import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import keel.server.ServerConfig;
+import keel.server.compactor.AutoCompaction;
 
 /**
  * etcd 3.4's server flags ({@code etcdmain/config.go}) and their {@code ETCD_*} variables, read
@@ -142,8 +143,12 @@ public final class ServerFlags {
       ignored("log-level", STRING),
       ignored("log-package-levels", STRING),
       used("version", BOOL, "false", "Print the version and exit."),
-      ignored("auto-compaction-retention", STRING),
-      ignored("auto-compaction-mode", STRING),
+      used("auto-compaction-retention", STRING, "0",
+          "Auto compaction retention for mvcc key value store. 0 means disable auto compaction."),
+      used("auto-compaction-mode", STRING, "periodic",
+          "interpret 'auto-compaction-retention' one of: periodic|revision. 'periodic' for duration based "
+              + "retention, defaulting to hours if no time unit is provided (e.g. '5m'). 'revision' for "
+              + "revision number based retention."),
       ignored("enable-pprof", BOOL),
       ignored("metrics", STRING),
       ignored("auth-token", STRING),
@@ -330,6 +335,8 @@ public final class ServerFlags {
     b.maxTxnOps((int) maxTxnOps);
     b.quotaBackendBytes(number(v, "quota-backend-bytes"));
     b.enableV2(EtcdFlag.isTrue(v.getOrDefault("enable-v2", "false")));
+    b.autoCompaction(AutoCompaction.parse(v.getOrDefault("auto-compaction-mode", "periodic"),
+        v.getOrDefault("auto-compaction-retention", "0")));
     return b.build();
   }
 

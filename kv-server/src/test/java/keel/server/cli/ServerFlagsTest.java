@@ -248,6 +248,16 @@ class ServerFlagsTest {
   }
 
   @Test
+  void autoCompactionFlagsAreReadAsEtcdReadsThem() {
+    assertThat(parse().autoCompaction().enabled()).isFalse();
+    assertThat(parse("--auto-compaction-retention=1").autoCompaction().period()).isEqualTo(java.time.Duration.ofHours(1));
+    assertThat(outcome(Map.of("ETCD_AUTO_COMPACTION_MODE", "revision", "ETCD_AUTO_COMPACTION_RETENTION", "1000"))
+        .config().autoCompaction().revisions()).isEqualTo(1000);
+    assertThat(failure(Map.of(), "--auto-compaction-retention=1y"))
+        .hasMessageContaining("error parsing CompactionRetention: time: unknown unit \"y\" in duration \"1y\"");
+  }
+
+  @Test
   void lastOccurrenceWins() {
     assertThat(parse("--name", "a", "--name", "b").name()).isEqualTo("b");
   }
@@ -255,11 +265,11 @@ class ServerFlagsTest {
   @Test
   void ignoredFlagsAreNamedInOneWarningAndDoNotChangeTheConfig() {
     ServerFlags.Outcome o = outcome(Map.of("ETCD_ENABLE_PPROF", "true"),
-        "--auto-compaction-retention=1", "--pre-vote", "--logger", "zap", "--log-outputs=stderr",
+        "--pre-vote", "--logger", "zap", "--log-outputs=stderr",
         "--grpc-keepalive-min-time=5s", "--experimental-initial-corrupt-check",
         "--cert-file=", "--client-cert-auth=false", "--debug", "--max-wals", "5", "-v");
     assertThat(o.warnings()).containsExactly("keel: ignoring etcd flags not supported yet:"
-        + " --auto-compaction-retention, --pre-vote, --logger, --log-outputs,"
+        + " --pre-vote, --logger, --log-outputs,"
         + " --grpc-keepalive-min-time, --experimental-initial-corrupt-check, --cert-file,"
         + " --client-cert-auth, --debug, --max-wals, --v, --enable-pprof");
     assertThat(o.config()).isEqualTo(parse());
