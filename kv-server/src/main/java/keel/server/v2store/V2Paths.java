@@ -4,8 +4,11 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
-/** Go's {@code path.Clean(path.Join("/", p))} and {@code path.Split}, as the v2 store uses them. */
-final class V2Paths {
+/**
+ * Go's {@code path.Clean(path.Join("/", p))} and {@code path.Split}, as the v2 store uses them
+ * (and the HTTP side, for Go's redirect of unclean paths).
+ */
+public final class V2Paths {
   /**
    * Go compares strings bytewise; for UTF-8 that is code point order, which differs from
    * {@link String#compareTo} (UTF-16 units) only for supplementary characters.
@@ -15,7 +18,7 @@ final class V2Paths {
   private V2Paths() {}
 
   /** {@code path.Clean(path.Join("/", p))}: rooted, no empty, "." or ".." elements. */
-  static String clean(String p) {
+  public static String clean(String p) {
     List<String> out = new ArrayList<>();
     for (String part : p.split("/", -1)) {
       if (part.isEmpty() || part.equals(".")) {

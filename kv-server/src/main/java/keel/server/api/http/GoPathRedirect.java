@@ -12,8 +12,7 @@ import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.Deque;
+import keel.server.v2store.V2Paths;
 
 /**
  * What Go's {@code http.ServeMux} answers, in front of every etcd route, for a path that is not
@@ -67,22 +66,8 @@ final class GoPathRedirect {
    * kept when the path had one.
    */
   static String cleanPath(String path) {
-    Deque<String> segments = new ArrayDeque<>();
-    for (String segment : path.split("/", -1)) {
-      if (segment.isEmpty() || segment.equals(".")) {
-        continue;
-      }
-      if (segment.equals("..")) {
-        segments.pollLast();
-      } else {
-        segments.addLast(segment);
-      }
-    }
-    String cleaned = "/" + String.join("/", segments);
-    if (path.endsWith("/") && !cleaned.equals("/")) {
-      cleaned += "/";
-    }
-    return cleaned;
+    String cleaned = V2Paths.clean(path);
+    return path.endsWith("/") && !cleaned.equals("/") ? cleaned + "/" : cleaned;
   }
 
   /** Percent-decoding as Go's URL parser does for a path ({@code +} stays); null when malformed. */
