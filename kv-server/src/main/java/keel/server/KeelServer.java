@@ -33,6 +33,7 @@ import keel.server.compactor.AutoCompactor;
 import keel.server.api.grpc.WatchService;
 import keel.server.api.http.gateway.GatewayRoutes;
 import keel.server.api.http.HttpRoutes;
+import keel.server.api.http.MetricsListener;
 import keel.server.api.http.MetricsRoute;
 import keel.server.api.http.V2KeysRoutes;
 import keel.server.command.Command;
@@ -89,6 +90,7 @@ public final class KeelServer implements AutoCloseable {
   private final V2Store v2;
   private final V2ExpirySweep v2Sweep;
   private Server clientServer;
+  private Server metricsServer;
   private AutoCompactor autoCompactor;
   private volatile boolean closed;
 
@@ -221,17 +223,22 @@ public final class KeelServer implements AutoCloseable {
         .idleTimeout(Duration.ZERO)
         .gracefulShutdownTimeout(Duration.ZERO, Duration.ofMillis(500));
     // gRPC is routed by its service paths; etcd's plain HTTP/1.1 routes share the port.
-    new HttpRoutes(config, ids, node, stateMachine::members, v2, metrics.appends()).addTo(builder);
+    HttpRoutes httpRoutes = new HttpRoutes(config, ids, node, stateMachine::members, v2, metrics.appends());
+    httpRoutes.addTo(builder);
     if (config.enableV2()) {
       new V2KeysRoutes(v2, proposer, node, MemberIds.hex(clusterId)).addTo(builder);
     }
-    new MetricsRoute(metrics).addTo(builder);
+    MetricsRoute metricsRoute = new MetricsRoute(metrics);
+    metricsRoute.addTo(builder);
     new GatewayRoutes(grpc.methods()).addTo(builder);
     for (URI url : config.listenClientUrls()) {
       builder.port(new InetSocketAddress(EtcdUrls.host(url), EtcdUrls.port(url)), SessionProtocol.HTTP);
     }
     clientServer = builder.build();
     clientServer.start().join();
+    if (!config.listenMetricsUrls().isEmpty()) {
+      metricsServer = MetricsListener.start(config.listenMetricsUrls(), httpRoutes, metricsRoute);
+    }
     v2Sweep.start();
     if (config.autoCompaction().enabled()) {
       Duration interval = Duration.ofMillis(Long.getLong(COMPACTION_INTERVAL_PROPERTY, 300_000));
@@ -304,6 +311,9 @@ public final class KeelServer implements AutoCloseable {
     }
     if (clientServer != null) {
       clientServer.stop().join();
+    }
+    if (metricsServer != null) {
+      metricsServer.stop().join();
     }
     try {
       node.close();

@@ -31,6 +31,8 @@ import keel.server.compactor.AutoCompaction;
  * @param enableV2             {@code --enable-v2}: serve the v2 API ({@code /v2/keys}, {@code /v2/stats},
  *                             {@code /v2/members}, {@code /v2/machines}); off by default, as in etcd 3.4
  * @param autoCompaction       {@code --auto-compaction-mode} and {@code --auto-compaction-retention}
+ * @param listenMetricsUrls    {@code --listen-metrics-urls}: extra listeners for {@code /metrics} and
+ *                             {@code /health} only (empty: none, as etcd's default)
  */
 public record ServerConfig(
     String name,
@@ -49,7 +51,8 @@ public record ServerConfig(
     int maxTxnOps,
     long quotaBackendBytes,
     boolean enableV2,
-    AutoCompaction autoCompaction) {
+    AutoCompaction autoCompaction,
+    List<URI> listenMetricsUrls) {
 
   public static final String DEFAULT_NAME = "default";
   public static final URI DEFAULT_CLIENT_URL = URI.create("http://localhost:2379");
@@ -83,6 +86,7 @@ public record ServerConfig(
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(autoCompaction, "autoCompaction");
     listenClientUrls = List.copyOf(listenClientUrls);
+    listenMetricsUrls = List.copyOf(listenMetricsUrls);
     advertiseClientUrls = List.copyOf(advertiseClientUrls);
     listenPeerUrls = List.copyOf(listenPeerUrls);
     initialAdvertisePeerUrls = List.copyOf(initialAdvertisePeerUrls);
@@ -140,6 +144,7 @@ public record ServerConfig(
     private long quotaBackendBytes = DEFAULT_QUOTA_BACKEND_BYTES;
     private boolean enableV2;
     private AutoCompaction autoCompaction = AutoCompaction.OFF;
+    private List<URI> listenMetricsUrls = List.of();
 
     public Builder name(String name) { this.name = name; return this; }
     public Builder dataDir(Path dataDir) { this.dataDir = dataDir; return this; }
@@ -158,6 +163,7 @@ public record ServerConfig(
     public Builder quotaBackendBytes(long bytes) { this.quotaBackendBytes = bytes; return this; }
     public Builder enableV2(boolean enable) { this.enableV2 = enable; return this; }
     public Builder autoCompaction(AutoCompaction compaction) { this.autoCompaction = compaction; return this; }
+    public Builder listenMetricsUrls(List<URI> urls) { this.listenMetricsUrls = urls; return this; }
 
     public ServerConfig build() {
       Path dir = dataDir != null ? dataDir : Path.of(name + ".keel");
@@ -168,7 +174,7 @@ public record ServerConfig(
       return new ServerConfig(name, dir, listenClientUrls, advertiseClientUrls, listenPeerUrls,
           initialAdvertisePeerUrls, cluster, initialClusterToken, initialClusterState,
           heartbeatMillis, electionMillis, snapshotCount, maxRequestBytes, maxTxnOps, quota, enableV2,
-          autoCompaction);
+          autoCompaction, listenMetricsUrls);
     }
   }
 }

@@ -12,6 +12,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +21,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import keel.server.embed.EmbeddedCluster;
+import keel.server.embed.FreePorts;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -123,6 +127,36 @@ class MetricsIT {
       assertThat(page.families()).containsKeys("jvm_memory_used_bytes", "jvm_threads_current",
           "process_cpu_seconds_total");
       assertThat(page.value("etcd_debugging_mvcc_keys_total")).isGreaterThanOrEqualTo(PUTS);
+    }
+  }
+
+  /**
+   * {@code --listen-metrics-urls}: a listener of its own with {@code /metrics} and {@code /health}
+   * and nothing else (a 404 for the rest, a 405 for OPTIONS: no CORS there, as etcd).
+   */
+  @Test
+  void metricsUrlsServeMetricsAndHealthOnly() throws Exception {
+    URI metricsUrl = URI.create("http://127.0.0.1:" + FreePorts.allocate("127.0.0.1"));
+    Path dir = Files.createTempDirectory("keel-metrics-url");
+    try (EmbeddedCluster one = EmbeddedCluster.builder().members(1).dataDir(dir)
+        .flags(b -> b.listenMetricsUrls(List.of(metricsUrl))).start()) {
+      Deadlines.await("a leader", Duration.ofSeconds(30)).until(() -> one.leaderIndex().isPresent());
+      PrometheusText.Page page = scrape(metricsUrl);
+      assertThat(page.value("etcd_server_has_leader")).isEqualTo(1);
+      HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(metricsUrl.resolve("/health"))
+          .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(health.statusCode()).isEqualTo(200);
+      assertThat(health.body()).isEqualTo("{\"health\":\"true\"}");
+      HttpResponse<String> version = HTTP.send(HttpRequest.newBuilder(metricsUrl.resolve("/version"))
+          .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(version.statusCode()).isEqualTo(404);
+      assertThat(version.body()).isEqualTo("404 page not found\n");
+      HttpResponse<String> options = HTTP.send(HttpRequest.newBuilder(metricsUrl.resolve("/health"))
+          .timeout(Duration.ofSeconds(10)).method("OPTIONS", HttpRequest.BodyPublishers.noBody()).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(options.statusCode()).isEqualTo(405);
+    } finally {
+      TempDirs.deleteQuietly(dir);
     }
   }
 

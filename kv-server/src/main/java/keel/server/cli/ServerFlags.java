@@ -62,7 +62,8 @@ public final class ServerFlags {
       used("listen-client-urls", URLS, ServerConfig.DEFAULT_CLIENT_URL.toString(),
           "List of URLs to listen on for client traffic (gRPC and HTTP)."),
       onlyDefault("listen-client-http-urls", URLS, ""),
-      ignored("listen-metrics-urls", URLS),
+      used("listen-metrics-urls", URLS, "",
+          "List of URLs to listen on for the metrics and health endpoints."),
       ignored("max-snapshots", UINT),
       ignored("max-wals", UINT),
       used("snapshot-count", UINT, Long.toString(ServerConfig.DEFAULT_SNAPSHOT_COUNT),
@@ -297,6 +298,11 @@ public final class ServerFlags {
     if (listenClient != null) {
       EtcdUrls.checkBind(listenClient);
       b.listenClientUrls(listenClient);
+    }
+    List<URI> listenMetrics = urls(v, "listen-metrics-urls");
+    if (listenMetrics != null) {
+      EtcdUrls.checkBind(listenMetrics);
+      b.listenMetricsUrls(listenMetrics);
     }
     List<URI> advertisePeer = urls(v, "initial-advertise-peer-urls");
     if (advertisePeer != null) {

@@ -117,10 +117,10 @@ class KeelMainTest {
 
   @Test
   void ignoredFlagsGiveOneWarningLineAndStillStart() {
-    assertThat(run(Map.of("ETCD_LOG_LEVEL", "debug"), "server", "--auto-compaction-retention",
-        "1", "--pre-vote", "--name", "n1", "-auto-compaction-mode=revision")).isZero();
+    assertThat(run(Map.of("ETCD_LOG_LEVEL", "debug"), "server", "--max-snapshots",
+        "3", "--pre-vote", "--name", "n1", "-logger=zap")).isZero();
     assertThat(errLines()).containsExactly("keel: ignoring etcd flags not supported yet:"
-        + " --auto-compaction-retention, --pre-vote, --auto-compaction-mode, --log-level");
+        + " --max-snapshots, --pre-vote, --logger, --log-level");
     assertThat(started).singleElement().extracting(ServerConfig::name).isEqualTo("n1");
   }
 

@@ -258,6 +258,13 @@ class ServerFlagsTest {
   }
 
   @Test
+  void metricsUrlsAreExtraListeners() {
+    assertThat(parse().listenMetricsUrls()).isEmpty();
+    assertThat(parse("--listen-metrics-urls", "http://127.0.0.1:2381,http://127.0.0.2:2381").listenMetricsUrls())
+        .containsExactly(java.net.URI.create("http://127.0.0.1:2381"), java.net.URI.create("http://127.0.0.2:2381"));
+  }
+
+  @Test
   void lastOccurrenceWins() {
     assertThat(parse("--name", "a", "--name", "b").name()).isEqualTo("b");
   }
