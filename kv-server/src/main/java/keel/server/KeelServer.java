@@ -100,7 +100,8 @@ public final class KeelServer implements AutoCloseable {
     this.memberId = ids.get(config.name());
     this.clusterId = MemberIds.clusterId(ids.values());
     Files.createDirectories(config.dataDir());
-    this.watchHub = new WatchHub(config.name(), watchSettings(), this::currentStore);
+    this.watchHub = new WatchHub(config.name(),
+        WatchHub.Settings.DEFAULTS.withProgressInterval(config.watchProgressNotifyInterval()), this::currentStore);
     this.recipesExecutor = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
       Thread thread = new Thread(r, "keel-" + config.name() + "-recipes");
       thread.setDaemon(true);
@@ -146,12 +147,6 @@ public final class KeelServer implements AutoCloseable {
   }
 
   /**
-   * etcd's watch progress interval is 10 minutes; {@value #PROGRESS_INTERVAL_PROPERTY} (milliseconds)
-   * shortens it for tests.
-   */
-  public static final String PROGRESS_INTERVAL_PROPERTY = "keel.watch.progressIntervalMillis";
-
-  /**
    * How often revision-mode auto-compaction looks: etcd's 5 minutes; {@value
    * #COMPACTION_INTERVAL_PROPERTY} (milliseconds) shortens it for tests.
    */
@@ -159,11 +154,6 @@ public final class KeelServer implements AutoCloseable {
 
   private keel.server.mvcc.MvccStore currentStore() {
     return stateMachine.store();
-  }
-
-  private static WatchHub.Settings watchSettings() {
-    long millis = Long.getLong(PROGRESS_INTERVAL_PROPERTY, WatchHub.Settings.DEFAULTS.progressInterval().toMillis());
-    return WatchHub.Settings.DEFAULTS.withProgressInterval(Duration.ofMillis(millis));
   }
 
   /** Starts a member and returns once its client port is listening (not once it has a leader). */

@@ -2,6 +2,7 @@ package keel.server;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,8 @@ import keel.server.compactor.AutoCompaction;
  * @param autoCompaction       {@code --auto-compaction-mode} and {@code --auto-compaction-retention}
  * @param listenMetricsUrls    {@code --listen-metrics-urls}: extra listeners for {@code /metrics} and
  *                             {@code /health} only (empty: none, as etcd's default)
+ * @param watchProgressNotifyInterval {@code --experimental-watch-progress-notify-interval}: how often
+ *                             watchers that asked for progress_notify hear of the revision (etcd: 10 minutes)
  */
 public record ServerConfig(
     String name,
@@ -52,7 +55,8 @@ public record ServerConfig(
     long quotaBackendBytes,
     boolean enableV2,
     AutoCompaction autoCompaction,
-    List<URI> listenMetricsUrls) {
+    List<URI> listenMetricsUrls,
+    Duration watchProgressNotifyInterval) {
 
   public static final String DEFAULT_NAME = "default";
   public static final URI DEFAULT_CLIENT_URL = URI.create("http://localhost:2379");
@@ -64,6 +68,7 @@ public record ServerConfig(
   public static final long DEFAULT_MAX_REQUEST_BYTES = 1536 * 1024;
   public static final int DEFAULT_MAX_TXN_OPS = 128;
   public static final long DEFAULT_QUOTA_BACKEND_BYTES = 2L * 1024 * 1024 * 1024;
+  public static final Duration DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL = Duration.ofMinutes(10);
   /** etcd's {@code maxElectionMs}. */
   public static final long MAX_ELECTION_MILLIS = 50_000;
 
@@ -85,6 +90,10 @@ public record ServerConfig(
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(autoCompaction, "autoCompaction");
+    if (watchProgressNotifyInterval.isNegative() || watchProgressNotifyInterval.isZero()) {
+      throw new IllegalArgumentException("--experimental-watch-progress-notify-interval must be positive (set to "
+          + watchProgressNotifyInterval + ")");
+    }
     listenClientUrls = List.copyOf(listenClientUrls);
     listenMetricsUrls = List.copyOf(listenMetricsUrls);
     advertiseClientUrls = List.copyOf(advertiseClientUrls);
@@ -145,6 +154,7 @@ public record ServerConfig(
     private boolean enableV2;
     private AutoCompaction autoCompaction = AutoCompaction.OFF;
     private List<URI> listenMetricsUrls = List.of();
+    private Duration watchProgressNotifyInterval = DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL;
 
     public Builder name(String name) { this.name = name; return this; }
     public Builder dataDir(Path dataDir) { this.dataDir = dataDir; return this; }
@@ -164,6 +174,7 @@ public record ServerConfig(
     public Builder enableV2(boolean enable) { this.enableV2 = enable; return this; }
     public Builder autoCompaction(AutoCompaction compaction) { this.autoCompaction = compaction; return this; }
     public Builder listenMetricsUrls(List<URI> urls) { this.listenMetricsUrls = urls; return this; }
+    public Builder watchProgressNotifyInterval(Duration interval) { this.watchProgressNotifyInterval = interval; return this; }
 
     public ServerConfig build() {
       Path dir = dataDir != null ? dataDir : Path.of(name + ".keel");
@@ -174,7 +185,7 @@ public record ServerConfig(
       return new ServerConfig(name, dir, listenClientUrls, advertiseClientUrls, listenPeerUrls,
           initialAdvertisePeerUrls, cluster, initialClusterToken, initialClusterState,
           heartbeatMillis, electionMillis, snapshotCount, maxRequestBytes, maxTxnOps, quota, enableV2,
-          autoCompaction, listenMetricsUrls);
+          autoCompaction, listenMetricsUrls, watchProgressNotifyInterval);
     }
   }
 }

@@ -16,13 +16,12 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import keel.server.KeelServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,20 +35,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WatchServiceIT {
-  static {
-    System.setProperty(KeelServer.PROGRESS_INTERVAL_PROPERTY, "300");
-  }
-
   private static final int MAX_REQUEST = 64 * 1024;
   private static final long WAIT_SECONDS = 20;
 
   @RegisterExtension
-  static final KeelCluster cluster = KeelCluster.ofSize(3, b -> b.maxRequestBytes(MAX_REQUEST));
-
-  @AfterAll
-  static void clearProperty() {
-    System.clearProperty(KeelServer.PROGRESS_INTERVAL_PROPERTY);
-  }
+  static final KeelCluster cluster = KeelCluster.ofSize(3,
+      b -> b.maxRequestBytes(MAX_REQUEST).watchProgressNotifyInterval(Duration.ofMillis(300)));
 
   private ManagedChannel channel;
   private final BlockingQueue<WatchResponse> responses = new LinkedBlockingQueue<>();

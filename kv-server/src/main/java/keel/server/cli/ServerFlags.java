@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import keel.server.GoDuration;
 import keel.server.ServerConfig;
 import keel.server.compactor.AutoCompaction;
 
@@ -163,7 +164,8 @@ public final class ServerFlags {
       ignored("experimental-enable-lease-checkpoint", BOOL),
       ignored("experimental-enable-lease-checkpoint-persist", BOOL),
       ignored("experimental-compaction-batch-limit", INT),
-      ignored("experimental-watch-progress-notify-interval", DURATION),
+      used("experimental-watch-progress-notify-interval", DURATION, "10m0s",
+          "Duration of periodic watch progress notifications."),
       ignored("experimental-warning-apply-duration", DURATION),
       ignored("unsafe-no-fsync", BOOL),
       onlyDefault("force-new-cluster", BOOL, "false"),
@@ -341,6 +343,8 @@ public final class ServerFlags {
     b.maxTxnOps((int) maxTxnOps);
     b.quotaBackendBytes(number(v, "quota-backend-bytes"));
     b.enableV2(EtcdFlag.isTrue(v.getOrDefault("enable-v2", "false")));
+    b.watchProgressNotifyInterval(GoDuration.parse(
+        v.getOrDefault("experimental-watch-progress-notify-interval", "10m0s")));
     b.autoCompaction(AutoCompaction.parse(v.getOrDefault("auto-compaction-mode", "periodic"),
         v.getOrDefault("auto-compaction-retention", "0")));
     return b.build();

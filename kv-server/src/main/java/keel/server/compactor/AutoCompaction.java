@@ -1,8 +1,7 @@
 package keel.server.compactor;
 
 import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import keel.server.GoDuration;
 
 /**
  * etcd's {@code --auto-compaction-mode} and {@code --auto-compaction-retention}, read as etcd 3.4
@@ -18,8 +17,6 @@ public record AutoCompaction(Mode mode, Duration period, long revisions) {
   public enum Mode { PERIODIC, REVISION }
 
   public static final AutoCompaction OFF = new AutoCompaction(Mode.PERIODIC, Duration.ZERO, 0);
-
-  private static final Pattern DURATION_PART = Pattern.compile("([0-9]*(?:\\.[0-9]*)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)");
 
   public boolean enabled() {
     return mode == Mode.PERIODIC ? !period.isZero() : revisions != 0;
@@ -40,7 +37,14 @@ public record AutoCompaction(Mode mode, Duration period, long revisions) {
         default -> 0; // etcd: an unknown mode with a whole number leaves auto-compaction off
       };
     } else {
-      nanos = goDurationNanos(text);
+      try {
+        nanos = GoDuration.parseNanos(text);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("error parsing CompactionRetention: " + e.getMessage());
+      }
+      if (nanos < 0) {
+        throw new IllegalArgumentException("--auto-compaction-retention must not be negative: \"" + text + "\"");
+      }
     }
     if (nanos == 0) {
       return OFF;
@@ -58,61 +62,5 @@ public record AutoCompaction(Mode mode, Duration period, long revisions) {
     } catch (NumberFormatException e) {
       return null;
     }
-  }
-
-  /** Go's {@code time.ParseDuration}, to whole nanoseconds. */
-  static long goDurationNanos(String text) {
-    String s = text;
-    boolean negative = false;
-    if (s.startsWith("-") || s.startsWith("+")) {
-      negative = s.startsWith("-");
-      s = s.substring(1);
-    }
-    if (s.equals("0")) {
-      return 0;
-    }
-    if (s.isEmpty()) {
-      throw invalid(text);
-    }
-    Matcher m = DURATION_PART.matcher(s);
-    double total = 0;
-    int end = 0;
-    while (m.lookingAt()) {
-      String number = m.group(1);
-      if (number.isEmpty() || number.equals(".")) {
-        throw invalid(text);
-      }
-      total += Double.parseDouble(number) * unitNanos(m.group(2));
-      end = m.end();
-      m.region(end, s.length());
-    }
-    if (end != s.length()) {
-      Matcher unit = Pattern.compile("[0-9]*(?:\\.[0-9]*)?([^0-9.]*)").matcher(s.substring(end));
-      if (unit.lookingAt() && unit.end() > unit.group(1).length()) {
-        throw new IllegalArgumentException("error parsing CompactionRetention: time: "
-            + (unit.group(1).isEmpty() ? "missing unit" : "unknown unit \"" + unit.group(1) + "\"")
-            + " in duration \"" + text + "\"");
-      }
-      throw invalid(text);
-    }
-    if (negative) {
-      throw new IllegalArgumentException("--auto-compaction-retention must not be negative: \"" + text + "\"");
-    }
-    return Math.round(total);
-  }
-
-  private static long unitNanos(String unit) {
-    return switch (unit) {
-      case "ns" -> 1L;
-      case "us", "\u00b5s", "\u03bcs" -> 1_000L;
-      case "ms" -> 1_000_000L;
-      case "s" -> 1_000_000_000L;
-      case "m" -> 60_000_000_000L;
-      default -> 3_600_000_000_000L;
-    };
-  }
-
-  private static IllegalArgumentException invalid(String text) {
-    return new IllegalArgumentException("error parsing CompactionRetention: time: invalid duration \"" + text + "\"");
   }
 }

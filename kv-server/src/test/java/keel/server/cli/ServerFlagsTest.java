@@ -265,6 +265,13 @@ class ServerFlagsTest {
   }
 
   @Test
+  void watchProgressNotifyIntervalIsAGoDuration() {
+    assertThat(parse().watchProgressNotifyInterval()).isEqualTo(java.time.Duration.ofMinutes(10));
+    assertThat(parse("--experimental-watch-progress-notify-interval=5s").watchProgressNotifyInterval())
+        .isEqualTo(java.time.Duration.ofSeconds(5));
+  }
+
+  @Test
   void lastOccurrenceWins() {
     assertThat(parse("--name", "a", "--name", "b").name()).isEqualTo("b");
   }
