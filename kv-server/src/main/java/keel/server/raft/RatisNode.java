@@ -237,8 +237,12 @@ public final class RatisNode implements Closeable {
     return leader == null ? null : leader.toString();
   }
 
+  /**
+   * The term as etcd numbers it, for clients: etcd writes its bootstrap entries at term 1, so its
+   * first elected leader has term 2; Ratis starts at 0 and its first leader has term 1.
+   */
   public long term() {
-    return info().getCurrentTerm();
+    return info().getCurrentTerm() + 1;
   }
 
   public long appliedIndex() {
