@@ -5,13 +5,16 @@
 #
 #   perf/check-perf.sh [extra `etcdctl check perf` args, e.g. --load=m]
 #   RUNS=2 perf/check-perf.sh   runs the check twice on each cluster: cold, then warm
+#   CHECK=datascale perf/check-perf.sh   `etcdctl check datascale` instead (default load: 10,000
+#                                        puts of 1 KiB from 50 clients, as fast as they go), timed
 #
-# Writes both outputs to perf/results/check-perf-<date>.txt and prints them.
+# Writes both outputs to perf/results/check-<check>-<date>.txt and prints them.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="$(mktemp -d /tmp/keel-check-perf.XXXXXX)"
-OUT="$ROOT/perf/results/check-perf-$(date -u +%Y%m%dT%H%M%SZ).txt"
+CHECK="${CHECK:-perf}"
+OUT="$ROOT/perf/results/check-$CHECK-$(date -u +%Y%m%dT%H%M%SZ).txt"
 PIDS=()
 
 cleanup() {
@@ -61,7 +64,7 @@ stop_cluster() {
 }
 
 {
-  echo "# etcdctl check perf $*, $(date -u +%FT%TZ), $(nproc) cores, $(uname -r)"
+  echo "# etcdctl check $CHECK $*, $(date -u +%FT%TZ), $(nproc) cores, $(uname -r)"
   echo "# $(etcd --version | head -1); $(java -version 2>&1 | head -1)"
   for target in etcd keel; do
     if [[ $target == etcd ]]; then
@@ -72,8 +75,10 @@ stop_cluster() {
     for run in $(seq 1 "${RUNS:-1}"); do
       echo "## $target (3 members: $ENDPOINTS), run $run"
       # Keep the verdict lines; the progress bar shares lines with them through carriage returns.
-      ETCDCTL_API=3 etcdctl --endpoints "$ENDPOINTS" check perf "$@" 2>&1 | tr '\r' '\n' \
-        | grep -oE '((PASS|FAIL): )?(Throughput|Slowest request|Stddev).*|^(PASS|FAIL)$' || true
+      started=$(date +%s.%N)
+      ETCDCTL_API=3 etcdctl --endpoints "$ENDPOINTS" check "$CHECK" "$@" 2>&1 | tr '\r' '\n' \
+        | grep -oE '((PASS|FAIL): )?(Throughput|Slowest request|Stddev|Approximate).*|^(PASS|FAIL)$' || true
+      awk -v from="$started" -v to="$(date +%s.%N)" 'BEGIN { printf "elapsed: %.1f s\n", to - from }'
     done
     stop_cluster
   done
