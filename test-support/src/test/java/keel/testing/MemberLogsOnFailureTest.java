@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.Test;
+import org.opentest4j.TestAbortedException;
 
 class MemberLogsOnFailureTest {
   private final MemberLogsOnFailure extension = new MemberLogsOnFailure();
@@ -29,6 +30,9 @@ class MemberLogsOnFailureTest {
           .contains("  m2: 2026-11-25T14:13:14.500 INFO KeelStateMachine - m2: leader is now m2\n")
           .doesNotContain("Follower failed");
       assertThat(thrown.getStackTrace()).isEqualTo(failed.getStackTrace());
+
+      TestAbortedException skipped = new TestAbortedException("no etcd here");
+      assertThat(catchThrowable(() -> extension.handleTestExecutionException(null, skipped))).isSameAs(skipped);
 
       ExecutionException error = new ExecutionException(new IllegalStateException("context deadline exceeded"));
       assertThat(catchThrowable(() -> extension.handleTestExecutionException(null, error)))
