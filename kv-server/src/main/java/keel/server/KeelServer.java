@@ -29,7 +29,6 @@ import keel.server.api.grpc.Headers;
 import keel.server.api.grpc.KvService;
 import keel.server.api.grpc.LeaseService;
 import keel.server.api.grpc.MaintenanceService;
-import keel.server.compactor.AutoCompactor;
 import keel.server.api.grpc.WatchService;
 import keel.server.api.http.gateway.GatewayRoutes;
 import keel.server.api.http.HttpRoutes;
@@ -37,6 +36,7 @@ import keel.server.api.http.MetricsListener;
 import keel.server.api.http.MetricsRoute;
 import keel.server.api.http.V2KeysRoutes;
 import keel.server.command.Command;
+import keel.server.compactor.AutoCompactor;
 import keel.server.command.MemberAttributes;
 import keel.server.command.Proposer;
 import keel.server.command.V2Sync;
@@ -231,7 +231,8 @@ public final class KeelServer implements AutoCloseable {
     }
     v2Sweep.start();
     if (config.autoCompaction().enabled()) {
-      Duration interval = Duration.ofMillis(Long.getLong(COMPACTION_INTERVAL_PROPERTY, 300_000));
+      Duration interval = Duration.ofMillis(
+          Long.getLong(COMPACTION_INTERVAL_PROPERTY, AutoCompactor.ETCD_REVISION_INTERVAL.toMillis()));
       autoCompactor = new AutoCompactor(config.name(), config.autoCompaction(), interval,
           () -> stateMachine.store().currentRevision(), node::isLeader,
           revision -> kv.compact(CompactionRequest.newBuilder().setRevision(revision).build()));

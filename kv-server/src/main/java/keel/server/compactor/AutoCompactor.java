@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
 public final class AutoCompactor implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(AutoCompactor.class);
   private static final Duration COMPACT_TIMEOUT = Duration.ofSeconds(30);
+  /** How often etcd's revision-mode compactor looks. */
+  public static final Duration ETCD_REVISION_INTERVAL = RevisionSchedule.ETCD_INTERVAL;
 
   private final String member;
   private final AutoCompaction config;
