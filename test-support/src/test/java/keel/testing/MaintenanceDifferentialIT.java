@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Timeout;
 class MaintenanceDifferentialIT {
   private static final Pattern MEMBER_ID = Pattern.compile("\"member_id\":(\\d+)");
   private static final Pattern LEADER = Pattern.compile("\"leader\":(\\d+)");
-  private static final Pattern HASH = Pattern.compile("(?m)(?:^[^,\\n]+, |\"hash\":)(\\d+)");
+  private static final Pattern HASH = Pattern.compile("(?m)(?:^[^,\\n]+, |\"hash\":|^\\|[^|]+\\|\\s*)(\\d+)");
+  private static final Pattern FAILED = Pattern.compile("Failed to get the hash of endpoint \\S+ \\((.*)\\)");
 
   @Test
   void hashKvAndMoveLeaderPrintWhatEtcdPrints() throws IOException {
@@ -63,14 +64,12 @@ class MaintenanceDifferentialIT {
     try (ClusterProcesses cluster = ClusterProcesses.builder(target.command()).size(3)
         .clusterName(target.name() + "-mt-" + p.substring(3, 8)).start()) {
       Etcdctl all = Etcdctl.of(cluster.clientEndpoints());
-      EtcdctlTranscript t = EtcdctlTranscript.record(all, p, writesAndHashes(p));
-      t.add(Step.of("del the prefix", "del", p, "--prefix"), all.run("del", p, "--prefix"));          // 9
-      t.add(Step.of("hashkv after deleting all", "endpoint", "hashkv", "-w", "json"),
-          settledHashes(cluster, all, "-w", "json"));
-      t.add(Step.of("compaction at the delete", "compaction", "9", "--physical"), all.run("compaction", "9", "--physical"));
-      t.add(Step.of("hashkv, all compacted away", "endpoint", "hashkv"), settledHashes(cluster, all));
-      t.add(Step.of("put a at 10", "put", p + "a", "back"), all.run("put", p + "a", "back"));
-      t.add(Step.of("hashkv, one key", "endpoint", "hashkv"), all.run("endpoint", "hashkv"));
+      EtcdctlTranscript t = new EtcdctlTranscript(p);
+      for (Step step : writesAndHashes(p)) {
+        t.add(step, step.args().get(0).equals("endpoint")
+            ? settled(cluster, all, step)
+            : all.run(step.args(), step.stdin()));
+      }
 
       Members before = Members.of(cluster);
       String follower = before.followerEndpoints().get(0);
@@ -116,29 +115,47 @@ class MaintenanceDifferentialIT {
     s.add(Step.of("hashkv --rev at compaction", "endpoint", "hashkv", "--rev=6"));
     s.add(Step.of("hashkv --rev 7 table", "endpoint", "hashkv", "--rev=7", "-w", "table"));
     s.add(Step.of("hashkv --rev compacted", "endpoint", "hashkv", "--rev=5"));
+    s.add(Step.of("del the prefix", "del", p, "--prefix"));                              // 9
+    s.add(Step.of("hashkv after deleting all", "endpoint", "hashkv", "-w", "json"));
+    s.add(Step.of("compaction at the delete", "compaction", "9", "--physical"));
+    s.add(Step.of("hashkv, all compacted away", "endpoint", "hashkv"));
+    s.add(Step.of("put a at 10", "put", p + "a", "back"));                               // 10
+    s.add(Step.of("hashkv, one key", "endpoint", "hashkv"));
     return s;
   }
 
   /**
-   * {@code etcdctl endpoint hashkv} once every member prints the same hash. With every key deleted
-   * nothing is kept, and etcd's HashKV then counts whatever compacted revisions its backend still
-   * holds; each member drops them in its own time ({@code --physical} waits for one member only).
+   * {@code step} (an {@code etcdctl endpoint hashkv}) once every member answers alike: the same
+   * hash, or the same error. A write or compaction is answered when one member applied it; the
+   * others apply it a moment later, and until then answer for the revision before, on etcd as on
+   * Keel. And with every key deleted nothing is kept, so etcd's HashKV counts whatever compacted
+   * revisions its backend still holds, which each member drops in its own time ({@code --physical}
+   * waits for one member only).
    */
-  private static Etcdctl.Result settledHashes(ClusterProcesses cluster, Etcdctl etcdctl, String... flags) {
-    List<String> args = new ArrayList<>(List.of("endpoint", "hashkv"));
-    args.addAll(List.of(flags));
-    return Deadlines.await("every member of " + cluster.clusterName() + " done compacting", Duration.ofSeconds(20))
-        .until(() -> etcdctl.run(args.toArray(String[]::new)), r -> sameHashEverywhere(r.stdout()));
+  private static Etcdctl.Result settled(ClusterProcesses cluster, Etcdctl etcdctl, Step step) {
+    int members = cluster.members().size();
+    return Deadlines.await("every member of " + cluster.clusterName() + " answers " + step.label() + " alike",
+        Duration.ofSeconds(20))
+        .until(() -> etcdctl.run(step.args(), step.stdin()), r -> {
+          List<String> hashes = all(HASH, r.stdout());
+          List<String> errors = all(FAILED, r.stderr());
+          return hashes.size() == members && new HashSet<>(hashes).size() == 1 && errors.isEmpty()
+              || errors.size() == members && new HashSet<>(errors).size() == 1 && hashes.isEmpty();
+        });
   }
 
   /** Whether {@code etcdctl endpoint hashkv} output (simple or json) names one hash only. */
   private static boolean sameHashEverywhere(String hashkv) {
-    Matcher hashes = HASH.matcher(hashkv);
-    Set<String> seen = new HashSet<>();
-    while (hashes.find()) {
-      seen.add(hashes.group(1));
+    return new HashSet<>(all(HASH, hashkv)).size() == 1;
+  }
+
+  private static List<String> all(Pattern pattern, String text) {
+    List<String> found = new ArrayList<>();
+    Matcher m = pattern.matcher(text);
+    while (m.find()) {
+      found.add(m.group(1));
     }
-    return seen.size() == 1;
+    return found;
   }
 
   /** {@code args} with each token of {@code tokens} replaced by this cluster's id. */
