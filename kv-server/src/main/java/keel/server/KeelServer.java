@@ -5,7 +5,6 @@ import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServerPort;
 import com.linecorp.armeria.server.grpc.GrpcService;
-import io.etcd.jetcd.api.AuthGrpc;
 import io.etcd.jetcd.api.CompactionRequest;
 import io.etcd.jetcd.api.LeaseRevokeRequest;
 import java.io.IOException;
@@ -19,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import keel.server.api.grpc.AuthService;
 import keel.server.api.grpc.ClusterService;
 import keel.server.api.grpc.ElectionService;
 import keel.server.api.grpc.LockService;
@@ -195,10 +195,9 @@ public final class KeelServer implements AutoCloseable {
         .addService(kv)
         .addService(new MaintenanceService(node, stateMachine::store, headers, ids))
         .addService(new ClusterService(config, ids, stateMachine::members, headers))
-        // Registered so that clients get gRPC's "unimplemented" for what is not served yet.
         .addService(new WatchService(watchHub, stateMachine::store, headers, config.maxRequestBytes()))
         .addService(new LeaseService(node, stateMachine::store, stateMachine::lessor, proposer, headers).definition())
-        .addService(new AuthGrpc.AuthImplBase() { })
+        .addService(new AuthService(headers, () -> stateMachine.store().currentRevision()))
         .addService(new ElectionService(recipes, headers))
         .addService(new LockService(recipes, kv, headers))
         .maxRequestMessageLength(maxMessage)

@@ -155,10 +155,10 @@ class GatewayIT {
   @Test
   void callsKeelDoesNotImplementAnswerUnimplemented() throws Exception {
     URI endpoint = cluster.endpoints().get(0);
-    HttpResponse<String> auth = post(endpoint, "/v3/auth/enable", "{}");
+    HttpResponse<String> auth = post(endpoint, "/v3/auth/user/add", "{\"name\":\"u\",\"password\":\"p\"}");
     assertThat(auth.statusCode()).isEqualTo(501);
-    assertThat(auth.body()).isEqualTo("{\"error\":\"Method etcdserverpb.Auth/AuthEnable is unimplemented\","
-        + "\"message\":\"Method etcdserverpb.Auth/AuthEnable is unimplemented\",\"code\":12}");
+    assertThat(auth.body()).isEqualTo("{\"error\":\"keel: adding users and roles is not supported yet, so auth stays off\","
+        + "\"message\":\"keel: adding users and roles is not supported yet, so auth stays off\",\"code\":12}");
     HttpResponse<String> promote = post(endpoint, "/v3/cluster/member/promote", "{\"ID\":\"1\"}");
     assertThat(promote.statusCode()).isEqualTo(501);
     assertThat(JSON.readTree(promote.body()).get("code").asInt()).isEqualTo(12);

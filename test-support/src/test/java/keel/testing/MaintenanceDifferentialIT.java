@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * {@code etcdctl endpoint hashkv} and {@code move-leader} against a fresh 3-member etcd 3.4 and a
- * fresh 3-member Keel: the same output, ids masked. HashKV numbers are not masked: Keel computes
+ * {@code etcdctl endpoint hashkv}, {@code move-leader} and the auth commands of a cluster with auth
+ * off against a fresh 3-member etcd 3.4 and a fresh 3-member Keel: the same output, ids masked. HashKV numbers are not masked: Keel computes
  * etcd's own, so after the same writes every member of both clusters prints the same number.
  *
  * <p>Compactions are physical ({@code --physical}): etcd removes compacted revisions from its
@@ -34,7 +34,7 @@ class MaintenanceDifferentialIT {
   private static final Pattern FAILED = Pattern.compile("Failed to get the hash of endpoint \\S+ \\((.*)\\)");
 
   @Test
-  void hashKvAndMoveLeaderPrintWhatEtcdPrints() throws IOException {
+  void hashKvMoveLeaderAndAuthPrintWhatEtcdPrints() throws IOException {
     String p = EtcdctlDifferentialIT.uniquePrefix();
     EtcdctlTranscript etcd = transcript(EtcdctlDifferentialIT.ETCD, p);
     etcd.write("maintenance-transcript-etcd.txt");
@@ -57,6 +57,8 @@ class MaintenanceDifferentialIT {
         .isEqualTo("Leadership transferred from <id> to <id>\n");
     assertThat(t.result("move-leader to a non-member").stderr())
         .endsWith("\nError: etcdserver: bad leader transferee\n");
+    assertThat(t.result("auth enable without a root user").stderr()).endsWith("Error: etcdserver: root user does not exist\n");
+    assertThat(t.result("get with --user").stdout()).isEqualTo("<p>auth\nv\n");
   }
 
   /** Runs the sequence on a fresh 3-member cluster of {@code target}, stopping it afterwards. */
@@ -88,6 +90,9 @@ class MaintenanceDifferentialIT {
       t.add(Step.of("move-leader, followers' endpoints only", "move-leader", "<leader>"),
           followersOnly.run(resolve(ids, "move-leader", "<leader>")));
       t.add(Step.of("put after the move", "put", p + "after", "move"), all.run("put", p + "after", "move"));
+      for (Step step : authOff(p)) {
+        t.add(step, all.run(step.args(), step.stdin()));
+      }
       return t;
     }
   }
@@ -122,6 +127,29 @@ class MaintenanceDifferentialIT {
     s.add(Step.of("put a at 10", "put", p + "a", "back"));                               // 10
     s.add(Step.of("hashkv, one key", "endpoint", "hashkv"));
     return s;
+  }
+
+  /**
+   * Auth as every cluster starts: no users, no roles, auth off. A client that brings a user and
+   * password still works (etcd's client goes on without a token when auth is not enabled).
+   */
+  private static List<Step> authOff(String p) {
+    return List.of(
+        Step.of("user list", "user", "list"),
+        Step.of("user list json", "user", "list", "-w", "json"),
+        Step.of("role list json", "role", "list", "-w", "json"),
+        Step.of("user get root", "user", "get", "root"),
+        Step.of("role get root", "role", "get", "root"),
+        Step.of("auth enable without a root user", "auth", "enable"),
+        Step.of("auth disable", "auth", "disable"),
+        Step.of("user delete", "user", "delete", "x"),
+        Step.of("user grant-role", "user", "grant-role", "x", "r"),
+        Step.of("user revoke-role", "user", "revoke-role", "x", "r"),
+        Step.of("role delete", "role", "delete", "r"),
+        Step.of("role grant-permission", "role", "grant-permission", "r", "read", p + "k"),
+        Step.of("role revoke-permission", "role", "revoke-permission", "r", p + "k"),
+        Step.of("put with --user", "--user", "root:pw", "put", p + "auth", "v"),
+        Step.of("get with --user", "--user", "root:pw", "get", p + "auth"));
   }
 
   /**

@@ -56,6 +56,14 @@ public enum EtcdError {
 
   NOT_CAPABLE(Status.Code.UNAVAILABLE, "etcdserver: not capable"),
 
+  AUTH_NOT_ENABLED(Status.Code.FAILED_PRECONDITION, "etcdserver: authentication is not enabled"),
+  ROOT_USER_NOT_EXIST(Status.Code.FAILED_PRECONDITION, "etcdserver: root user does not exist"),
+  USER_NOT_FOUND(Status.Code.FAILED_PRECONDITION, "etcdserver: user name not found"),
+  ROLE_NOT_FOUND(Status.Code.FAILED_PRECONDITION, "etcdserver: role name not found"),
+  /** Keel's own: the auth store cannot hold users or roles yet (see README). */
+  AUTH_CHANGES_UNSUPPORTED(Status.Code.UNIMPLEMENTED,
+      "keel: adding users and roles is not supported yet, so auth stays off"),
+
   /**
    * Watch create failures (etcd's {@code mvcc/watcher.go}): never a gRPC status, sent as the
    * cancel_reason of a created and canceled WatchResponse with watch_id -1.

@@ -1,0 +1,147 @@
+package keel.server.api.grpc;
+
+import io.etcd.jetcd.api.AuthDisableRequest;
+import io.etcd.jetcd.api.AuthDisableResponse;
+import io.etcd.jetcd.api.AuthEnableRequest;
+import io.etcd.jetcd.api.AuthEnableResponse;
+import io.etcd.jetcd.api.AuthGrpc;
+import io.etcd.jetcd.api.AuthRoleAddRequest;
+import io.etcd.jetcd.api.AuthRoleAddResponse;
+import io.etcd.jetcd.api.AuthRoleDeleteRequest;
+import io.etcd.jetcd.api.AuthRoleDeleteResponse;
+import io.etcd.jetcd.api.AuthRoleGetRequest;
+import io.etcd.jetcd.api.AuthRoleGetResponse;
+import io.etcd.jetcd.api.AuthRoleGrantPermissionRequest;
+import io.etcd.jetcd.api.AuthRoleGrantPermissionResponse;
+import io.etcd.jetcd.api.AuthRoleListRequest;
+import io.etcd.jetcd.api.AuthRoleListResponse;
+import io.etcd.jetcd.api.AuthRoleRevokePermissionRequest;
+import io.etcd.jetcd.api.AuthRoleRevokePermissionResponse;
+import io.etcd.jetcd.api.AuthUserAddRequest;
+import io.etcd.jetcd.api.AuthUserAddResponse;
+import io.etcd.jetcd.api.AuthUserChangePasswordRequest;
+import io.etcd.jetcd.api.AuthUserChangePasswordResponse;
+import io.etcd.jetcd.api.AuthUserDeleteRequest;
+import io.etcd.jetcd.api.AuthUserDeleteResponse;
+import io.etcd.jetcd.api.AuthUserGetRequest;
+import io.etcd.jetcd.api.AuthUserGetResponse;
+import io.etcd.jetcd.api.AuthUserGrantRoleRequest;
+import io.etcd.jetcd.api.AuthUserGrantRoleResponse;
+import io.etcd.jetcd.api.AuthUserListRequest;
+import io.etcd.jetcd.api.AuthUserListResponse;
+import io.etcd.jetcd.api.AuthUserRevokeRoleRequest;
+import io.etcd.jetcd.api.AuthUserRevokeRoleResponse;
+import io.etcd.jetcd.api.AuthenticateRequest;
+import io.etcd.jetcd.api.AuthenticateResponse;
+import io.grpc.stub.StreamObserver;
+import java.util.function.LongSupplier;
+import keel.server.errors.EtcdError;
+
+/**
+ * etcd's Auth service over the auth store every etcd cluster starts with: no users, no roles,
+ * auth off. So lists are empty, a user or role is "not found", auth cannot be enabled ("root user
+ * does not exist"), disabling it changes nothing, and Authenticate answers "authentication is not
+ * enabled", which etcd's clients take as "go on without a token": a client configured with a user
+ * and password works as against etcd with auth off. Adding users and roles, and so auth itself,
+ * is not supported yet: UserAdd and RoleAdd answer UNIMPLEMENTED and say so.
+ */
+public final class AuthService extends AuthGrpc.AuthImplBase {
+  private final Headers headers;
+  private final LongSupplier revision;
+
+  public AuthService(Headers headers, LongSupplier revision) {
+    this.headers = headers;
+    this.revision = revision;
+  }
+
+  @Override
+  public void authenticate(AuthenticateRequest request, StreamObserver<AuthenticateResponse> observer) {
+    fail(EtcdError.AUTH_NOT_ENABLED, observer);
+  }
+
+  @Override
+  public void authEnable(AuthEnableRequest request, StreamObserver<AuthEnableResponse> observer) {
+    fail(EtcdError.ROOT_USER_NOT_EXIST, observer);
+  }
+
+  @Override
+  public void authDisable(AuthDisableRequest request, StreamObserver<AuthDisableResponse> observer) {
+    Replies.reply(() -> AuthDisableResponse.newBuilder().setHeader(header()).build(), observer);
+  }
+
+  @Override
+  public void userList(AuthUserListRequest request, StreamObserver<AuthUserListResponse> observer) {
+    Replies.reply(() -> AuthUserListResponse.newBuilder().setHeader(header()).build(), observer);
+  }
+
+  @Override
+  public void roleList(AuthRoleListRequest request, StreamObserver<AuthRoleListResponse> observer) {
+    Replies.reply(() -> AuthRoleListResponse.newBuilder().setHeader(header()).build(), observer);
+  }
+
+  @Override
+  public void userGet(AuthUserGetRequest request, StreamObserver<AuthUserGetResponse> observer) {
+    fail(EtcdError.USER_NOT_FOUND, observer);
+  }
+
+  @Override
+  public void userDelete(AuthUserDeleteRequest request, StreamObserver<AuthUserDeleteResponse> observer) {
+    fail(EtcdError.USER_NOT_FOUND, observer);
+  }
+
+  @Override
+  public void userChangePassword(AuthUserChangePasswordRequest request,
+      StreamObserver<AuthUserChangePasswordResponse> observer) {
+    fail(EtcdError.USER_NOT_FOUND, observer);
+  }
+
+  @Override
+  public void userGrantRole(AuthUserGrantRoleRequest request, StreamObserver<AuthUserGrantRoleResponse> observer) {
+    fail(EtcdError.USER_NOT_FOUND, observer);
+  }
+
+  @Override
+  public void userRevokeRole(AuthUserRevokeRoleRequest request, StreamObserver<AuthUserRevokeRoleResponse> observer) {
+    fail(EtcdError.USER_NOT_FOUND, observer);
+  }
+
+  @Override
+  public void roleGet(AuthRoleGetRequest request, StreamObserver<AuthRoleGetResponse> observer) {
+    fail(EtcdError.ROLE_NOT_FOUND, observer);
+  }
+
+  @Override
+  public void roleDelete(AuthRoleDeleteRequest request, StreamObserver<AuthRoleDeleteResponse> observer) {
+    fail(EtcdError.ROLE_NOT_FOUND, observer);
+  }
+
+  @Override
+  public void roleGrantPermission(AuthRoleGrantPermissionRequest request,
+      StreamObserver<AuthRoleGrantPermissionResponse> observer) {
+    fail(EtcdError.ROLE_NOT_FOUND, observer);
+  }
+
+  @Override
+  public void roleRevokePermission(AuthRoleRevokePermissionRequest request,
+      StreamObserver<AuthRoleRevokePermissionResponse> observer) {
+    fail(EtcdError.ROLE_NOT_FOUND, observer);
+  }
+
+  @Override
+  public void userAdd(AuthUserAddRequest request, StreamObserver<AuthUserAddResponse> observer) {
+    fail(EtcdError.AUTH_CHANGES_UNSUPPORTED, observer);
+  }
+
+  @Override
+  public void roleAdd(AuthRoleAddRequest request, StreamObserver<AuthRoleAddResponse> observer) {
+    fail(EtcdError.AUTH_CHANGES_UNSUPPORTED, observer);
+  }
+
+  private io.etcd.jetcd.api.ResponseHeader header() {
+    return headers.header(revision.getAsLong());
+  }
+
+  private static void fail(EtcdError error, StreamObserver<?> observer) {
+    observer.onError(error.status().asRuntimeException());
+  }
+}
