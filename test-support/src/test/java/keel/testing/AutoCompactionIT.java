@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import keel.server.KeelServer;
 import keel.server.compactor.AutoCompaction;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -28,6 +29,11 @@ class AutoCompactionIT {
   }
 
   private static final int RETENTION = 10;
+
+  @AfterAll
+  static void clearInterval() {
+    System.clearProperty(KeelServer.COMPACTION_INTERVAL_PROPERTY);
+  }
 
   @RegisterExtension
   static final KeelCluster cluster = KeelCluster.ofSize(3,

@@ -211,10 +211,7 @@ class KvIT {
     java.net.http.HttpResponse<String> page = java.net.http.HttpClient.newHttpClient().send(
         java.net.http.HttpRequest.newBuilder(endpoint.resolve("/metrics")).GET().build(),
         java.net.http.HttpResponse.BodyHandlers.ofString());
-    return page.body().lines()
-        .filter(line -> line.startsWith("etcd_server_proposals_committed_total "))
-        .mapToLong(line -> (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1)))
-        .findFirst().orElseThrow();
+    return (long) PrometheusText.parse(page.body()).value("etcd_server_proposals_committed_total");
   }
 
   @Test

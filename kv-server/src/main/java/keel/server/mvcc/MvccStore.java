@@ -224,6 +224,31 @@ public final class MvccStore {
   }
 
   /**
+   * A txn whose every op is a range ({@link TxnValidator#isReadOnly}), as etcd answers it without
+   * the log: it changes nothing, so it runs under the read lock beside other reads, and its header
+   * holds the current revision.
+   *
+   * @throws IllegalArgumentException when {@code r} would write
+   * @throws EtcdException as {@link #txn}
+   */
+  public TxnResponse readOnlyTxn(TxnRequest r) {
+    if (!TxnValidator.isReadOnly(r)) {
+      throw new IllegalArgumentException("a txn that writes goes through the log");
+    }
+    lock.readLock().lock();
+    try {
+      TxnValidator.validate(r, Integer.MAX_VALUE);
+      TxnApplier.Path path = TxnApplier.decide(index, currentRev, r);
+      TxnApplier.check(index, currentRev, compactRev, r, path, LeaseLookup.NONE);
+      return TxnApplier.apply(new WriteTxn(index, currentRev, compactRev), r, path).toBuilder()
+          .setHeader(io.etcd.jetcd.api.ResponseHeader.newBuilder().setRevision(currentRev))
+          .build();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /**
    * etcd's Txn; see {@link TxnApplier} for the order of evaluation. NO_SPACE when over quota and
    * a branch holds a put; then the door's checks ({@link TxnValidator#validate}, without an op
    * limit); then KEY_NOT_FOUND, LEASE_NOT_FOUND, FUTURE_REV, COMPACTED from the chosen branches.

@@ -25,7 +25,6 @@ public final class TxnValidator {
 
   private TxnValidator() {}
 
-  /** etcd's checkPutRequest: EMPTY_KEY, VALUE_PROVIDED, LEASE_PROVIDED, in that order. */
   /**
    * etcd's {@code isTxnReadonly}: every op of both branches is a range (a nested txn counts as a
    * write, as in etcd). Such a txn is answered from the local store after a ReadIndex, never
@@ -47,6 +46,7 @@ public final class TxnValidator {
     return op.getRequestCase() == RequestOp.RequestCase.REQUEST_RANGE;
   }
 
+  /** etcd's checkPutRequest: EMPTY_KEY, VALUE_PROVIDED, LEASE_PROVIDED, in that order. */
   public static void checkPut(PutRequest r) {
     if (r.getKey().isEmpty()) {
       throw new EtcdException(EtcdError.EMPTY_KEY);

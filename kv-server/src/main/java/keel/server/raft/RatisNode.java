@@ -68,7 +68,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class RatisNode implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(RatisNode.class);
-  /** How long a write keeps looking for a leader before it answers etcd's timeout. */
+  /** Pause between two tries of a request that found no ready leader (and between leader checks). */
   private static final long RETRY_DELAY_MILLIS = 25;
   /** A JVM property (e.g. {@code 64KB}) for the Raft log's segment size; Ratis's default is 32MB. */
   public static final String SEGMENT_SIZE_PROPERTY = "keel.raft.segmentSizeMax";

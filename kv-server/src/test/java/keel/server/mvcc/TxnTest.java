@@ -53,6 +53,23 @@ class TxnTest {
   }
 
   @Test
+  void aReadOnlyTxnAnswersAsTheWritePathWouldAndMovesNothing() {
+    TxnRequest reads = txn(List.of(compare("a", VALUE, EQUAL).setValue(bs("1")).build()),
+        List.of(op(get("a")), op(get("b"))), List.of(op(get("zz"))));
+    TxnResponse read = store.readOnlyTxn(reads);
+    assertThat(read.getHeader().getRevision()).isEqualTo(3);
+    assertThat(read.getSucceeded()).isTrue();
+    assertThat(read.getResponsesList()).extracting(r -> r.getResponseRange().getKvs(0).getValue())
+        .containsExactly(bs("1"), bs("2"));
+    assertThat(read.toBuilder().clearHeader().build())
+        .isEqualTo(store.txn(reads, leases).response().toBuilder().clearHeader().build());
+    assertThat(store.currentRevision()).isEqualTo(3);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.readOnlyTxn(
+        txn(List.of(), List.of(op(put("c", "3"))), List.of()))).isInstanceOf(IllegalArgumentException.class);
+    assertThat(store.currentRevision()).isEqualTo(3);
+  }
+
+  @Test
   void compareTargetsAndResults() {
     assertThat(holds(compare("a", VALUE, EQUAL).setValue(bs("1")))).isTrue();
     assertThat(holds(compare("a", VALUE, GREATER).setValue(bs("0")))).isTrue();

@@ -9,7 +9,6 @@ import io.etcd.jetcd.api.PutRequest;
 import io.etcd.jetcd.api.PutResponse;
 import io.etcd.jetcd.api.RangeRequest;
 import io.etcd.jetcd.api.RangeResponse;
-import io.etcd.jetcd.api.ResponseHeader;
 import io.etcd.jetcd.api.TxnRequest;
 import io.etcd.jetcd.api.TxnResponse;
 import io.grpc.stub.StreamObserver;
@@ -21,7 +20,6 @@ import keel.server.command.Validation;
 import keel.server.election.LocalKv;
 import keel.server.mvcc.MvccStore;
 import keel.server.mvcc.TxnValidator;
-import keel.server.mvcc.WriteResult;
 import keel.server.raft.RatisNode;
 
 /**
@@ -120,11 +118,10 @@ public final class KvService extends KVGrpc.KVImplBase implements LocalKv {
             .setHeader(headers.complete(result.getTxn().getHeader())).build());
   }
 
-  /** A read-only txn on this member's store: it changes nothing, so no revision moves. */
+  /** A read-only txn on this member's store, under its read lock. */
   private TxnResponse txnLocally(TxnRequest request) {
-    WriteResult<TxnResponse> result = store.get().txn(request, lease -> false);
-    return result.response().toBuilder()
-        .setHeader(headers.complete(ResponseHeader.newBuilder().setRevision(result.revision()).build())).build();
+    TxnResponse response = store.get().readOnlyTxn(request);
+    return response.toBuilder().setHeader(headers.complete(response.getHeader())).build();
   }
 
   public CompletableFuture<CompactionResponse> compact(CompactionRequest request) {

@@ -1,6 +1,7 @@
 package keel.server.api.grpc;
 
 import com.google.protobuf.UnknownFieldSet;
+import com.linecorp.armeria.server.ServiceRequestContext;
 import io.etcd.jetcd.api.AlarmRequest;
 import io.etcd.jetcd.api.AlarmResponse;
 import io.etcd.jetcd.api.DefragmentRequest;
@@ -16,6 +17,7 @@ import io.etcd.jetcd.api.StatusRequest;
 import io.etcd.jetcd.api.StatusResponse;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import keel.server.errors.EtcdError;
 import keel.server.mvcc.MvccStore;
@@ -47,21 +49,24 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
     this.memberIds = memberIds;
   }
 
-  /** Read from this member's store as it is, like etcd (no ReadIndex). */
+  /**
+   * Read from this member's store as it is, like etcd (no ReadIndex). Hashing walks the whole
+   * history, so it runs on the blocking task executor, never on the event loop.
+   */
   @Override
   public void hashKV(HashKVRequest request, StreamObserver<HashKVResponse> observer) {
-    Replies.reply(() -> {
+    Replies.reply(CompletableFuture.supplyAsync(() -> {
       HashKVResponse answer = store.get().hashKv(request.getRevision());
       return answer.toBuilder().setHeader(headers.header(answer.getHeader().getRevision())).build();
-    }, observer);
+    }, ServiceRequestContext.current().blockingTaskExecutor()), observer);
   }
 
   @Override
   public void hash(HashRequest request, StreamObserver<HashResponse> observer) {
-    Replies.reply(() -> {
+    Replies.reply(CompletableFuture.supplyAsync(() -> {
       HashResponse answer = store.get().hash();
       return answer.toBuilder().setHeader(headers.header(answer.getHeader().getRevision())).build();
-    }, observer);
+    }, ServiceRequestContext.current().blockingTaskExecutor()), observer);
   }
 
   /**
