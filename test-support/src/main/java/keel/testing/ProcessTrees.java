@@ -26,7 +26,12 @@ public final class ProcessTrees {
 
   /** Remembers {@code process} so the shutdown hook kills it if nobody else does. */
   public static void register(Process process) {
-    REGISTERED.add(process.toHandle());
+    register(process.toHandle());
+  }
+
+  /** As {@link #register(Process)}, for a process this JVM did not start itself (e.g. a demo node). */
+  public static void register(ProcessHandle process) {
+    REGISTERED.add(process);
   }
 
   /**

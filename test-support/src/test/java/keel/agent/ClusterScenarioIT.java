@@ -1,0 +1,332 @@
+package keel.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.maintenance.StatusResponse;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import keel.agent.demo.DemoLayout;
+import keel.agent.demo.DemoLayout.DemoNode;
+import keel.agent.demo.DemoNodes;
+import keel.client.election.LeaderElection;
+import keel.testing.Deadlines;
+import keel.testing.ProcessTrees;
+import keel.testing.TempDirs;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The container system end to end, out of process: five nodes on 127.0.0.11-15, each started by
+ * the image's own entrypoint (docker/entrypoint.sh: server + agent in one JVM, the built-in gated
+ * page), driven through the failovers users meet, with clients going through every node's proxy
+ * all along. Prints every figure it measures.
+ *
+ * <ol>
+ *   <li>all hosts files list the five members; exactly one gated process; every proxy reaches it
+ *       (HTTP and a websocket echo);</li>
+ *   <li>kill -9 of a follower: gone from every hosts file within TTL + 1 s; back after restart;</li>
+ *   <li>kill -9 of the gated node: another runs it within TTL + election timeout + 2 s, reached
+ *       through every proxy;</li>
+ *   <li>SIGSTOP of the gated node's whole tree for 10 s, then SIGCONT: another node takes over during
+ *       the pause, the stale process is gone within 100 ms of the resume, the processes' own records
+ *       show no two running at once (the frozen one aside), and no response from the deposed holder
+ *       reached a client once the new holder had started.</li>
+ * </ol>
+ */
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class ClusterScenarioIT {
+  private static final Duration TTL = Duration.ofSeconds(5);
+  private static final Duration ELECTION_TIMEOUT = Duration.ofSeconds(1);
+  private static final String MEMBERS = "/keel/members/";
+  private static final ByteSequence ELECTION = ByteSequence.from("/keel/leader", StandardCharsets.UTF_8);
+
+  private static Path dir;
+  private static DemoLayout layout;
+  private static DemoNodes nodes;
+  private static Client client;
+  private static final Map<Long, Long> deaths = new ConcurrentHashMap<>();
+
+  @BeforeAll
+  static void startNodes() throws IOException {
+    Path home = Path.of("..").toAbsolutePath().normalize();
+    assertThat(home.resolve("container-agent/target/keel.jar")).as("mvn package builds keel.jar first").exists();
+    dir = Files.createTempDirectory("keel-scenario");
+    layout = DemoLayout.of(dir, 5, DemoLayout.DEFAULT_BASE_IP, home, "builtin");
+    nodes = new DemoNodes(layout);
+  }
+
+  @AfterAll
+  static void stopNodes() {
+    try {
+      if (client != null) {
+        client.close();
+      }
+      if (nodes != null) {
+        layout.nodes().parallelStream().forEach(n -> nodes.stop(n, Duration.ofSeconds(10)));
+      }
+    } finally {
+      TempDirs.deleteQuietly(dir);
+    }
+  }
+
+  @Test
+  void failoversKeepOneGatedProcessAndEveryTableRight() throws Exception {
+    long launched = System.nanoTime();
+    for (DemoNode n : layout.nodes()) {
+      start(n);
+    }
+    client = Client.builder().endpoints(layout.nodes().stream().map(n -> URI.create(n.clientUrl()))
+        .toArray(URI[]::new)).build();
+    Deadlines.await("the 5-node cluster serving", Duration.ofSeconds(120)).ignoreExceptions()
+        .until(() -> client.getKVClient().get(bytes("/keel/")).get(2, TimeUnit.SECONDS) != null);
+    long serving = System.nanoTime();
+    awaitHostsEverywhere(layout.nodes(), n -> true, "all five in every hosts file", Duration.ofSeconds(30));
+    long listed = System.nanoTime();
+    figure("cluster serving after launch", serving - launched);
+    figure("all hosts files list 5 members, after the cluster serves", listed - serving);
+    assertThat(Duration.ofNanos(listed - serving)).isLessThanOrEqualTo(Deadlines.scaled(Duration.ofSeconds(2)));
+
+    String holder = awaitOneGatedProcess(Optional.empty(), Duration.ofSeconds(30));
+    assertThat(gatedProcesses()).as("gated processes running").hasSize(1);
+    for (DemoNode n : layout.nodes()) {
+      ProxyProbe.Response r = ProxyProbe.get(proxy(n), "/", 3000);
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.header("X-Keel-Node")).as("served through " + n.name() + "'s proxy").isEqualTo(holder);
+      assertThat(ProxyProbe.websocketEcho(proxy(n), "/ws", "hello from " + n.name(), 3000))
+          .isEqualTo("hello from " + n.name());
+    }
+    System.out.println("[scenario] gated process on " + holder + "; HTTP and websocket echo through all 5 proxies");
+    for (DemoNode n : layout.nodes()) {
+      assertThat(Files.readString(n.hostsFile())).as("Docker's own lines stay").contains("localhost")
+          .contains(n.name() + "-container");
+      assertThat(Files.readString(n.hostsFile())).as("the service alias").containsPattern(
+          layout.node(holder).ip() + "\\s+" + holder + "\\s+jupyter");
+    }
+
+    Map<String, InetSocketAddress> proxies = new LinkedHashMap<>();
+    layout.nodes().forEach(n -> proxies.put(n.name(), proxy(n)));
+    try (ProxyLoad load = new ProxyLoad(proxies)) {
+      load.start();
+      Deadlines.await("steady load answered", Duration.ofSeconds(10)).until(() -> load.count("steady", true) >= 25);
+
+      // A follower dies: it leaves every hosts file within TTL + 1 s, and comes back after a restart.
+      DemoNode follower = layout.nodes().stream()
+          .filter(n -> !n.name().equals(holder) && !n.name().equals(raftLeader().orElse(""))).findFirst().orElseThrow();
+      load.phase("follower-kill");
+      load.down(follower.name());
+      long killed = kill(follower);
+      awaitHostsEverywhere(others(follower), n -> !n.equals(follower), follower.name() + " gone from every hosts file",
+          TTL.plusSeconds(10));
+      long gone = System.nanoTime();
+      figure("kill -9 of follower " + follower.name() + " -> gone from every hosts file", gone - killed);
+      assertThat(Duration.ofNanos(gone - killed)).isLessThanOrEqualTo(Deadlines.scaled(TTL.plusSeconds(1)));
+      restartAndAwaitListed(follower, load);
+
+      // The gated node dies: another node runs the process, and every proxy reaches it.
+      load.phase("gate-kill");
+      String deadHolder = gateHolder().orElseThrow();
+      DemoNode gated = layout.node(deadHolder);
+      load.down(gated.name());
+      long gateKilled = kill(gated);
+      String next = awaitOneGatedProcess(Optional.of(deadHolder), Duration.ofSeconds(30));
+      awaitEveryProxyReaches(next, others(gated));
+      long reached = System.nanoTime();
+      figure("kill -9 of gated node " + deadHolder + " -> process on " + next + " reached through every proxy",
+          reached - gateKilled);
+      assertThat(Duration.ofNanos(reached - gateKilled))
+          .isLessThanOrEqualTo(Deadlines.scaled(TTL.plus(ELECTION_TIMEOUT).plusSeconds(2)));
+      restartAndAwaitListed(gated, load);
+
+      // The gated node freezes for 10 s (SIGSTOP of its whole tree), then resumes.
+      load.phase("pause");
+      String frozenName = gateHolder().orElseThrow();
+      DemoNode frozen = layout.node(frozenName);
+      long frozenPid = gatedPid(frozen).orElseThrow();
+      load.down(frozenName);
+      nodes.pause(frozen);
+      long paused = System.nanoTime();
+      String successor = awaitOneGatedProcess(Optional.of(frozenName), Duration.ofSeconds(10));
+      long takenOver = System.nanoTime();
+      figure("SIGSTOP of gated node " + frozenName + " -> process on " + successor, takenOver - paused);
+      long successorStart = GateRecords.read(layout.node(successor).gateRecord(), deaths).stream()
+          .mapToLong(GateRecords.Instance::start).max().orElseThrow();
+      assertThat(successorStart).as("the successor starts during the pause").isGreaterThan(paused);
+      // The fault is a 10 s freeze: hold it for the rest of the 10 s.
+      Deadlines.await("the 10 s pause", Duration.ofSeconds(11)).pollInterval(Duration.ofMillis(10))
+          .until(() -> System.nanoTime() - paused >= TimeUnit.SECONDS.toNanos(10));
+      long resumed = System.nanoTime();
+      nodes.resume(frozen);
+      ProcessHandle.of(frozenPid).ifPresent(p -> p.onExit().join());
+      long staleGone = System.nanoTime();
+      deaths.put(frozenPid, staleGone);
+      figure("SIGCONT of " + frozenName + " -> its stale gated process gone", staleGone - resumed);
+      assertThat(Duration.ofNanos(staleGone - resumed)).isLessThanOrEqualTo(Duration.ofMillis(100));
+      load.up(frozenName);
+      awaitEveryProxyReaches(successor, layout.nodes());
+      load.phase("after");
+      Deadlines.await("load after the pause", Duration.ofSeconds(10)).until(() -> load.count("after", true) >= 25);
+      load.close();
+
+      for (String phase : List.of("steady", "follower-kill", "gate-kill", "pause", "after")) {
+        System.out.printf("[scenario] phase %-13s requests through proxies: %d answered, %d failed%n", phase,
+            load.count(phase, true), load.count(phase, false));
+      }
+      List<GateRecords.Instance> runs = new ArrayList<>();
+      for (DemoNode n : layout.nodes()) {
+        runs.addAll(GateRecords.read(n.gateRecord(), deaths));
+      }
+      System.out.println("[scenario] gated process runs: " + runs);
+      assertThat(GateRecords.overlaps(runs, frozenPid, System.nanoTime()))
+          .as("two gated processes running at once (other than the frozen one)").isEmpty();
+      List<ProxyLoad.Outcome> stale = load.outcomes().stream()
+          .filter(o -> o.ok() && o.servedBy().equals(frozenName) && o.receivedNanos() > successorStart)
+          .toList();
+      long staleAnswers = runs.stream().filter(r -> r.pid() == frozenPid)
+          .flatMap(r -> r.requests().stream()).filter(t -> t > successorStart).count();
+      System.out.println("[scenario] requests the frozen process answered after its successor started: "
+          + staleAnswers + "; of them delivered to a client: " + stale.size());
+      assertThat(stale).as("responses from the deposed holder delivered after the new holder started").isEmpty();
+      assertThat(gatedProcesses()).as("gated processes running at the end").hasSize(1);
+    }
+  }
+
+  private void start(DemoNode n) throws IOException {
+    long pid = nodes.start(n);
+    ProcessHandle.of(pid).ifPresent(ProcessTrees::register);
+  }
+
+  private long kill(DemoNode n) {
+    Optional<Long> gatePid = gatedPid(n);
+    nodes.kill(n);
+    long now = System.nanoTime();
+    gatePid.ifPresent(pid -> deaths.put(pid, now));
+    return now;
+  }
+
+  private void restartAndAwaitListed(DemoNode n, ProxyLoad load) throws Exception {
+    long restarted = System.nanoTime();
+    start(n);
+    try (Client own = Client.builder().endpoints(URI.create(n.clientUrl())).build()) {
+      Deadlines.await(n.name() + "'s member serving again", Duration.ofSeconds(90)).ignoreExceptions()
+          .until(() -> own.getKVClient().get(bytes("/keel/")).get(2, TimeUnit.SECONDS) != null);
+    }
+    long serving = System.nanoTime();
+    awaitHostsEverywhere(layout.nodes(), m -> true, n.name() + " back in every hosts file", Duration.ofSeconds(30));
+    long listed = System.nanoTime();
+    figure("restart of " + n.name() + " -> its member serving", serving - restarted);
+    figure("  -> back in every hosts file, after its member serves", listed - serving);
+    assertThat(Duration.ofNanos(listed - serving)).isLessThanOrEqualTo(Deadlines.scaled(Duration.ofSeconds(2)));
+    load.up(n.name());
+  }
+
+  /** Waits until every hosts file of {@code readers} lists exactly the nodes that {@code member} accepts. */
+  private void awaitHostsEverywhere(List<DemoNode> readers, java.util.function.Predicate<DemoNode> member,
+      String what, Duration within) {
+    Deadlines.await(what, within).pollInterval(Duration.ofMillis(20)).until(() -> {
+      for (DemoNode reader : readers) {
+        String hosts = Files.readString(reader.hostsFile());
+        for (DemoNode n : layout.nodes()) {
+          boolean listed = hosts.lines().anyMatch(l -> l.matches(java.util.regex.Pattern.quote(n.ip()) + "\\s+"
+              + n.name() + "(\\s.*)?"));
+          if (listed != member.test(n)) {
+            return false;
+          }
+        }
+      }
+      return true;
+    });
+  }
+
+  /** Waits until exactly one gated process runs, on a node other than {@code not}; returns that node. */
+  private String awaitOneGatedProcess(Optional<String> not, Duration within) {
+    return Deadlines.await("one gated process" + not.map(n -> " not on " + n).orElse(""), within)
+        .pollInterval(Duration.ofMillis(20)).ignoreExceptions()
+        .until(() -> {
+          List<String> running = gatedProcesses().entrySet().stream()
+              .filter(e -> !nodes.state(e.getKey()).equals(DemoNodes.State.PAUSED))
+              .map(e -> e.getKey().name()).toList();
+          return running.size() == 1 && !running.get(0).equals(not.orElse(null)) ? running.get(0) : null;
+        }, java.util.Objects::nonNull);
+  }
+
+  private void awaitEveryProxyReaches(String holder, List<DemoNode> through) {
+    Deadlines.await("every proxy reaches " + holder, Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
+        .ignoreExceptions().until(() -> {
+          for (DemoNode n : through) {
+            ProxyProbe.Response r = ProxyProbe.get(proxy(n), "/", 1000);
+            if (r.status() != 200 || !r.header("X-Keel-Node").equals(holder)) {
+              return false;
+            }
+          }
+          return true;
+        });
+  }
+
+  /** The built-in gated processes running now, by node (from the process table, not the agents). */
+  private Map<DemoNode, Long> gatedProcesses() {
+    Map<DemoNode, Long> running = new LinkedHashMap<>();
+    for (DemoNode n : layout.nodes()) {
+      gatedPid(n).ifPresent(pid -> running.put(n, pid));
+    }
+    return running;
+  }
+
+  private Optional<Long> gatedPid(DemoNode n) {
+    return nodes.process(n).flatMap(root -> root.descendants()
+        .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains("keel.agent.service.DemoService"))
+            .orElse(false))
+        .map(ProcessHandle::pid).findFirst());
+  }
+
+  private Optional<String> gateHolder() throws Exception {
+    return LeaderElection.leader(client, ELECTION).get(5, TimeUnit.SECONDS)
+        .flatMap(info -> NodeRecord.parse(info.value()).get("node"));
+  }
+
+  private Optional<String> raftLeader() {
+    for (DemoNode n : layout.nodes()) {
+      try {
+        StatusResponse s = client.getMaintenanceClient().statusMember(URI.create(n.clientUrl())).get(2, TimeUnit.SECONDS);
+        if (s.getLeader() == s.getHeader().getMemberId()) {
+          return Optional.of(n.name());
+        }
+      } catch (Exception e) {
+        // not answering
+      }
+    }
+    return Optional.empty();
+  }
+
+  private List<DemoNode> others(DemoNode n) {
+    return layout.nodes().stream().filter(m -> !m.equals(n)).collect(Collectors.toList());
+  }
+
+  private static InetSocketAddress proxy(DemoNode n) {
+    return new InetSocketAddress(n.ip(), DemoLayout.PROXY_PORT);
+  }
+
+  private static void figure(String what, long nanos) {
+    System.out.printf("[scenario] %-85s %6d ms%n", what, TimeUnit.NANOSECONDS.toMillis(nanos));
+  }
+
+  private static ByteSequence bytes(String s) {
+    return ByteSequence.from(s, StandardCharsets.UTF_8);
+  }
+}
