@@ -90,8 +90,8 @@ public final class LeaderProxy implements AutoCloseable {
         s.bind(listen, 128);
       } catch (IOException e) {
         s.close();
-        throw new IOException(node + ": the leader proxy cannot listen on " + listen.getHostString()
-            + ":" + listen.getPort() + ": " + e.getMessage()
+        throw new IOException(node + ": the leader proxy cannot listen on " + hostPort(listen)
+            + ": " + e.getMessage()
             + " (is another process using that port, or is the address not on this host?)", e);
       }
       server = s;
@@ -100,7 +100,7 @@ public final class LeaderProxy implements AutoCloseable {
       acceptThread = t;
       t.start();
     }
-    LOG.info("{}: leader proxy listening on {}", node, boundAddress());
+    LOG.info("{}: leader proxy listening on {}", node, hostPort(boundAddress()));
   }
 
   /**
@@ -187,6 +187,12 @@ public final class LeaderProxy implements AutoCloseable {
     }
     LOG.info("{}: leader proxy closed ({} forwarded, {} refused, {} fenced)", node, forwarded.get(),
         refused.get(), fenced.get());
+  }
+
+  /** {@code ip:port} (the address as a literal when known, so messages say what was bound). */
+  static String hostPort(InetSocketAddress a) {
+    String host = a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+    return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
   }
 
   private static void join(Thread t, long deadlineNanos) {

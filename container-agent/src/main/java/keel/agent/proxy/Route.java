@@ -27,6 +27,6 @@ public record Route(InetSocketAddress target, long token, BooleanSupplier stillV
 
   @Override
   public String toString() {
-    return target.getHostString() + ":" + target.getPort() + " (token " + token + ")";
+    return LeaderProxy.hostPort(target) + " (token " + token + ")";
   }
 }

@@ -77,8 +77,9 @@ public final class DemoService implements AutoCloseable {
       server.bind(listen, 64);
     } catch (IOException e) {
       server.close();
-      throw new IOException("the demo service of " + node + " cannot listen on " + listen.getHostString()
-          + ":" + listen.getPort() + ": " + e.getMessage()
+      String host = listen.getAddress() != null ? listen.getAddress().getHostAddress() : listen.getHostString();
+      throw new IOException("the demo service of " + node + " cannot listen on " + host + ":"
+          + listen.getPort() + ": " + e.getMessage()
           + " (is another process using that port, or is the address not on this host?)", e);
     }
     ServiceRecord record;
