@@ -93,7 +93,8 @@ public final class DemoService implements AutoCloseable {
     DemoService service = new DemoService(node, server, record);
     record.start(node);
     service.acceptThread.start();
-    LOG.info("{}: demo service listening on {}", node, service.address());
+    InetSocketAddress bound = service.address();
+    LOG.info("{}: demo service listening on {}:{}", node, bound.getAddress().getHostAddress(), bound.getPort());
     return service;
   }
 
