@@ -318,61 +318,8 @@ public final class GatedProcess implements AutoCloseable {
     }
   }
 
-  /**
-   * SIGTERM to the tree (unless {@code killAtNanos} is already past), SIGKILL to whatever is left
-   * at {@code killAtNanos}, and returns when every process of the tree is gone.
-   */
   private void terminate(ProcessHandle root, long killAtNanos) {
-    boolean ownSession = SETSID.isPresent();
-    List<ProcessHandle> tree = ProcessTree.snapshot(root, ownSession);
-    if (System.nanoTime() - killAtNanos < 0) {
-      tree.forEach(ProcessHandle::destroy);
-      if (awaitGone(tree, killAtNanos)) {
-        return;
-      }
-    }
-    // SIGKILL until nothing is left: a process may have forked between a snapshot and its signal.
-    long nextComplaint = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (true) {
-      List<ProcessHandle> all = new ArrayList<>(tree);
-      for (ProcessHandle p : tree) {
-        if (!ProcessTree.isGone(p)) {
-          p.descendants().forEach(all::add);
-        }
-      }
-      all.addAll(ProcessTree.snapshot(root, ownSession));
-      all.removeIf(ProcessTree::isGone);
-      if (all.isEmpty()) {
-        return;
-      }
-      all.forEach(ProcessHandle::destroyForcibly);
-      tree = all;
-      if (awaitGone(all, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500))) {
-        continue; // one more snapshot proves nothing new appeared
-      }
-      if (System.nanoTime() - nextComplaint >= 0) {
-        LOG.warn("{}: processes of the gated process survive SIGKILL: {} (stuck in the kernel?);"
-            + " still waiting", node, all.stream().filter(p -> !ProcessTree.isGone(p)).map(ProcessHandle::pid).toList());
-        nextComplaint = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      }
-    }
-  }
-
-  /** Polls until all are gone (true) or the deadline passes (false). */
-  private static boolean awaitGone(List<ProcessHandle> processes, long deadlineNanos) {
-    long pause = TimeUnit.MILLISECONDS.toNanos(1);
-    while (true) {
-      if (processes.stream().allMatch(ProcessTree::isGone)) {
-        return true;
-      }
-      long left = deadlineNanos - System.nanoTime();
-      if (left <= 0) {
-        return false;
-      }
-      // Only the direct child has an exit event (and zombies have none): poll, briefly at first.
-      java.util.concurrent.locks.LockSupport.parkNanos(Math.min(pause, left));
-      pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(20));
-    }
+    ProcessTree.terminate(node, root, SETSID.isPresent(), killAtNanos);
   }
 
   /** The last lines of the log file (the end of the last run's output). */

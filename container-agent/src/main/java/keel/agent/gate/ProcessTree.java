@@ -5,10 +5,16 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The processes that make up one gated process: its root, the root's descendants and, when the
@@ -24,7 +30,9 @@ import java.util.Optional;
  * which in a container (or a sandbox) may never do it. A zombie runs no code and holds no socket.
  */
 final class ProcessTree {
+  private static final Logger LOG = LoggerFactory.getLogger(ProcessTree.class);
   private static final Path PROC = Path.of("/proc");
+  private static final boolean HAS_PROC = Files.isDirectory(PROC.resolve("self"));
 
   private ProcessTree() {
   }
@@ -52,18 +60,86 @@ final class ProcessTree {
     return live;
   }
 
+  /**
+   * SIGTERM to the tree (unless {@code killAtNanos} is already past), SIGKILL to whatever is left
+   * at {@code killAtNanos} (including children born meanwhile), and returns when every process of
+   * the tree is gone. A process that survives SIGKILL (stuck in the kernel) is waited for, with a
+   * WARN every 5 s: returning early would break "at most one gated process at a time".
+   */
+  static void terminate(String node, ProcessHandle root, boolean ownSession, long killAtNanos) {
+    List<ProcessHandle> tree = snapshot(root, ownSession);
+    Set<Long> terminated = new HashSet<>();
+    while (!tree.isEmpty() && System.nanoTime() - killAtNanos < 0) {
+      for (ProcessHandle p : tree) {
+        if (terminated.add(p.pid())) {
+          p.destroy(); // SIGTERM, once per process
+        }
+      }
+      if (awaitGone(tree, killAtNanos)) {
+        tree = stillThere(tree, root, ownSession); // a child born meanwhile gets its SIGTERM too
+      }
+    }
+    // SIGKILL until nothing is left: a process may have forked between a snapshot and its signal.
+    long nextComplaint = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    tree = stillThere(tree, root, ownSession);
+    while (!tree.isEmpty()) {
+      tree.forEach(ProcessHandle::destroyForcibly);
+      if (!awaitGone(tree, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500))
+          && System.nanoTime() - nextComplaint >= 0) {
+        LOG.warn("{}: processes of the gated process survive SIGKILL: {} (stuck in the kernel?);"
+            + " still waiting", node, tree.stream().filter(p -> !isGone(p)).map(ProcessHandle::pid).toList());
+        nextComplaint = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      }
+      tree = stillThere(tree, root, ownSession);
+    }
+  }
+
+  /** What is alive of {@code known} and their descendants, and of a new snapshot from the root. */
+  private static List<ProcessHandle> stillThere(List<ProcessHandle> known, ProcessHandle root,
+      boolean ownSession) {
+    Map<Long, ProcessHandle> all = new LinkedHashMap<>();
+    for (ProcessHandle p : known) {
+      if (!isGone(p)) {
+        all.putIfAbsent(p.pid(), p);
+        p.descendants().forEach(d -> all.putIfAbsent(d.pid(), d));
+      }
+    }
+    snapshot(root, ownSession).forEach(p -> all.putIfAbsent(p.pid(), p));
+    List<ProcessHandle> live = new ArrayList<>(all.values());
+    live.removeIf(ProcessTree::isGone);
+    return live;
+  }
+
+  /** Polls until all are gone (true) or the deadline passes (false). */
+  private static boolean awaitGone(List<ProcessHandle> processes, long deadlineNanos) {
+    long pause = TimeUnit.MILLISECONDS.toNanos(1);
+    while (true) {
+      if (processes.stream().allMatch(ProcessTree::isGone)) {
+        return true;
+      }
+      long left = deadlineNanos - System.nanoTime();
+      if (left <= 0) {
+        return false;
+      }
+      // Only the direct child has an exit event (and zombies have none): poll, briefly at first.
+      LockSupport.parkNanos(Math.min(pause, left));
+      pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(20));
+    }
+  }
+
   /** True once the process has exited (reaped or a zombie), or its pid now names another process. */
   static boolean isGone(ProcessHandle p) {
     if (!p.isAlive()) {
       return true;
     }
-    return stat(p.pid()).map(s -> s.state() == 'Z' || s.state() == 'X').orElse(true);
+    // Without /proc (not Linux) isAlive() is all there is; with it, no stat file means gone.
+    return HAS_PROC && stat(p.pid()).map(s -> s.state() == 'Z' || s.state() == 'X').orElse(true);
   }
 
   /** Pids whose session id is {@code sessionId} (Linux {@code /proc}; empty elsewhere). */
   static List<Long> sessionMembers(long sessionId) {
     List<Long> members = new ArrayList<>();
-    if (!Files.isDirectory(PROC)) {
+    if (!HAS_PROC) {
       return members;
     }
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(PROC, ProcessTree::isPidDirectory)) {

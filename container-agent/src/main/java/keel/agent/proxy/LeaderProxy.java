@@ -37,6 +37,8 @@ public final class LeaderProxy implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LeaderProxy.class);
   public static final Duration DEFAULT_RESOLVE_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+  /** Two threads each: beyond this many open connections, new ones are closed at once. */
+  static final int MAX_CONNECTIONS = 1024;
   /** Resolutions that raced with a route change are retried this often, then the last one is used. */
   private static final int RESOLVE_ATTEMPTS = 3;
 
@@ -225,6 +227,12 @@ public final class LeaderProxy implements AutoCloseable {
         if (closed) {
           c.close();
           return;
+        }
+        if (connections.size() >= MAX_CONNECTIONS) {
+          refused.incrementAndGet();
+          warnRefusal(MAX_CONNECTIONS + " connections are open already");
+          c.close();
+          continue;
         }
         connections.add(c);
       }
