@@ -1,0 +1,538 @@
+package keel.client.session;
+
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.Lease;
+import io.etcd.jetcd.lease.LeaseGrantResponse;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+import keel.client.support.ClientEndpoints;
+import keel.client.support.EtcdErrors;
+import keel.client.support.EventThreads;
+import keel.client.support.RecipeKeys;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One lease, kept alive by Keel's own loop: the one place that knows whether this client is still
+ * alive to the cluster. Election, lock and membership hang off a session and drop what they hold
+ * first when it is lost.
+ *
+ * <p><b>Keep-alive.</b> A thread calls {@link Lease#keepAliveOnce} every {@code min(ttl / 3, 1 s)}
+ * (so at least three times per TTL and at least once a second), waiting at most one period for each
+ * answer; a late answer still counts when it comes. jetcd's streaming {@code keepAlive} observer is
+ * not used: it can stop without a word after a leader loss or a long pause.
+ *
+ * <p><b>The deadline.</b> {@link #aliveUntilNanos()} is the send time ({@link System#nanoTime()}) of
+ * the last keep-alive the cluster answered with TTL &gt; 0, plus that TTL: the cluster renewed the
+ * lease after we sent, so it cannot expire it before then. A second thread parks until that deadline,
+ * re-reading it when it wakes; if no confirmation moved it, the session is lost with {@link
+ * SessionLost.Reason#UNCONFIRMED}. Its park is on the monotonic clock, so after SIGSTOP/SIGCONT past
+ * the deadline it fires at once. An answer that arrives after the deadline has passed does not
+ * revive the session: whichever thread sees the passed deadline first declares UNCONFIRMED.
+ *
+ * <p><b>Loss.</b> An answer with TTL &lt;= 0 or "lease not found" means {@link
+ * SessionLost.Reason#EXPIRED}; {@link #close()} means {@link SessionLost.Reason#CLOSED}. A lost
+ * session stays lost: the owner opens a new one. Loss is reported exactly once: first to {@linkplain
+ * #addDependent dependents} (synchronously, so recipes drop leadership or locks before anything
+ * else), then to {@linkplain #addListener listeners} on their executors, then through {@link
+ * #lost()}. After an UNCONFIRMED loss the lease is revoked in the background (best effort), so the
+ * keys of a lost holder do not outlive it by a full TTL when the cluster is reachable again.
+ *
+ * <pre>{@code
+ * try (Session session = Session.open(client, Duration.ofSeconds(5))) {
+ *   session.addListener(lost -> stopWork(lost), executor);
+ *   ...
+ * }
+ * }</pre>
+ */
+public final class Session implements AutoCloseable {
+  public static final Duration DEFAULT_TTL = Duration.ofSeconds(5);
+  public static final Duration DEFAULT_OPEN_TIMEOUT = Duration.ofSeconds(10);
+  /** The longest gap between two keep-alives, whatever the TTL. */
+  public static final Duration MAX_KEEP_ALIVE_PERIOD = Duration.ofSeconds(1);
+  /** How long {@link #close()} waits for the lease revoke before leaving the lease to expire. */
+  public static final Duration REVOKE_WAIT = Duration.ofSeconds(2);
+
+  private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+
+  private final Lease leases;
+  private final long leaseId;
+  private final String name;
+  private final Duration ttl;
+  private final long periodNanos;
+  private final Executor defaultExecutor;
+  private final CompletableFuture<SessionLost> lost = new CompletableFuture<>();
+  private final Thread keepAliveThread;
+  private final Thread deadlineThread;
+
+  private final Object lock = new Object();
+  private volatile long aliveUntil; // written under lock, only ever moved forward
+  private volatile SessionLost lostValue; // written once, under lock
+  private final List<Registration> listeners = new ArrayList<>(); // guarded by lock
+  private final List<SessionListener> dependents = new ArrayList<>(); // guarded by lock
+  private int failedInARow; // keep-alive answers that were errors, since the last good one; guarded by lock
+  private boolean closed; // guarded by lock
+
+  private Session(Lease leases, long leaseId, Duration ttl, long aliveUntil, Executor defaultExecutor) {
+    this.leases = leases;
+    this.leaseId = leaseId;
+    this.name = "session " + RecipeKeys.hex(leaseId);
+    this.ttl = ttl;
+    this.periodNanos = Math.min(ttl.toNanos() / 3, MAX_KEEP_ALIVE_PERIOD.toNanos());
+    this.defaultExecutor = defaultExecutor;
+    this.aliveUntil = aliveUntil;
+    this.keepAliveThread = new Thread(this::keepAliveLoop, "keel-session-" + RecipeKeys.hex(leaseId) + "-keepalive");
+    this.deadlineThread = new Thread(this::deadlineLoop, "keel-session-" + RecipeKeys.hex(leaseId) + "-deadline");
+    keepAliveThread.setDaemon(true);
+    deadlineThread.setDaemon(true);
+  }
+
+  /** A builder: {@code .ttl(Duration)} (default 5 s), {@code .listenerExecutor(Executor)}, {@code .open()}. */
+  public static Builder builder(Client client) {
+    return new Builder(client);
+  }
+
+  /** {@code builder(client).ttl(ttl).open()}. */
+  public static Session open(Client client, Duration ttl) {
+    return builder(client).ttl(ttl).open();
+  }
+
+  public long leaseId() {
+    return leaseId;
+  }
+
+  /** The TTL the cluster granted (etcd may raise a small requested TTL to its minimum). */
+  public Duration ttl() {
+    return ttl;
+  }
+
+  /** Not lost, and the deadline has not passed. */
+  public boolean isAlive() {
+    return lostValue == null && System.nanoTime() - aliveUntil < 0;
+  }
+
+  /**
+   * {@link System#nanoTime()} before which the lease is certainly still alive on the cluster: the
+   * send time of the last keep-alive the cluster answered with TTL &gt; 0, plus that TTL. Compare
+   * with {@code System.nanoTime() - aliveUntilNanos() < 0}.
+   */
+  public long aliveUntilNanos() {
+    return aliveUntil;
+  }
+
+  /**
+   * Completes once, when the session is lost or closed, after dependents and listeners were told.
+   * Non-async stages run on the thread that detected the loss: use the {@code ...Async} variants for
+   * blocking work. Each call returns a copy: completing it does not affect the session.
+   */
+  public CompletableFuture<SessionLost> lost() {
+    return lost.copy();
+  }
+
+  /**
+   * Calls {@code listener} once, on {@code executor}, when the session is lost or closed; at once
+   * (on {@code executor}) if it already is.
+   */
+  public void addListener(SessionListener listener, Executor executor) {
+    Registration registration = new Registration(
+        Objects.requireNonNull(listener, "listener"), Objects.requireNonNull(executor, "executor"));
+    SessionLost already;
+    synchronized (lock) {
+      already = lostValue;
+      if (already == null) {
+        listeners.add(registration);
+      }
+    }
+    if (already != null) {
+      dispatch(registration, already);
+    }
+  }
+
+  /** {@link #addListener(SessionListener, Executor)} on the builder's listener executor. */
+  public void addListener(SessionListener listener) {
+    addListener(listener, defaultExecutor);
+  }
+
+  /**
+   * For recipes that must drop what they hold before anyone else hears of the loss: {@code
+   * dependent} runs synchronously on the thread that detects the loss (or closes the session), before
+   * any listener and before {@link #lost()} completes; at once, on the caller, if already lost. It
+   * must be quick and must not block.
+   */
+  public void addDependent(SessionListener dependent) {
+    Objects.requireNonNull(dependent, "dependent");
+    SessionLost already;
+    synchronized (lock) {
+      already = lostValue;
+      if (already == null) {
+        dependents.add(dependent);
+      }
+    }
+    if (already != null) {
+      runDependent(dependent, already);
+    }
+  }
+
+  /** Forgets a listener or dependent (e.g. a recipe closed before its session). */
+  public void removeListener(SessionListener listenerOrDependent) {
+    synchronized (lock) {
+      dependents.remove(listenerOrDependent);
+      listeners.removeIf(r -> r.listener() == listenerOrDependent);
+    }
+  }
+
+  /**
+   * Stops the keep-alive, reports {@link SessionLost.Reason#CLOSED} (unless already lost), and
+   * revokes the lease, waiting at most {@link #REVOKE_WAIT}: the cluster then deletes the keys under
+   * it at once instead of after the TTL. Safe to call twice.
+   */
+  @Override
+  public void close() {
+    Announcement announcement;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      announcement = declare(SessionLost.Reason.CLOSED, "closed by its owner");
+    }
+    stopThreads();
+    if (announcement != null) {
+      announce(announcement);
+    }
+    if (lostValue.reason() != SessionLost.Reason.EXPIRED) {
+      revoke(true);
+    }
+    joinThreads();
+  }
+
+  @Override
+  public String toString() {
+    SessionLost state = lostValue;
+    return name + (state == null ? " (alive)" : " (lost: " + state.reason() + ")");
+  }
+
+  // ---- keep-alive ----
+
+  private void keepAliveLoop() {
+    long next = System.nanoTime() + periodNanos;
+    while (lostValue == null) {
+      parkUntil(next);
+      if (lostValue != null || checkDeadline()) {
+        return;
+      }
+      long sent = System.nanoTime();
+      CompletableFuture<LeaseKeepAliveResponse> answer;
+      try {
+        answer = leases.keepAliveOnce(leaseId);
+      } catch (RuntimeException e) {
+        answer = CompletableFuture.failedFuture(e);
+      }
+      answer.whenComplete((response, error) -> onAnswer(sent, response, error));
+      try {
+        answer.get(periodNanos, TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        LOG.debug("{}: no keep-alive answer within {} ms; sending another", name, periodNanos / 1_000_000);
+      } catch (ExecutionException e) {
+        // onAnswer handles it
+      } catch (InterruptedException e) {
+        return; // stopped
+      }
+      next = sent + periodNanos;
+    }
+  }
+
+  private void onAnswer(long sent, LeaseKeepAliveResponse response, Throwable error) {
+    Announcement announcement;
+    synchronized (lock) {
+      if (lostValue != null) {
+        return;
+      }
+      long now = System.nanoTime();
+      boolean passed = now - aliveUntil >= 0;
+      if (error == null && response.getTTL() > 0) {
+        if (passed) {
+          announcement = declare(SessionLost.Reason.UNCONFIRMED, "a keep-alive answer came "
+              + millis(now - aliveUntil) + " ms after the lease's deadline had passed unconfirmed");
+        } else {
+          long until = sent + TimeUnit.SECONDS.toNanos(response.getTTL());
+          if (until - aliveUntil > 0) {
+            aliveUntil = until;
+          }
+          if (failedInARow > 0) {
+            LOG.info("{}: keep-alive confirmed again after {} failed attempts", name, failedInARow);
+            failedInARow = 0;
+          }
+          return;
+        }
+      } else if (error == null || EtcdErrors.isLeaseNotFound(error)) {
+        String said = error == null ? "answered TTL " + response.getTTL() : "said the lease is not found";
+        announcement = passed
+            ? declare(SessionLost.Reason.UNCONFIRMED, "the lease's deadline passed unconfirmed (then the cluster "
+                + said + ")")
+            : declare(SessionLost.Reason.EXPIRED, "the cluster " + said + " to a keep-alive");
+      } else {
+        if (failedInARow++ == 0) {
+          LOG.info("{}: keep-alive failed ({}); retrying every {} ms, the lease is confirmed for {} ms more",
+              name, EtcdErrors.describe(error), millis(periodNanos), Math.max(0, millis(aliveUntil - now)));
+        } else {
+          LOG.debug("{}: keep-alive failed again ({})", name, EtcdErrors.describe(error));
+        }
+        return;
+      }
+    }
+    stopThreads();
+    announce(announcement);
+  }
+
+  // ---- the deadline ----
+
+  private void deadlineLoop() {
+    while (lostValue == null) {
+      long wait = aliveUntil - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(this, wait);
+      } else if (checkDeadline()) {
+        return;
+      }
+    }
+  }
+
+  /** Declares UNCONFIRMED if the deadline has passed; true if the session is (now) lost. */
+  private boolean checkDeadline() {
+    Announcement announcement;
+    synchronized (lock) {
+      if (lostValue != null) {
+        return true;
+      }
+      long late = System.nanoTime() - aliveUntil;
+      if (late < 0) {
+        return false;
+      }
+      announcement = declare(SessionLost.Reason.UNCONFIRMED, "no keep-alive was confirmed before the lease's "
+          + "deadline (checked " + millis(late) + " ms after it; TTL " + ttl.toSeconds() + " s)");
+    }
+    stopThreads();
+    announce(announcement);
+    return true;
+  }
+
+  // ---- loss ----
+
+  /** What to tell, captured under the lock together with the decision, so it is told exactly once. */
+  private record Announcement(SessionLost lost, List<SessionListener> dependents, List<Registration> listeners) {}
+
+  private record Registration(SessionListener listener, Executor executor) {}
+
+  /** Under lock: records the loss if it is the first; returns what to announce, or null. */
+  private Announcement declare(SessionLost.Reason reason, String detail) {
+    if (lostValue != null) {
+      return null;
+    }
+    SessionLost value = new SessionLost(reason, detail);
+    lostValue = value;
+    Announcement announcement = new Announcement(value, List.copyOf(dependents), List.copyOf(listeners));
+    dependents.clear();
+    listeners.clear();
+    return announcement;
+  }
+
+  private void announce(Announcement announcement) {
+    SessionLost value = announcement.lost();
+    if (value.reason() == SessionLost.Reason.CLOSED) {
+      LOG.info("{}: closed", name);
+    } else {
+      LOG.warn("{}: lost ({}): {}; what it held is gone, open a new session", name, value.reason(), value.detail());
+    }
+    announcement.dependents().forEach(d -> runDependent(d, value));
+    announcement.listeners().forEach(r -> dispatch(r, value));
+    lost.complete(value);
+    if (value.reason() == SessionLost.Reason.UNCONFIRMED) {
+      revoke(false);
+    }
+  }
+
+  private void runDependent(SessionListener dependent, SessionLost value) {
+    try {
+      dependent.onLost(value);
+    } catch (RuntimeException | Error e) {
+      LOG.error("{}: a dependent failed on loss ({})", name, value.reason(), e);
+    }
+  }
+
+  private void dispatch(Registration registration, SessionLost value) {
+    try {
+      registration.executor().execute(() -> {
+        try {
+          registration.listener().onLost(value);
+        } catch (RuntimeException | Error e) {
+          LOG.error("{}: a listener failed on loss ({})", name, value.reason(), e);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      LOG.error("{}: a listener's executor refused the loss ({}); that listener was not told", name,
+          value.reason(), e);
+    }
+  }
+
+  /** Revokes the lease: waiting at most {@link #REVOKE_WAIT}, or in the background. Never throws. */
+  private void revoke(boolean wait) {
+    CompletableFuture<?> revoked;
+    try {
+      revoked = leases.revoke(leaseId);
+    } catch (RuntimeException e) {
+      LOG.info("{}: could not revoke the lease ({}); it expires after its TTL", name, EtcdErrors.describe(e));
+      return;
+    }
+    if (!wait) {
+      revoked.whenComplete((ok, error) -> {
+        if (error != null && !EtcdErrors.isLeaseNotFound(error)) {
+          LOG.debug("{}: background revoke failed ({})", name, EtcdErrors.describe(error));
+        }
+      });
+      return;
+    }
+    try {
+      revoked.get(REVOKE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      LOG.info("{}: no answer to the lease revoke within {} ms; the lease expires after its TTL", name,
+          REVOKE_WAIT.toMillis());
+    } catch (ExecutionException e) {
+      if (!EtcdErrors.isLeaseNotFound(e)) {
+        LOG.info("{}: the lease revoke failed ({}); the lease expires after its TTL", name, EtcdErrors.describe(e));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ---- threads ----
+
+  private void start() {
+    keepAliveThread.start();
+    deadlineThread.start();
+  }
+
+  private void stopThreads() {
+    for (Thread t : List.of(keepAliveThread, deadlineThread)) {
+      if (t != Thread.currentThread()) {
+        t.interrupt();
+        LockSupport.unpark(t);
+      }
+    }
+  }
+
+  private void joinThreads() {
+    for (Thread t : List.of(keepAliveThread, deadlineThread)) {
+      if (t != Thread.currentThread()) {
+        try {
+          t.join(MAX_KEEP_ALIVE_PERIOD.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  private void parkUntil(long deadline) {
+    while (lostValue == null && !Thread.currentThread().isInterrupted()) {
+      long wait = deadline - System.nanoTime();
+      if (wait <= 0) {
+        return;
+      }
+      LockSupport.parkNanos(this, wait);
+    }
+  }
+
+  private static long millis(long nanos) {
+    return TimeUnit.NANOSECONDS.toMillis(nanos);
+  }
+
+  /** Options for {@link #open()}. */
+  public static final class Builder {
+    private final Client client;
+    private Duration ttl = DEFAULT_TTL;
+    private Duration openTimeout = DEFAULT_OPEN_TIMEOUT;
+    private Executor listenerExecutor = EventThreads.shared();
+
+    private Builder(Client client) {
+      this.client = Objects.requireNonNull(client, "client");
+    }
+
+    /** The lease TTL, whole seconds, at least 1 s; default 5 s. */
+    public Builder ttl(Duration ttl) {
+      Objects.requireNonNull(ttl, "ttl");
+      if (ttl.toSeconds() < 1 || ttl.toNanos() % 1_000_000_000L != 0) {
+        throw new IllegalArgumentException("a session TTL is whole seconds, at least 1 s (etcd leases count in "
+            + "seconds); was " + ttl);
+      }
+      this.ttl = ttl;
+      return this;
+    }
+
+    /** The executor for {@link Session#addListener(SessionListener)}; default a shared daemon pool. */
+    public Builder listenerExecutor(Executor executor) {
+      this.listenerExecutor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /** How long {@link #open()} waits for the lease grant; default 10 s. */
+    public Builder openTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("the open timeout must be positive; was " + timeout);
+      }
+      this.openTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Grants the lease and starts keeping it alive.
+     *
+     * @throws SessionException if the cluster does not grant a lease within the open timeout
+     */
+    public Session open() {
+      Lease leases = client.getLeaseClient();
+      long sent = System.nanoTime();
+      LeaseGrantResponse grant;
+      try {
+        grant = leases.grant(ttl.toSeconds()).get(openTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        throw new SessionException("could not open a session on " + ClientEndpoints.describe(client)
+            + ": no answer to a lease grant (TTL " + ttl.toSeconds() + " s) within " + openTimeout.toMillis()
+            + " ms; check that the cluster is running, reachable from here and has a leader", e);
+      } catch (ExecutionException e) {
+        throw new SessionException("could not open a session on " + ClientEndpoints.describe(client)
+            + ": the lease grant (TTL " + ttl.toSeconds() + " s) failed: " + EtcdErrors.describe(e), e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new SessionException("interrupted while opening a session on " + ClientEndpoints.describe(client), e);
+      } catch (RuntimeException e) {
+        throw new SessionException("could not open a session on " + ClientEndpoints.describe(client)
+            + ": " + EtcdErrors.describe(e), e);
+      }
+      if (grant.getTTL() <= 0) {
+        throw new SessionException("could not open a session on " + ClientEndpoints.describe(client)
+            + ": the cluster granted lease " + RecipeKeys.hex(grant.getID()) + " with TTL " + grant.getTTL(), null);
+      }
+      Duration granted = Duration.ofSeconds(grant.getTTL());
+      Session session = new Session(leases, grant.getID(), granted,
+          sent + granted.toNanos(), listenerExecutor);
+      session.start();
+      LOG.info("{}: opened, TTL {} s, keep-alive every {} ms", session.name, granted.toSeconds(),
+          millis(session.periodNanos));
+      return session;
+    }
+  }
+}

@@ -1,0 +1,7 @@
+package keel.client.session;
+
+/** Told once, on its executor, when a {@link Session} is lost or closed. */
+@FunctionalInterface
+public interface SessionListener {
+  void onLost(SessionLost lost);
+}

@@ -1,0 +1,292 @@
+package keel.agent.files;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static keel.agent.files.ManagedBlockFile.BEGIN;
+import static keel.agent.files.ManagedBlockFile.END;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(30)
+class ManagedBlockFileTest {
+  /** Lines that are not Keel's, with bytes a careless rewrite would damage: tab, CRLF, non-UTF-8. */
+  private static final byte[] DOCKER_LINES =
+      "127.0.0.1\tlocalhost\r\n::1\tlocalhost ip6-localhost\n# caf\u00e9 \u00ff\n172.17.0.2\tabc123\n"
+          .getBytes(ISO_8859_1);
+
+  @TempDir Path dir;
+
+  @Test
+  void appendsABlockAndKeepsEveryOutsideByte() throws IOException {
+    Path file = dir.resolve("hosts");
+    Files.write(file, DOCKER_LINES);
+    ManagedBlockFile managed = new ManagedBlockFile(file);
+
+    assertThat(managed.write("10.0.0.1 a\n")).isTrue();
+
+    assertThat(Files.readAllBytes(file))
+        .isEqualTo(concat(DOCKER_LINES, (BEGIN + "\n10.0.0.1 a\n" + END + "\n").getBytes(ISO_8859_1)));
+  }
+
+  @Test
+  void replacesOnlyTheBlockWhereverItIs() throws IOException {
+    Path file = dir.resolve("hosts");
+    byte[] after = "# the user's line after the block\r\n10.9.9.9 printer".getBytes(ISO_8859_1);
+    Files.write(
+        file,
+        concat(DOCKER_LINES, (BEGIN + "\nold line\n" + END + "\n").getBytes(ISO_8859_1), after));
+    ManagedBlockFile managed = new ManagedBlockFile(file);
+
+    assertThat(managed.write("10.0.0.1 a\n10.0.0.2 b\n")).isTrue();
+
+    assertThat(Files.readAllBytes(file))
+        .isEqualTo(
+            concat(
+                DOCKER_LINES,
+                (BEGIN + "\n10.0.0.1 a\n10.0.0.2 b\n" + END + "\n").getBytes(ISO_8859_1),
+                after));
+    assertThat(managed.readBlock()).contains("10.0.0.1 a\n10.0.0.2 b\n");
+  }
+
+  @Test
+  void aLastLineWithoutNewlineGetsOneBeforeTheAppendedBlock() throws IOException {
+    Path file = dir.resolve("hosts");
+    Files.writeString(file, "127.0.0.1 localhost");
+
+    new ManagedBlockFile(file).write("x");
+
+    assertThat(Files.readString(file))
+        .isEqualTo("127.0.0.1 localhost\n" + BEGIN + "\nx\n" + END + "\n");
+  }
+
+  @Test
+  void writesNothingWhenTheContentIsUnchanged() throws IOException {
+    Path file = dir.resolve("hosts");
+    Files.write(file, DOCKER_LINES);
+    ManagedBlockFile managed = new ManagedBlockFile(file);
+    assertThat(managed.write("10.0.0.1 a\n")).isTrue();
+    FileTime longAgo = FileTime.fromMillis(1_000_000_000_000L);
+    Files.setLastModifiedTime(file, longAgo);
+    long size = Files.size(file);
+
+    assertThat(managed.write("10.0.0.1 a\n")).isFalse();
+    assertThat(new ManagedBlockFile(file).write("10.0.0.1 a")).isFalse(); // newline added: same
+
+    assertThat(Files.getLastModifiedTime(file)).isEqualTo(longAgo);
+    assertThat(Files.size(file)).isEqualTo(size);
+  }
+
+  @Test
+  void shrinksAndGrowsToExactlyTheNewContent() throws IOException {
+    Path file = dir.resolve("hosts");
+    Files.writeString(file, "a\n" + BEGIN + "\n" + END + "\nz\n");
+    ManagedBlockFile managed = new ManagedBlockFile(file);
+    String big = "10.0.0.1 a-rather-long-host-name\n".repeat(50);
+    String small = "10.0.0.1 a\n";
+
+    assertThat(managed.write(big)).isTrue();
+    assertThat(Files.readString(file)).isEqualTo("a\n" + BEGIN + "\n" + big + END + "\nz\n");
+
+    assertThat(managed.write(small)).isTrue();
+    assertThat(Files.readString(file)).isEqualTo("a\n" + BEGIN + "\n" + small + END + "\nz\n");
+
+    assertThat(managed.write("")).isTrue();
+    assertThat(Files.readString(file)).isEqualTo("a\n" + BEGIN + "\n" + END + "\nz\n");
+
+    assertThat(managed.write(big)).isTrue();
+    assertThat(Files.readString(file)).isEqualTo("a\n" + BEGIN + "\n" + big + END + "\nz\n");
+  }
+
+  @Test
+  void everyStateOfAWriteIsOneWholeVersionFollowedByBlankLines() throws IOException {
+    Path file = dir.resolve("hosts");
+    String before = "127.0.0.1 localhost\n";
+    String after = "10.9.9.9 printer\n";
+    Files.writeString(file, before + BEGIN + "\n" + END + "\n" + after);
+    List<String> versions = new ArrayList<>(List.of(""));
+    List<ManagedBlockFile.Step> steps = new ArrayList<>();
+    ManagedBlockFile managed =
+        new ManagedBlockFile(
+            file,
+            null,
+            step -> {
+              steps.add(step);
+              // The file between two system calls: the old or the new version, nothing else.
+              String body = bodyOf(Files.readString(file, ISO_8859_1), before, after);
+              assertThat(body).as("after %s", step).isIn(versions.subList(versions.size() - 2, versions.size()));
+            });
+
+    for (String body : List.of("a\n", "a much longer line\n".repeat(5), "b\n", "", "c\n".repeat(3), "d\n".repeat(3))) {
+      versions.add(body);
+      int longer = Integer.compare(body.length(), versions.get(versions.size() - 2).length());
+      steps.clear();
+
+      assertThat(managed.write(body)).isTrue();
+
+      assertThat(steps)
+          .containsExactlyElementsOf(
+              longer > 0
+                  ? List.of(ManagedBlockFile.Step.EXTENDED, ManagedBlockFile.Step.WRITTEN)
+                  : longer < 0
+                      ? List.of(ManagedBlockFile.Step.WRITTEN, ManagedBlockFile.Step.TRUNCATED)
+                      : List.of(ManagedBlockFile.Step.WRITTEN));
+      assertThat(Files.readString(file)).isEqualTo(before + BEGIN + "\n" + body + END + "\n" + after);
+    }
+  }
+
+  /** The block body of {@code content}, which must be the outside lines and one block plus blank lines. */
+  private static String bodyOf(String content, String before, String after) {
+    String head = before + BEGIN + "\n";
+    assertThat(content).startsWith(head);
+    int end = content.indexOf("\n" + END + "\n", head.length() - 1);
+    assertThat(end).as("end marker in %s", content).isGreaterThanOrEqualTo(0);
+    String rest = content.substring(end + END.length() + 2);
+    assertThat(rest).startsWith(after);
+    assertThat(rest.substring(after.length())).as("what follows the last line").matches("\n*");
+    return content.substring(head.length(), end + 1);
+  }
+
+  @Test
+  void keepsUtf8InTheBody() throws IOException {
+    Path file = dir.resolve("f");
+    ManagedBlockFile managed = new ManagedBlockFile(file);
+
+    managed.write("# Zoë's node\n");
+
+    assertThat(managed.readBlock()).contains("# Zoë's node\n");
+    assertThat(Files.readString(file)).contains("# Zoë's node\n");
+  }
+
+  @Test
+  void refusesABeginWithoutEndAndLeavesTheFileAlone() throws IOException {
+    Path file = dir.resolve("hosts");
+    String broken = "127.0.0.1 localhost\n" + BEGIN + "\n10.0.0.1 a\n";
+    Files.writeString(file, broken);
+
+    assertThatThrownBy(() -> new ManagedBlockFile(file).write("10.0.0.2 b\n"))
+        .isInstanceOf(BrokenBlockException.class)
+        .hasMessageContaining(file.toString())
+        .hasMessageContaining("opened at line 2 has no '" + END + "' line")
+        .hasMessageContaining("refusing to write");
+    assertThat(Files.readString(file)).isEqualTo(broken);
+    assertThatThrownBy(() -> new ManagedBlockFile(file).readBlock())
+        .isInstanceOf(BrokenBlockException.class);
+  }
+
+  @Test
+  void refusesAnEndWithoutBeginAndTwoBlocks() throws IOException {
+    Path endOnly = dir.resolve("end-only");
+    Files.writeString(endOnly, "a\n" + END + "\n");
+    assertThatThrownBy(() -> new ManagedBlockFile(endOnly).write("x\n"))
+        .isInstanceOf(BrokenBlockException.class)
+        .hasMessageContaining("line 2 closes a keel block that was never opened");
+
+    Path twoBlocks = dir.resolve("two-blocks");
+    String two = BEGIN + "\n" + END + "\n" + BEGIN + "\n" + END + "\n";
+    Files.writeString(twoBlocks, two);
+    assertThatThrownBy(() -> new ManagedBlockFile(twoBlocks).write("x\n"))
+        .isInstanceOf(BrokenBlockException.class)
+        .hasMessageContaining("second keel block at line 3");
+    assertThat(Files.readString(twoBlocks)).isEqualTo(two);
+  }
+
+  @Test
+  void refusesABodyThatContainsAMarker() {
+    ManagedBlockFile managed = new ManagedBlockFile(dir.resolve("f"));
+    assertThatThrownBy(() -> managed.write("a\n" + END + "\n"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("marker");
+    assertThat(dir.resolve("f")).doesNotExist();
+  }
+
+  @Test
+  void createsAMissingFileWithTheGivenMode() throws IOException {
+    Path file = dir.resolve("authorized_keys");
+
+    assertThat(new ManagedBlockFile(file, PosixFilePermissions.fromString("rw-------")).write("k\n"))
+        .isTrue();
+
+    assertThat(Files.readString(file)).isEqualTo(BEGIN + "\nk\n" + END + "\n");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+  }
+
+  @Test
+  void unwritablePathsAreReportedWithThePathAndWhatToDo() throws IOException {
+    Path missingParent = dir.resolve("no-such-dir/hosts");
+    assertThatThrownBy(() -> new ManagedBlockFile(missingParent).write("x\n"))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("cannot create " + missingParent)
+        .hasMessageContaining("does not exist; create the directory");
+
+    Path directory = Files.createDirectory(dir.resolve("a-directory"));
+    assertThatThrownBy(() -> new ManagedBlockFile(directory).write("x\n"))
+        .isInstanceOf(IOException.class)
+        .hasMessage("cannot write " + directory + ": it is a directory; give the path of a file instead");
+
+    Path underAFile = Files.createFile(dir.resolve("plain")).resolve("hosts");
+    assertThatThrownBy(() -> new ManagedBlockFile(underAFile).write("x\n"))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("cannot write " + underAFile + ": Not a directory")
+        .hasMessageContaining("writable regular file");
+  }
+
+  @Test
+  void writersInOneJvmTakeTurns() throws Exception {
+    Path file = dir.resolve("hosts");
+    Files.writeString(file, "outside\n");
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<Void>> done = new ArrayList<>();
+      for (int w = 0; w < 2; w++) {
+        int writer = w;
+        Callable<Void> task =
+            () -> {
+              // A new instance per write, as separate components would have: the lock is per file.
+              for (int i = 0; i < 200; i++) {
+                new ManagedBlockFile(file).write(("writer " + writer + " wrote " + i + "\n").repeat(1 + i % 7));
+              }
+              return null;
+            };
+        done.add(pool.submit(task));
+      }
+      for (Future<Void> f : done) {
+        f.get(20, TimeUnit.SECONDS); // an OverlappingFileLockException would surface here
+      }
+    } finally {
+      pool.shutdownNow();
+      assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    }
+    String content = Files.readString(file);
+    assertThat(content).startsWith("outside\n" + BEGIN + "\n").endsWith(END + "\n");
+    assertThat(new ManagedBlockFile(file).readBlock().orElseThrow()).matches("(writer \\d wrote 199\n)+");
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    int length = 0;
+    for (byte[] p : parts) {
+      length += p.length;
+    }
+    byte[] all = new byte[length];
+    int at = 0;
+    for (byte[] p : parts) {
+      System.arraycopy(p, 0, all, at, p.length);
+      at += p.length;
+    }
+    return all;
+  }
+}
