@@ -49,7 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
  * padding as NUL bytes. Such a read is counted as a kernel race only when it is exactly that: the
  * length of the one {@code pwrite} in flight, every byte from the version before or after it (or
  * the new version followed by newlines and NULs). Such races take well under a microsecond, so
- * they are rare; the test bounds them at 1 in 1,000 reads, whereas a writer that leaves the file
+ * they are rare (0 to 5 in some 30,000 reads here); the test bounds them at 1 in 1,000 reads, whereas a writer that leaves the file
  * invalid between two of its system calls would show in a large share of the reads. Every state
  * between two system calls of a write is checked exactly by {@code
  * ManagedBlockFileTest.everyStateOfAWriteIsOneWholeVersionFollowedByBlankLines}.
@@ -155,7 +155,7 @@ class HostsTableReaderTest {
           kernelRaces.get(), invalidReads.get(), seed);
       assertThat(examples).as("reads that were not one whole version (seed %d)", seed).isEmpty();
       assertThat(invalidReads.get()).isZero();
-      assertThat(kernelRaces.get()).as("kernel races among %d reads", reads.get()).isLessThanOrEqualTo(reads.get() / 1_000);
+      assertThat(kernelRaces.get()).as("kernel races among %d reads", reads.get()).isLessThanOrEqualTo(Math.max(5, reads.get() / 1_000));
       assertThat(readsDuringWrites.get()).isGreaterThan(0);
       assertThat(seen).hasSizeGreaterThan(1);
       assertThat(Files.readString(hosts, ISO_8859_1))
