@@ -303,7 +303,7 @@ class ClusterScenarioIT {
   private Optional<String> raftLeader() {
     for (DemoNode n : layout.nodes()) {
       try {
-        StatusResponse s = client.getMaintenanceClient().statusMember(URI.create(n.clientUrl())).get(2, TimeUnit.SECONDS);
+        StatusResponse s = client.getMaintenanceClient().statusMember(n.clientUrl()).get(2, TimeUnit.SECONDS);
         if (s.getLeader() == s.getHeader().getMemberId()) {
           return Optional.of(n.name());
         }

@@ -34,7 +34,8 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--nodes", defaultValue = "5", description = "How many nodes (default ${DEFAULT-VALUE}).")
   int nodes;
 
-  @Option(names = "--dir", defaultValue = "demo.keel", description = "The demo directory (default ./${DEFAULT-VALUE}).")
+  @Option(names = "--dir", defaultValue = "demo.keel", scope = CommandLine.ScopeType.INHERIT,
+      description = "The demo directory (default ./${DEFAULT-VALUE}).")
   Path dir;
 
   @Option(names = "--base-ip", defaultValue = DemoLayout.DEFAULT_BASE_IP,

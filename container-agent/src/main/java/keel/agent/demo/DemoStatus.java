@@ -43,7 +43,7 @@ public record DemoStatus(Path dir, List<NodeStatus> nodes, Optional<String> raft
           .toArray(URI[]::new)).build()) {
         for (DemoNode n : running) {
           try {
-            StatusResponse s = client.getMaintenanceClient().statusMember(URI.create(n.clientUrl()))
+            StatusResponse s = client.getMaintenanceClient().statusMember(n.clientUrl())
                 .get(1, TimeUnit.SECONDS);
             if (s.getLeader() != 0 && s.getLeader() == s.getHeader().getMemberId()) {
               raftLeader = Optional.of(n.name());
