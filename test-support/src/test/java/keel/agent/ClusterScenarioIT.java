@@ -94,13 +94,15 @@ class ClusterScenarioIT {
     }
     client = Client.builder().endpoints(layout.nodes().stream().map(n -> URI.create(n.clientUrl()))
         .toArray(URI[]::new)).build();
-    Deadlines.await("the 5-node cluster serving", Duration.ofSeconds(120)).ignoreExceptions()
-        .until(() -> client.getKVClient().get(bytes("/keel/")).get(2, TimeUnit.SECONDS) != null);
+    // An agent starts talking to the cluster once its own member serves: that is "the agents started".
+    for (DemoNode n : layout.nodes()) {
+      awaitServing(n, Duration.ofSeconds(120));
+    }
     long serving = System.nanoTime();
     awaitHostsEverywhere(layout.nodes(), n -> true, "all five in every hosts file", Duration.ofSeconds(30));
     long listed = System.nanoTime();
-    figure("cluster serving after launch", serving - launched);
-    figure("all hosts files list 5 members, after the cluster serves", listed - serving);
+    figure("every member serving after launch", serving - launched);
+    figure("all hosts files list 5 members, after every member serves", listed - serving);
     assertThat(Duration.ofNanos(listed - serving)).isLessThanOrEqualTo(Deadlines.scaled(Duration.ofSeconds(2)));
 
     String holder = awaitOneGatedProcess(Optional.empty(), Duration.ofSeconds(30));
@@ -165,16 +167,18 @@ class ClusterScenarioIT {
       String successor = awaitOneGatedProcess(Optional.of(frozenName), Duration.ofSeconds(10));
       long takenOver = System.nanoTime();
       figure("SIGSTOP of gated node " + frozenName + " -> process on " + successor, takenOver - paused);
-      long successorStart = GateRecords.read(layout.node(successor).gateRecord(), deaths).stream()
-          .mapToLong(GateRecords.Instance::start).max().orElseThrow();
+      // The process writes its start record once its JVM runs, a moment after it appears.
+      long successorStart = Deadlines.await(successor + "'s start record", Duration.ofSeconds(10))
+          .pollInterval(Duration.ofMillis(10))
+          .until(() -> GateRecords.read(layout.node(successor).gateRecord(), deaths).stream()
+              .mapToLong(GateRecords.Instance::start).max().orElse(0), start -> start > 0);
       assertThat(successorStart).as("the successor starts during the pause").isGreaterThan(paused);
       // The fault is a 10 s freeze: hold it for the rest of the 10 s.
       Deadlines.await("the 10 s pause", Duration.ofSeconds(11)).pollInterval(Duration.ofMillis(10))
           .until(() -> System.nanoTime() - paused >= TimeUnit.SECONDS.toNanos(10));
       long resumed = System.nanoTime();
       nodes.resume(frozen);
-      ProcessHandle.of(frozenPid).ifPresent(p -> p.onExit().join());
-      long staleGone = System.nanoTime();
+      long staleGone = awaitGone(frozenPid);
       deaths.put(frozenPid, staleGone);
       figure("SIGCONT of " + frozenName + " -> its stale gated process gone", staleGone - resumed);
       assertThat(Duration.ofNanos(staleGone - resumed)).isLessThanOrEqualTo(Duration.ofMillis(100));
@@ -223,10 +227,7 @@ class ClusterScenarioIT {
   private void restartAndAwaitListed(DemoNode n, ProxyLoad load) throws Exception {
     long restarted = System.nanoTime();
     start(n);
-    try (Client own = Client.builder().endpoints(URI.create(n.clientUrl())).build()) {
-      Deadlines.await(n.name() + "'s member serving again", Duration.ofSeconds(90)).ignoreExceptions()
-          .until(() -> own.getKVClient().get(bytes("/keel/")).get(2, TimeUnit.SECONDS) != null);
-    }
+    awaitServing(n, Duration.ofSeconds(90));
     long serving = System.nanoTime();
     awaitHostsEverywhere(layout.nodes(), m -> true, n.name() + " back in every hosts file", Duration.ofSeconds(30));
     long listed = System.nanoTime();
@@ -234,6 +235,35 @@ class ClusterScenarioIT {
     figure("  -> back in every hosts file, after its member serves", listed - serving);
     assertThat(Duration.ofNanos(listed - serving)).isLessThanOrEqualTo(Deadlines.scaled(Duration.ofSeconds(2)));
     load.up(n.name());
+  }
+
+  /**
+   * Polls /proc every millisecond until {@code pid} is gone or a zombie (killed, not yet reaped by
+   * its agent); returns when. ProcessHandle.onExit polls coarsely for a process that is not a child.
+   */
+  private static long awaitGone(long pid) {
+    Path stat = Path.of("/proc", Long.toString(pid), "stat");
+    long deadline = System.nanoTime() + Deadlines.scaled(Duration.ofSeconds(10)).toNanos();
+    while (System.nanoTime() - deadline < 0) {
+      try {
+        String s = Files.readString(stat);
+        if (s.substring(s.lastIndexOf(')') + 2).startsWith("Z")) {
+          return System.nanoTime();
+        }
+      } catch (IOException e) {
+        return System.nanoTime();
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+    }
+    throw new AssertionError("process " + pid + " still runs 10 s after its node resumed");
+  }
+
+  /** Waits until {@code n}'s own member answers a linearizable read. */
+  private static void awaitServing(DemoNode n, Duration within) {
+    try (Client own = Client.builder().endpoints(URI.create(n.clientUrl())).build()) {
+      Deadlines.await(n.name() + "'s member serving", within).ignoreExceptions()
+          .until(() -> own.getKVClient().get(bytes("/keel/")).get(2, TimeUnit.SECONDS) != null);
+    }
   }
 
   /** Waits until every hosts file of {@code readers} lists exactly the nodes that {@code member} accepts. */
