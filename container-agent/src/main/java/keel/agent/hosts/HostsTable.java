@@ -14,8 +14,9 @@ import keel.agent.files.ManagedBlockFile;
  * <p>The block holds one line per entry, {@code <ip> <name> [aliases...]} separated by single
  * spaces, sorted by canonical name (then address, then aliases) so the same members always render
  * the same bytes, whatever order they were learned in; identical entries appear once. The file is
- * rewritten in place and only when the block changes; see {@link ManagedBlockFile} for why a reader
- * never sees half of it.
+ * written only when the block changes, replaced by a rename (or, on Docker's bind-mounted {@code
+ * /etc/hosts}, rewritten in place); see {@link ManagedBlockFile} for why a reader never sees half
+ * of it.
  */
 public final class HostsTable {
   private static final Comparator<HostEntry> ORDER =
@@ -27,7 +28,12 @@ public final class HostsTable {
 
   /** The hosts table in {@code file} (created when missing). */
   public HostsTable(Path file) {
-    this.file = new ManagedBlockFile(file);
+    this(new ManagedBlockFile(file));
+  }
+
+  /** The hosts table in {@code file} (for tests that choose how it is written). */
+  HostsTable(ManagedBlockFile file) {
+    this.file = file;
   }
 
   /** The hosts file's path. */

@@ -19,10 +19,11 @@ import org.slf4j.LoggerFactory;
  * user's own keys outside the block stay as they are.
  *
  * <p>The block holds the keys sorted and de-duplicated, one per line, so the same keys always
- * render the same bytes and the file is only written when the set changes (in place, so sshd never
- * reads half a file; see {@link ManagedBlockFile}). sshd (with its default {@code StrictModes})
- * ignores an authorized_keys file that others may write, so a missing file is created with mode
- * 600, and a missing directory with mode 700.
+ * render the same bytes and the file is only written when the set changes (replaced by a rename,
+ * or in place where a rename is impossible, so sshd never reads half a file; see {@link
+ * ManagedBlockFile}). sshd (with its default {@code StrictModes}) ignores an authorized_keys file
+ * that others may write, so a missing file is created with mode 600, and a missing directory with
+ * mode 700.
  */
 public final class AuthorizedKeys {
   private static final Logger LOG = LoggerFactory.getLogger(AuthorizedKeys.class);

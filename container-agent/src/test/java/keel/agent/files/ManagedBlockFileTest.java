@@ -5,11 +5,19 @@ import static keel.agent.files.ManagedBlockFile.BEGIN;
 import static keel.agent.files.ManagedBlockFile.END;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.UserPrincipalLookupService;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +26,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -124,6 +134,8 @@ class ManagedBlockFileTest {
         new ManagedBlockFile(
             file,
             null,
+            true, // the in-place steps, as on a bind mount
+            ManagedBlockFile.Replacer.RENAME,
             step -> {
               steps.add(step);
               // The file between two system calls: the old or the new version, nothing else.
@@ -146,6 +158,136 @@ class ManagedBlockFileTest {
                       ? List.of(ManagedBlockFile.Step.WRITTEN, ManagedBlockFile.Step.TRUNCATED)
                       : List.of(ManagedBlockFile.Step.WRITTEN));
       assertThat(Files.readString(file)).isEqualTo(before + BEGIN + "\n" + body + END + "\n" + after);
+    }
+  }
+
+  @Test
+  void replacesTheFileByOneRenameKeepingItsMode() throws IOException {
+    Path file = dir.resolve("hosts");
+    Files.write(file, DOCKER_LINES);
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
+    Object inodeBefore = fileKey(file);
+    List<ManagedBlockFile.Step> steps = new ArrayList<>();
+    ManagedBlockFile managed = new ManagedBlockFile(file, null, false, ManagedBlockFile.Replacer.RENAME, steps::add);
+
+    assertThat(managed.write("10.0.0.1 a\n")).isTrue();
+
+    assertThat(steps).containsExactly(ManagedBlockFile.Step.RENAMED);
+    assertThat(fileKey(file)).as("a new file (inode) at the path").isNotEqualTo(inodeBefore);
+    assertThat(Files.readAllBytes(file))
+        .isEqualTo(concat(DOCKER_LINES, (BEGIN + "\n10.0.0.1 a\n" + END + "\n").getBytes(ISO_8859_1)));
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-r-----");
+    assertThat(namesIn(dir)).as("no temporary file left").containsExactly("hosts");
+  }
+
+  @Test
+  void theRenamedFileKeepsTheOwnerAndGroup() throws IOException {
+    assumeTrue("root".equals(System.getProperty("user.name")), "only root may give a file away");
+    Path file = dir.resolve("hosts");
+    Files.write(file, DOCKER_LINES);
+    UserPrincipalLookupService users = file.getFileSystem().getUserPrincipalLookupService();
+    PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class);
+    view.setOwner(users.lookupPrincipalByName("12345")); // a numeric id needs no passwd entry
+    view.setGroup(users.lookupPrincipalByGroupName("23456"));
+    PosixFileAttributes before = view.readAttributes();
+
+    assertThat(new ManagedBlockFile(file).write("10.0.0.1 a\n")).isTrue();
+
+    PosixFileAttributes after = Files.readAttributes(file, PosixFileAttributes.class);
+    assertThat(after.fileKey()).isNotEqualTo(before.fileKey());
+    assertThat(after.owner()).isEqualTo(before.owner());
+    assertThat(after.group()).isEqualTo(before.group());
+  }
+
+  @Test
+  void aRefusedRenameFallsBackToInPlaceForGood() throws IOException {
+    for (IOException refusal :
+        List.of(
+            new FileSystemException("tmp", "hosts", "Device or resource busy"), // a bind mount
+            new AtomicMoveNotSupportedException("tmp", "hosts", "Invalid cross-device link"),
+            new AccessDeniedException("hosts"))) {
+      Path file = dir.resolve("hosts");
+      Files.write(file, DOCKER_LINES);
+      Object inode = fileKey(file);
+      AtomicInteger renames = new AtomicInteger();
+      List<ManagedBlockFile.Step> steps = new ArrayList<>();
+      ManagedBlockFile managed =
+          new ManagedBlockFile(
+              file,
+              null,
+              false,
+              (temporary, target) -> {
+                renames.incrementAndGet();
+                assertThat(temporary).exists().hasParent(target.getParent());
+                assertThat(temporary.getFileName().toString()).matches("\\.hosts\\.keel-.*\\.tmp");
+                throw refusal;
+              },
+              steps::add);
+
+      assertThat(managed.write("10.0.0.1 a\n")).as("after %s", refusal).isTrue();
+      assertThat(steps).containsExactly(ManagedBlockFile.Step.EXTENDED, ManagedBlockFile.Step.WRITTEN);
+      assertThat(managed.write("10.0.0.2 b\n10.0.0.3 c\n")).isTrue();
+      assertThat(managed.write("10.0.0.4 d\n")).isTrue();
+
+      assertThat(renames).as("tried once, then remembered").hasValue(1);
+      assertThat(fileKey(file)).as("the same file, rewritten in place").isEqualTo(inode);
+      assertThat(Files.readAllBytes(file))
+          .isEqualTo(concat(DOCKER_LINES, (BEGIN + "\n10.0.0.4 d\n" + END + "\n").getBytes(ISO_8859_1)));
+      assertThat(namesIn(dir)).as("the temporary file is deleted").containsExactly("hosts");
+      Files.delete(file);
+    }
+  }
+
+  @Test
+  void anUnexpectedRenameFailureIsReportedAndChangesNothing() throws IOException {
+    Path file = dir.resolve("hosts");
+    Files.write(file, DOCKER_LINES);
+    ManagedBlockFile managed =
+        new ManagedBlockFile(
+            file,
+            null,
+            false,
+            (temporary, target) -> {
+              throw new FileSystemException(temporary.toString(), target.toString(), "No space left on device");
+            },
+            step -> {});
+
+    assertThatThrownBy(() -> managed.write("10.0.0.1 a\n"))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("cannot write " + file + ": No space left on device");
+
+    assertThat(Files.readAllBytes(file)).isEqualTo(DOCKER_LINES);
+    assertThat(namesIn(dir)).containsExactly("hosts");
+  }
+
+  @Test
+  void aSymbolicLinkStaysAndItsTargetIsReplaced() throws IOException {
+    Path etc = Files.createDirectory(dir.resolve("etc"));
+    Path target = etc.resolve("hosts");
+    Files.write(target, DOCKER_LINES);
+    Path link = Files.createSymbolicLink(dir.resolve("hosts"), Path.of("etc/hosts"));
+    Path dangling = Files.createSymbolicLink(dir.resolve("keys"), Path.of("etc/keys"));
+
+    assertThat(new ManagedBlockFile(link).write("10.0.0.1 a\n")).isTrue();
+    assertThat(new ManagedBlockFile(dangling).write("k\n")).isTrue();
+
+    assertThat(Files.isSymbolicLink(link)).isTrue();
+    assertThat(Files.readSymbolicLink(link)).isEqualTo(Path.of("etc/hosts"));
+    assertThat(Files.readAllBytes(target))
+        .isEqualTo(concat(DOCKER_LINES, (BEGIN + "\n10.0.0.1 a\n" + END + "\n").getBytes(ISO_8859_1)));
+    assertThat(Files.isSymbolicLink(dangling)).isTrue();
+    assertThat(Files.readString(etc.resolve("keys"))).isEqualTo(BEGIN + "\nk\n" + END + "\n");
+    assertThat(namesIn(dir)).containsExactlyInAnyOrder("etc", "hosts", "keys");
+    assertThat(namesIn(etc)).containsExactlyInAnyOrder("hosts", "keys");
+  }
+
+  private static Object fileKey(Path file) throws IOException {
+    return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+  }
+
+  private static List<String> namesIn(Path directory) throws IOException {
+    try (Stream<Path> entries = Files.list(directory)) {
+      return entries.map(p -> p.getFileName().toString()).sorted().toList();
     }
   }
 
@@ -247,33 +389,37 @@ class ManagedBlockFileTest {
 
   @Test
   void writersInOneJvmTakeTurns() throws Exception {
-    Path file = dir.resolve("hosts");
-    Files.writeString(file, "outside\n");
-    ExecutorService pool = Executors.newFixedThreadPool(2);
-    try {
-      List<Future<Void>> done = new ArrayList<>();
-      for (int w = 0; w < 2; w++) {
-        int writer = w;
-        Callable<Void> task =
-            () -> {
-              // A new instance per write, as separate components would have: the lock is per file.
-              for (int i = 0; i < 200; i++) {
-                new ManagedBlockFile(file).write(("writer " + writer + " wrote " + i + "\n").repeat(1 + i % 7));
-              }
-              return null;
-            };
-        done.add(pool.submit(task));
+    for (boolean inPlaceOnly : List.of(false, true)) {
+      Path file = dir.resolve("hosts-" + (inPlaceOnly ? "in-place" : "renamed"));
+      Files.writeString(file, "outside\n");
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      try {
+        List<Future<Void>> done = new ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+          int writer = w;
+          Callable<Void> task =
+              () -> {
+                // A new instance per write, as separate components would have: the lock is per file.
+                for (int i = 0; i < 200; i++) {
+                  new ManagedBlockFile(file, null, inPlaceOnly, ManagedBlockFile.Replacer.RENAME, step -> {})
+                      .write(("writer " + writer + " wrote " + i + "\n").repeat(1 + i % 7));
+                }
+                return null;
+              };
+          done.add(pool.submit(task));
+        }
+        for (Future<Void> f : done) {
+          f.get(20, TimeUnit.SECONDS); // an OverlappingFileLockException would surface here
+        }
+      } finally {
+        pool.shutdownNow();
+        assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
       }
-      for (Future<Void> f : done) {
-        f.get(20, TimeUnit.SECONDS); // an OverlappingFileLockException would surface here
-      }
-    } finally {
-      pool.shutdownNow();
-      assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+      String content = Files.readString(file);
+      assertThat(content).startsWith("outside\n" + BEGIN + "\n").endsWith(END + "\n");
+      assertThat(new ManagedBlockFile(file).readBlock().orElseThrow()).matches("(writer \\d wrote 199\n)+");
     }
-    String content = Files.readString(file);
-    assertThat(content).startsWith("outside\n" + BEGIN + "\n").endsWith(END + "\n");
-    assertThat(new ManagedBlockFile(file).readBlock().orElseThrow()).matches("(writer \\d wrote 199\n)+");
+    assertThat(namesIn(dir)).containsExactly("hosts-in-place", "hosts-renamed");
   }
 
   private static byte[] concat(byte[]... parts) {
