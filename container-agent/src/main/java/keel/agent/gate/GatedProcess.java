@@ -215,6 +215,7 @@ public final class GatedProcess implements AutoCloseable {
       int exitCode = -1;
       if (p != null) {
         LOG.info("{}: started the gated process {} (pid {}), output in {}", node, command, p.pid(), logFile);
+        ProcessTree.warmUp(p.toHandle(), SETSID.isPresent());
         exitCode = awaitExit(p);
         // Children it left behind must not outlive it: the next run (or the next leader) comes
         // next. When it is not wanted any more, stop() or kill() is taking care of them.
