@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  *       agent keeps serving everything else.</li>
  *   <li>{@link #stop()}, {@link #stop(long)}, {@link #kill()}: the process is not wanted any more.
  *       They return only when every process of its tree is gone, so the caller may then let
- *       another node start its own (at most one gated process at a time).</li>
+ *       another node start its own (at most one gated process at a time). A {@link #start()}
+ *       during a stop on another thread waits for it to end.</li>
  * </ul>
  *
  * <p>The tree: the command runs in a session of its own ({@code setsid}, when installed), so its
@@ -62,6 +63,7 @@ public final class GatedProcess implements AutoCloseable {
   private long generation; // guarded by lock: which start() the supervisor serves
   private Process process; // guarded by lock: the running root, null between runs
   private Thread supervisor; // guarded by lock
+  private int terminating; // guarded by lock: stop() and kill() calls under way
   private volatile String lastFailureReport;
 
   /**
@@ -98,6 +100,18 @@ public final class GatedProcess implements AutoCloseable {
       if (wanted) {
         return;
       }
+      // A stop or kill still under way on another thread: the old tree goes before a new one starts.
+      while (terminating > 0) {
+        try {
+          lock.wait();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(node + ": interrupted while the previous gated process was stopping", e);
+        }
+      }
+      if (wanted) {
+        return;
+      }
       wanted = true;
       long gen = ++generation;
       Thread t = new Thread(() -> supervise(gen), "keel-" + node + "-gated");
@@ -120,22 +134,30 @@ public final class GatedProcess implements AutoCloseable {
     long graceEnd = System.nanoTime() + stopGrace.toNanos();
     long killAt = graceEnd - hardDeadlineNanos < 0 ? graceEnd : hardDeadlineNanos;
     Process p = unwant();
-    if (p != null) {
-      LOG.info("{}: stopping the gated process (pid {}), SIGKILL in {} ms at the latest", node,
-          p.pid(), Math.max(0, TimeUnit.NANOSECONDS.toMillis(killAt - System.nanoTime())));
-      terminate(p.toHandle(), killAt);
-      awaitReaped(p);
-      LOG.info("{}: the gated process (pid {}) and its children are gone", node, p.pid());
+    try {
+      if (p != null) {
+        LOG.info("{}: stopping the gated process (pid {}), SIGKILL in {} ms at the latest", node,
+            p.pid(), Math.max(0, TimeUnit.NANOSECONDS.toMillis(killAt - System.nanoTime())));
+        terminate(p.toHandle(), killAt);
+        awaitReaped(p);
+        LOG.info("{}: the gated process (pid {}) and its children are gone", node, p.pid());
+      }
+    } finally {
+      terminated();
     }
   }
 
   /** Not wanted any more: SIGKILL to the whole tree now; returns when all are gone. */
   public void kill() {
     Process p = unwant();
-    if (p != null) {
-      terminate(p.toHandle(), System.nanoTime());
-      awaitReaped(p);
-      LOG.warn("{}: the gated process (pid {}) and its children were killed", node, p.pid());
+    try {
+      if (p != null) {
+        terminate(p.toHandle(), System.nanoTime());
+        awaitReaped(p);
+        LOG.warn("{}: the gated process (pid {}) and its children were killed", node, p.pid());
+      }
+    } finally {
+      terminated();
     }
   }
 
@@ -170,16 +192,32 @@ public final class GatedProcess implements AutoCloseable {
     }
   }
 
+  /** True while a stop() or kill() is under way, for tests. */
+  boolean isStopping() {
+    synchronized (lock) {
+      return terminating > 0;
+    }
+  }
+
   /** The last ERROR about a command that keeps failing, for tests; null until there is one. */
   String lastFailureReport() {
     return lastFailureReport;
   }
 
+  /** Marks the process unwanted and a termination under way; pair with {@link #terminated()}. */
   private Process unwant() {
     synchronized (lock) {
       wanted = false;
+      terminating++;
       lock.notifyAll(); // a supervisor waiting out a backoff gives up at once
       return process;
+    }
+  }
+
+  private void terminated() {
+    synchronized (lock) {
+      terminating--;
+      lock.notifyAll(); // a start() waiting for the old tree to go
     }
   }
 
@@ -215,6 +253,7 @@ public final class GatedProcess implements AutoCloseable {
       int exitCode = -1;
       if (p != null) {
         LOG.info("{}: started the gated process {} (pid {}), output in {}", node, command, p.pid(), logFile);
+        ProcessTree.warmUp(p.toHandle(), SETSID.isPresent());
         exitCode = awaitExit(p);
         // Children it left behind must not outlive it: the next run (or the next leader) comes
         // next. When it is not wanted any more, stop() or kill() is taking care of them.

@@ -1,10 +1,14 @@
 package keel.agent.gate;
 
+import java.io.FileInputStream;
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,17 +21,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The processes that make up one gated process: its root, the root's descendants and, when the
- * root leads a session of its own (it was started through {@code setsid}), every other process of
- * that session.
+ * The processes that make up one gated process, and how they are ended: its root, the root's
+ * descendants and, when the root leads a session of its own (it was started through
+ * {@code setsid}), every other process of that session.
  *
  * <p>Why the session too: a child that double-forks (a daemon, or {@code (cmd &)} in a shell
- * script) is re-parented to PID 1 and drops out of {@link ProcessHandle#descendants()}, but it stays
- * in the session unless it calls {@code setsid} itself. Reading {@code /proc/<pid>/stat} finds it.
+ * script) is re-parented to PID 1 and drops out of the descendants, but it stays in the session
+ * unless it calls {@code setsid} itself. Why the descendants too: a child that did call
+ * {@code setsid} (Jupyter starts its kernels so) is still a child of the root.
  *
  * <p>Why zombies count as gone: a process that has exited but was not reaped is a zombie, and
  * {@link ProcessHandle#isAlive()} still says true for it. Re-parented orphans are reaped by PID 1,
  * which in a container (or a sandbox) may never do it. A zombie runs no code and holds no socket.
+ *
+ * <p>Why one pass over {@code /proc} per look-up instead of {@link ProcessHandle#descendants()}:
+ * speed when it matters. A node continued after a pause must have its stale process dead within
+ * 100 ms, and each full scan costs milliseconds on a busy machine. Without {@code /proc} (not
+ * Linux) it falls back to {@link ProcessHandle#descendants()}.
  */
 final class ProcessTree {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessTree.class);
@@ -38,26 +48,12 @@ final class ProcessTree {
   }
 
   /**
-   * The tree as it is now: the root (first) and every live process below it, plus the members of
-   * the root's session when {@code ownSession}. Take it before signalling: once the root dies its
-   * children are re-parented and {@link ProcessHandle#descendants()} no longer finds them.
+   * The tree as it is now: the root (first, if alive) and every live process below it, plus the
+   * members of the root's session when {@code ownSession}. Take it before signalling: once the root
+   * dies its children are re-parented and no longer below it.
    */
   static List<ProcessHandle> snapshot(ProcessHandle root, boolean ownSession) {
-    Map<Long, ProcessHandle> tree = new LinkedHashMap<>();
-    tree.put(root.pid(), root);
-    root.descendants().forEach(p -> tree.putIfAbsent(p.pid(), p));
-    if (ownSession) {
-      for (long pid : sessionMembers(root.pid())) {
-        ProcessHandle.of(pid).ifPresent(p -> tree.putIfAbsent(p.pid(), p));
-      }
-    }
-    List<ProcessHandle> live = new ArrayList<>();
-    for (ProcessHandle p : tree.values()) {
-      if (!isGone(p)) {
-        live.add(p);
-      }
-    }
-    return live;
+    return collect(List.of(root), ownSession ? root.pid() : -1);
   }
 
   /**
@@ -67,7 +63,8 @@ final class ProcessTree {
    * WARN every 5 s: returning early would break "at most one gated process at a time".
    */
   static void terminate(String node, ProcessHandle root, boolean ownSession, long killAtNanos) {
-    List<ProcessHandle> tree = snapshot(root, ownSession);
+    long session = ownSession ? root.pid() : -1;
+    List<ProcessHandle> tree = collect(List.of(root), session);
     Set<Long> terminated = new HashSet<>();
     while (!tree.isEmpty() && System.nanoTime() - killAtNanos < 0) {
       for (ProcessHandle p : tree) {
@@ -76,12 +73,12 @@ final class ProcessTree {
         }
       }
       if (awaitGone(tree, killAtNanos)) {
-        tree = stillThere(tree, root, ownSession); // a child born meanwhile gets its SIGTERM too
+        tree = stillThere(tree, root, session); // a child born meanwhile gets its SIGTERM too
       }
     }
-    // SIGKILL until nothing is left: a process may have forked between a snapshot and its signal.
+    // SIGKILL what is known first, then look again until nothing is left: a process may have
+    // forked between a look-up and its signal.
     long nextComplaint = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    tree = stillThere(tree, root, ownSession);
     while (!tree.isEmpty()) {
       tree.forEach(ProcessHandle::destroyForcibly);
       if (!awaitGone(tree, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500))
@@ -90,29 +87,84 @@ final class ProcessTree {
             + " still waiting", node, tree.stream().filter(p -> !isGone(p)).map(ProcessHandle::pid).toList());
         nextComplaint = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
       }
-      tree = stillThere(tree, root, ownSession);
+      tree = stillThere(tree, root, session);
     }
   }
 
-  /** What is alive of {@code known} and their descendants, and of a new snapshot from the root. */
-  private static List<ProcessHandle> stillThere(List<ProcessHandle> known, ProcessHandle root,
-      boolean ownSession) {
-    Map<Long, ProcessHandle> all = new LinkedHashMap<>();
-    for (ProcessHandle p : known) {
-      if (!isGone(p)) {
-        all.putIfAbsent(p.pid(), p);
-        p.descendants().forEach(d -> all.putIfAbsent(d.pid(), d));
+  /**
+   * Runs the look-ups of {@link #terminate} without signalling anyone, so that their classes and
+   * code paths are loaded before they are needed in a hurry (after a pause).
+   */
+  static void warmUp(ProcessHandle root, boolean ownSession) {
+    long session = ownSession ? root.pid() : -1;
+    stillThere(collect(List.of(root), session), root, session);
+    awaitGone(List.of(root), System.nanoTime());
+  }
+
+  /** What is alive of {@code known}, below them, and of the root's tree and session. */
+  private static List<ProcessHandle> stillThere(List<ProcessHandle> known, ProcessHandle root, long session) {
+    List<ProcessHandle> from = new ArrayList<>(known.size() + 1);
+    from.add(root);
+    from.addAll(known);
+    return collect(from, session);
+  }
+
+  /**
+   * The live processes among {@code roots}, their descendants and the members of {@code session}
+   * (none when negative), from one pass over {@code /proc}.
+   */
+  private static List<ProcessHandle> collect(Collection<ProcessHandle> roots, long session) {
+    Map<Long, ProcessHandle> found = new LinkedHashMap<>();
+    if (!HAS_PROC) {
+      for (ProcessHandle r : roots) {
+        if (r.isAlive()) {
+          found.putIfAbsent(r.pid(), r);
+          r.descendants().forEach(d -> found.putIfAbsent(d.pid(), d));
+        }
+      }
+      return new ArrayList<>(found.values());
+    }
+    Map<Long, Stat> all = scan();
+    Map<Long, List<Long>> children = new HashMap<>();
+    for (Map.Entry<Long, Stat> e : all.entrySet()) {
+      children.computeIfAbsent(e.getValue().parent(), k -> new ArrayList<>()).add(e.getKey());
+    }
+    ArrayDeque<Long> toVisit = new ArrayDeque<>();
+    for (ProcessHandle r : roots) {
+      Stat s = all.get(r.pid());
+      // The handle, not just the pid, decides: it knows its start time, so a reused pid is not it.
+      if (s != null && !s.exited() && r.isAlive() && found.putIfAbsent(r.pid(), r) == null) {
+        toVisit.add(r.pid());
       }
     }
-    snapshot(root, ownSession).forEach(p -> all.putIfAbsent(p.pid(), p));
-    List<ProcessHandle> live = new ArrayList<>(all.values());
-    live.removeIf(ProcessTree::isGone);
-    return live;
+    if (session >= 0) {
+      for (Map.Entry<Long, Stat> e : all.entrySet()) {
+        if (e.getValue().session() == session && !found.containsKey(e.getKey())) {
+          toVisit.add(e.getKey());
+        }
+      }
+    }
+    while (!toVisit.isEmpty()) {
+      long pid = toVisit.poll();
+      Stat s = all.get(pid);
+      if (s == null) {
+        continue;
+      }
+      if (!found.containsKey(pid) && !s.exited()) {
+        ProcessHandle.of(pid).ifPresent(p -> found.put(pid, p));
+      }
+      for (long child : children.getOrDefault(pid, List.of())) {
+        if (!found.containsKey(child)) {
+          toVisit.add(child);
+        }
+      }
+    }
+    return new ArrayList<>(found.values());
   }
 
   /** Polls until all are gone (true) or the deadline passes (false). */
   private static boolean awaitGone(List<ProcessHandle> processes, long deadlineNanos) {
-    long pause = TimeUnit.MILLISECONDS.toNanos(1);
+    long pause = TimeUnit.MICROSECONDS.toNanos(200);
     while (true) {
       if (processes.stream().allMatch(ProcessTree::isGone)) {
         return true;
@@ -133,41 +185,35 @@ final class ProcessTree {
       return true;
     }
     // Without /proc (not Linux) isAlive() is all there is; with it, no stat file means gone.
-    return HAS_PROC && stat(p.pid()).map(s -> s.state() == 'Z' || s.state() == 'X').orElse(true);
-  }
-
-  /** Pids whose session id is {@code sessionId} (Linux {@code /proc}; empty elsewhere). */
-  static List<Long> sessionMembers(long sessionId) {
-    List<Long> members = new ArrayList<>();
-    if (!HAS_PROC) {
-      return members;
-    }
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(PROC, ProcessTree::isPidDirectory)) {
-      for (Path dir : dirs) {
-        long pid = Long.parseLong(dir.getFileName().toString());
-        stat(pid).filter(s -> s.session() == sessionId).ifPresent(s -> members.add(pid));
-      }
-    } catch (IOException e) {
-      // /proc vanished under us: nothing more to find than descendants() already gave.
-    }
-    return members;
-  }
-
-  private static boolean isPidDirectory(Path p) {
-    String name = p.getFileName().toString();
-    if (name.isEmpty()) {
-      return false;
-    }
-    for (int i = 0; i < name.length(); i++) {
-      if (!Character.isDigit(name.charAt(i))) {
-        return false;
-      }
-    }
-    return true;
+    return HAS_PROC && stat(p.pid()).map(Stat::exited).orElse(true);
   }
 
   /** The fields of {@code /proc/<pid>/stat} we use. */
   record Stat(char state, long parent, long processGroup, long session) {
+    /** A zombie (exited, not reaped) or dead. */
+    boolean exited() {
+      return state == 'Z' || state == 'X' || state == 'x';
+    }
+  }
+
+  /** Every process's stat, by pid: one pass over {@code /proc}. */
+  private static Map<Long, Stat> scan() {
+    Map<Long, Stat> all = new HashMap<>();
+    String[] names = PROC.toFile().list();
+    if (names == null) {
+      return all;
+    }
+    for (String name : names) {
+      if (!name.isEmpty() && Character.isDigit(name.charAt(0))) {
+        try {
+          long pid = Long.parseLong(name);
+          stat(pid).ifPresent(s -> all.put(pid, s));
+        } catch (NumberFormatException e) {
+          // not a process directory
+        }
+      }
+    }
+    return all;
   }
 
   /**
@@ -176,8 +222,8 @@ final class ProcessTree {
    */
   static Optional<Stat> stat(long pid) {
     String line;
-    try {
-      line = Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat"));
+    try (FileInputStream in = new FileInputStream("/proc/" + pid + "/stat")) {
+      line = new String(in.readNBytes(512), StandardCharsets.ISO_8859_1);
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }
@@ -185,7 +231,7 @@ final class ProcessTree {
     if (close < 0) {
       return Optional.empty();
     }
-    String[] f = line.substring(close + 1).trim().split(" ");
+    String[] f = line.substring(close + 1).trim().split(" ", 5);
     if (f.length < 4 || f[0].isEmpty()) {
       return Optional.empty();
     }

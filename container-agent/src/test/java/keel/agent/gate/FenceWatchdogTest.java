@@ -21,6 +21,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class FenceWatchdogTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
+  /** The child's deadline: time enough to SIGSTOP it before, even on a busy machine. */
+  private static final Duration PAUSED_FENCE = Duration.ofMillis(2500);
 
   @Test
   void runsTheActionOnceWhenTheDeadlinePasses() {
@@ -85,7 +87,7 @@ class FenceWatchdogTest {
   }
 
   /**
-   * The pause the fence exists for: a child JVM arms a deadline 1 s ahead and is SIGSTOPped for 2 s,
+   * The pause the fence exists for: a child JVM arms a deadline 2.5 s ahead and is SIGSTOPped until
    * past it. Measured on CLOCK_MONOTONIC (System.nanoTime, shared by the processes of a machine),
    * from just before the SIGCONT to the child's action: under 100 ms.
    */
@@ -93,7 +95,8 @@ class FenceWatchdogTest {
   void afterSigstopAndSigcontTheActionRunsAtOnce() throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process child = new ProcessBuilder(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-Xmx64m",
-        "-cp", System.getProperty("java.class.path"), FenceWatchdogChild.class.getName(), "1000")
+        "-cp", System.getProperty("java.class.path"), FenceWatchdogChild.class.getName(),
+        Long.toString(PAUSED_FENCE.toMillis()))
         .redirectError(ProcessBuilder.Redirect.INHERIT)
         .start();
     try {
@@ -107,17 +110,19 @@ class FenceWatchdogTest {
       long armedAt = Long.parseLong(armed.substring("armed ".length()));
       signal("STOP", child.pid());
       await().atMost(WAIT).until(() -> state(child.pid()).equals(Optional.of('T')));
-      assertThat(System.nanoTime() - armedAt).as("stopped before the deadline").isLessThan(ms(1000));
+      assertThat(System.nanoTime() - armedAt).as("stopped before the deadline").isLessThan(PAUSED_FENCE.toNanos());
+      assertThat(lines).as("nothing happened before the stop").isEmpty();
 
-      // The deliberate pause: the child stays stopped past its deadline.
-      Thread.sleep(2000);
+      // The deliberate pause: the child stays stopped until half a second past its deadline.
+      long resume = armedAt + PAUSED_FENCE.toNanos() + ms(500);
+      Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(resume - System.nanoTime())));
       long continued = System.nanoTime();
       signal("CONT", child.pid());
 
       String expired = lines.poll(10, TimeUnit.SECONDS);
       assertThat(expired).startsWith("expired ");
       long expiredAt = Long.parseLong(expired.substring("expired ".length()));
-      assertThat(expiredAt - armedAt).as("not before the deadline").isGreaterThanOrEqualTo(ms(1000));
+      assertThat(expiredAt - armedAt).as("not before the deadline").isGreaterThanOrEqualTo(PAUSED_FENCE.toNanos());
       assertThat(expiredAt - continued).as("after the SIGCONT").isPositive();
       assertThat(Duration.ofNanos(expiredAt - continued)).as("from SIGCONT to the action")
           .isLessThan(Duration.ofMillis(100));

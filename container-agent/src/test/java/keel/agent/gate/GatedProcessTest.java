@@ -208,6 +208,27 @@ class GatedProcessTest {
   }
 
   @Test
+  void aStartDuringAStopOnAnotherThreadWaitsForTheOldTreeToGo() throws Exception {
+    try (GatedProcess gated = gated(List.of("/bin/sh", "-c", IGNORES_TERM), Duration.ofMillis(700))) {
+      gated.start();
+      List<ProcessHandle> old = awaitTree(gated, 2);
+      Thread stopper = new Thread(gated::stop, "test-stopper");
+      stopper.start();
+      try {
+        await().atMost(WAIT).until(gated::isStopping);
+
+        gated.start();
+
+        assertThat(old).allMatch(ProcessTree::isGone);
+        long fresh = awaitPid(gated);
+        assertThat(old).noneMatch(p -> p.pid() == fresh);
+      } finally {
+        stopper.join(WAIT.toMillis());
+      }
+    }
+  }
+
+  @Test
   void stopAndKillBeforeStartDoNothing() {
     GatedProcess gated = gated(List.of("/bin/true"), Duration.ofSeconds(1));
     gated.stop();
