@@ -46,6 +46,7 @@ public final class Agent implements AutoCloseable {
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(1);
 
   private final AgentConfig config;
+  private final AgentProblems problems;
   private final Optional<KeelServer> server;
   private final Client client;
   private final ExecutorService tablesThread;
@@ -63,12 +64,13 @@ public final class Agent implements AutoCloseable {
     this.config = config;
     this.server = server;
     String node = config.name();
+    this.problems = new AgentProblems(node);
     Files.createDirectories(config.stateDir());
-    this.sshPublicKey = publicKey(config);
+    this.sshPublicKey = publicKey(config, problems);
     this.client = Client.builder().endpoints(config.endpoints().toArray(URI[]::new)).build();
     this.tablesThread = Executors.newSingleThreadExecutor(r -> daemon(r, "keel-" + node + "-tables"));
     this.tables = new MemberTables(node, new HostsTable(config.hostsFile()),
-        new AuthorizedKeys(config.authorizedKeys()), config.serviceAlias());
+        new AuthorizedKeys(config.authorizedKeys()), config.serviceAlias(), problems);
     this.membership = new Membership(client, bytes(config.membersPrefix()));
     membership.addListener(tables::membersChanged, tablesThread);
     this.gate = config.gateEnabled() ? new LeaderGate(node, client, bytes(config.electionName()),
@@ -104,13 +106,23 @@ public final class Agent implements AutoCloseable {
         LOG.info("{}: proxy on {} forwards to the gated process's holder", config.name(),
             proxy.boundAddress());
       } catch (IOException e) {
-        LOG.error("{}: the proxy cannot listen on {}: {} (the rest of the agent keeps running)",
-            config.name(), config.proxyListen().orElseThrow(), e.getMessage());
+        problems.report("proxy", "cannot listen on " + config.proxyListen().orElseThrow() + ": "
+            + e.getMessage() + " (the rest of the agent keeps running)");
       }
     }
     routes.start(Optional.ofNullable(proxy), holder -> tables.holderChanged(
         holder.map(ElectionRoutes::holderName)), tablesThread);
     sessionLoop.start();
+  }
+
+  /** What is wrong with this node now, by area (empty when all is well). */
+  public Map<String, String> problems() {
+    return problems.snapshot();
+  }
+
+  /** Whether this node's gated process runs here now. */
+  public boolean runsGatedProcess() {
+    return gate != null && gate.isProcessRunning();
   }
 
   public AgentConfig config() {
@@ -137,14 +149,15 @@ public final class Agent implements AutoCloseable {
       try {
         s = Session.builder(client).ttl(config.ttl()).open();
       } catch (RuntimeException e) {
-        LOG.warn("{}: cannot open a session on {}: {}; retrying in {} ms", node, config.endpoints(),
-            rootMessage(e), backoff.toMillis());
+        problems.report("cluster", "cannot open a session on " + config.endpoints() + ": "
+            + rootMessage(e) + "; retrying every second");
         pause(backoff);
         // Capped at a second: a node joins the tables about a second after its cluster forms.
         backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
         continue;
       }
       backoff = Duration.ofMillis(100);
+      problems.clear("cluster");
       session = s;
       LOG.info("{}: session open (lease {}, TTL {} s)", node, Long.toHexString(s.leaseId()), s.ttl().toSeconds());
       try {
@@ -177,25 +190,22 @@ public final class Agent implements AutoCloseable {
   /** Registers under {@code s}; a duplicate name is reported and retried until the session ends. */
   private boolean register(Session s, long previousLease) throws InterruptedException {
     ByteSequence value = NodeRecord.member(config.advertiseIp(), sshPublicKey).toBytes();
-    boolean reported = false;
     while (!closed && s.isAlive()) {
       try {
         membership.register(s, config.name(), value, previousLease).get(30, TimeUnit.SECONDS);
+        problems.clear("registration");
         LOG.info("{}: registered as {}{} ({})", config.name(), config.membersPrefix(), config.name(),
             config.advertiseIp());
         return true;
       } catch (ExecutionException e) {
         if (e.getCause() instanceof DuplicateMemberException dup) {
-          if (!reported) {
-            LOG.error("{}: {} Another node uses --name {}: give every node a unique name. Retrying until"
-                + " that registration expires.", config.name(), dup.getMessage(), config.name());
-            reported = true;
-          }
+          problems.report("registration", dup.getMessage() + " Another node uses --name " + config.name()
+              + ": give every node a unique name. Retrying until that registration expires.");
         } else {
-          LOG.warn("{}: registration failed: {}; retrying", config.name(), rootMessage(e));
+          problems.report("registration", "failed: " + rootMessage(e) + "; retrying");
         }
       } catch (TimeoutException e) {
-        LOG.warn("{}: registration timed out; retrying", config.name());
+        problems.report("registration", "timed out; retrying");
       }
       pause(Duration.ofSeconds(1));
     }
@@ -222,11 +232,11 @@ public final class Agent implements AutoCloseable {
     }
   }
 
-  private static String publicKey(AgentConfig config) {
+  private static String publicKey(AgentConfig config, AgentProblems problems) {
     try {
       return SshKeys.ensureKeyPair(config.sshDir(), "keel@" + config.name());
     } catch (IOException | RuntimeException e) {
-      LOG.error("{}: no ssh key: {} (the node registers without one)", config.name(), e.getMessage());
+      problems.report("ssh key", e.getMessage() + " (the node registers without one)");
       return null;
     }
   }

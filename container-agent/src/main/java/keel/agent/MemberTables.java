@@ -4,7 +4,6 @@ import io.etcd.jetcd.ByteSequence;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -18,8 +17,8 @@ import org.slf4j.LoggerFactory;
  * Renders the node's files from the cluster's live members: the hosts table (one line per member,
  * plus the service alias on the member that runs the gated process) and authorized_keys (every
  * member's public key). Called on one thread, on every membership or holder change; each file is
- * written only when its content changes. A file that cannot be written is reported once per
- * distinct error and retried on the next change; the other file is still kept.
+ * written only when its content changes. A file that cannot be written is reported (once per
+ * distinct error, in {@link AgentProblems}) and retried on the next change; the other file is still kept.
  */
 public final class MemberTables {
   private static final Logger LOG = LoggerFactory.getLogger(MemberTables.class);
@@ -30,10 +29,12 @@ public final class MemberTables {
   private final String serviceAlias;
   private SortedMap<String, ByteSequence> members = new TreeMap<>();
   private Optional<String> holder = Optional.empty();
-  private final Map<String, String> lastErrors = new TreeMap<>();
+  private final AgentProblems problems;
 
-  public MemberTables(String node, HostsTable hosts, AuthorizedKeys authorizedKeys, String serviceAlias) {
+  public MemberTables(String node, HostsTable hosts, AuthorizedKeys authorizedKeys, String serviceAlias,
+      AgentProblems problems) {
     this.node = node;
+    this.problems = problems;
     this.hosts = hosts;
     this.authorizedKeys = authorizedKeys;
     this.serviceAlias = serviceAlias;
@@ -76,13 +77,10 @@ public final class MemberTables {
       if (update.run()) {
         LOG.info("{}: {} updated ({} members)", node, what, members.size());
       }
-      lastErrors.remove(what);
+      problems.clear(what);
     } catch (IOException | RuntimeException e) {
-      String message = String.valueOf(e.getMessage());
-      if (!message.equals(lastErrors.put(what, message))) {
-        LOG.error("{}: cannot write the {}: {} (the agent keeps running; it retries on the next change)",
-            node, what, message);
-      }
+      problems.report(what, "cannot write it: " + e.getMessage()
+          + " (the agent keeps running and retries on the next change)");
     }
   }
 }

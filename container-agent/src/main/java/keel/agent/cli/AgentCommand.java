@@ -106,6 +106,19 @@ public final class AgentCommand implements Callable<Integer> {
     this.env = Map.copyOf(env);
   }
 
+  /**
+   * The configuration {@code keel agent <args>} would run with (warnings go to stderr), for tests
+   * and for programs that embed the agent.
+   *
+   * @throws IllegalArgumentException or {@link CliException} when the arguments are wrong
+   */
+  public static AgentConfig parse(Map<String, String> env, String... args) {
+    AgentCommand command = new AgentCommand(env);
+    CommandLine cl = configure(new CommandLine(command));
+    cl.parseArgs(args);
+    return command.config(new PrintWriter(System.err, true));
+  }
+
   static CommandLine configure(CommandLine agent) {
     return agent.setUnmatchedOptionsArePositionalParams(true).setExpandAtFiles(false);
   }
