@@ -120,7 +120,9 @@ public final class AgentCommand implements Callable<Integer> {
   }
 
   static CommandLine configure(CommandLine agent) {
-    return agent.setUnmatchedOptionsArePositionalParams(true).setExpandAtFiles(false);
+    // As Go's flag package: a flag given twice takes the last value.
+    return agent.setUnmatchedOptionsArePositionalParams(true).setExpandAtFiles(false)
+        .setOverwrittenOptionsAllowed(true);
   }
 
   @Override
