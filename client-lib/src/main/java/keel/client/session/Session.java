@@ -225,7 +225,7 @@ public final class Session implements AutoCloseable {
   // ---- keep-alive ----
 
   private void keepAliveLoop() {
-    long next = System.nanoTime() + periodNanos;
+    long next = System.nanoTime(); // the first at once: open() may have used part of the TTL
     while (lostValue == null) {
       parkUntil(next);
       if (lostValue != null || checkDeadline()) {
@@ -459,6 +459,47 @@ public final class Session implements AutoCloseable {
     return TimeUnit.NANOSECONDS.toMillis(nanos);
   }
 
+  /**
+   * When the grant's answer took so long that less than half the TTL is confirmed (a cold cluster or
+   * client), keep-alives until at least half is: a session is never handed out already lapsing.
+   * Returns the confirmed deadline; on failure revokes the lease and throws.
+   */
+  private static long confirm(Lease leases, long leaseId, long aliveUntil, Duration ttl, long openedAt,
+      Duration openTimeout, String endpoints) {
+    long until = aliveUntil;
+    long deadline = openedAt + openTimeout.toNanos();
+    while (until - System.nanoTime() < ttl.toNanos() / 2) {
+      long left = deadline - System.nanoTime();
+      long sent = System.nanoTime();
+      String failure;
+      try {
+        if (left <= 0) {
+          throw new TimeoutException();
+        }
+        LeaseKeepAliveResponse answer = leases.keepAliveOnce(leaseId).get(left, TimeUnit.NANOSECONDS);
+        if (answer.getTTL() > 0) {
+          until = Math.max(until, sent + TimeUnit.SECONDS.toNanos(answer.getTTL()));
+          continue;
+        }
+        failure = "the lease was gone (TTL " + answer.getTTL() + ") before a keep-alive confirmed it";
+      } catch (TimeoutException e) {
+        failure = "the lease was granted, but no keep-alive confirmed it within " + openTimeout.toMillis() + " ms";
+      } catch (ExecutionException e) {
+        failure = "the first keep-alive failed: " + EtcdErrors.describe(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        failure = "interrupted";
+      }
+      try {
+        leases.revoke(leaseId);
+      } catch (RuntimeException e) {
+        // it expires by itself
+      }
+      throw new SessionException("could not open a session on " + endpoints + ": " + failure, null);
+    }
+    return until;
+  }
+
   /** Options for {@link #open()}. */
   public static final class Builder {
     private final Client client;
@@ -527,8 +568,9 @@ public final class Session implements AutoCloseable {
             + ": the cluster granted lease " + RecipeKeys.hex(grant.getID()) + " with TTL " + grant.getTTL(), null);
       }
       Duration granted = Duration.ofSeconds(grant.getTTL());
-      Session session = new Session(leases, grant.getID(), granted,
-          sent + granted.toNanos(), listenerExecutor);
+      long aliveUntil = confirm(leases, grant.getID(), sent + granted.toNanos(), granted, sent, openTimeout,
+          ClientEndpoints.describe(client));
+      Session session = new Session(leases, grant.getID(), granted, aliveUntil, listenerExecutor);
       session.start();
       LOG.info("{}: opened, TTL {} s, keep-alive every {} ms", session.name, granted.toSeconds(),
           millis(session.periodNanos));
