@@ -242,7 +242,13 @@ public final class Session implements AutoCloseable {
       try {
         answer.get(periodNanos, TimeUnit.NANOSECONDS);
       } catch (TimeoutException e) {
-        LOG.debug("{}: no keep-alive answer within {} ms; sending another", name, periodNanos / 1_000_000);
+        synchronized (lock) {
+          if (failedInARow++ == 0) {
+            LOG.info("{}: no keep-alive answer within {} ms; sending another every {} ms, the lease is confirmed "
+                + "for {} ms more", name, millis(periodNanos), millis(periodNanos),
+                Math.max(0, millis(aliveUntil - System.nanoTime())));
+          }
+        }
       } catch (ExecutionException e) {
         // onAnswer handles it
       } catch (InterruptedException e) {
