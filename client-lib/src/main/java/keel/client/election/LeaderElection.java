@@ -18,6 +18,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -74,6 +75,9 @@ public final class LeaderElection implements AutoCloseable {
   private final SerialExecutor serial = new SerialExecutor(EventThreads.shared());
   private final List<Registration> listeners = new CopyOnWriteArrayList<>();
   private final SessionListener dependent = this::onSessionLost;
+  /** Listener calls in the order of the state changes; see {@link #queue}. */
+  private final ConcurrentLinkedQueue<Runnable> events = new ConcurrentLinkedQueue<>();
+  private final SerialExecutor announcer = new SerialExecutor(Runnable::run);
 
   // All guarded by this:
   private State state = State.IDLE;
@@ -351,12 +355,11 @@ public final class LeaderElection implements AutoCloseable {
       pending = campaign;
       campaign = null;
       waiting = null;
+      queue(r -> r.listener().onElected(elected));
     }
     LOG.info("{}: elected, fencing token {}", logName, elected.fencingToken());
+    flushEvents();
     pending.complete(elected);
-    for (Registration r : listeners) {
-      r.executor().execute(() -> r.listener().onElected(elected));
-    }
   }
 
   private void failCampaign(long a, Throwable error) {
@@ -395,11 +398,12 @@ public final class LeaderElection implements AutoCloseable {
       state = State.IDLE;
       attempt++;
       stopWatching();
+      queueDeposed(deposed, "the key " + reason);
     }
     String why = "the key " + reason;
     if (deposed != null) {
       LOG.warn("{}: deposed: {}", logName, why);
-      tellDeposed(deposed, why);
+      flushEvents();
     } else {
       LOG.info("{}: campaign failed: {}", logName, why);
       failed.completeExceptionally(new IllegalStateException(logName + ": campaign failed: " + why));
@@ -422,11 +426,11 @@ public final class LeaderElection implements AutoCloseable {
       state = State.LOST;
       attempt++;
       stopWatching();
+      queueDeposed(deposed, "the session was lost (" + lost.reason() + ": " + lost.detail() + ")");
     }
-    String why = "the session was lost (" + lost.reason() + ": " + lost.detail() + ")";
     if (deposed != null) {
-      LOG.warn("{}: deposed: {}", logName, why);
-      tellDeposed(deposed, why);
+      LOG.warn("{}: deposed: the session was lost ({})", logName, lost.reason());
+      flushEvents();
     }
     if (failed != null) {
       failed.completeExceptionally(new SessionLostException("campaign in " + logName, lost));
@@ -450,10 +454,11 @@ public final class LeaderElection implements AutoCloseable {
       state = before == State.LOST ? State.CLOSED : next;
       attempt++;
       stopWatching();
+      queueDeposed(deposed, reason);
     }
     if (deposed != null) {
       LOG.info("{}: {}", logName, reason);
-      tellDeposed(deposed, reason);
+      flushEvents();
     }
     if (cancelled != null) {
       cancelled.completeExceptionally(new CancellationException(logName + ": campaign ended: " + reason));
@@ -461,10 +466,31 @@ public final class LeaderElection implements AutoCloseable {
     return revision > 0 ? deleteOwnKey(revision) : CompletableFuture.completedFuture(null);
   }
 
-  private void tellDeposed(Leadership deposed, String reason) {
-    for (Registration r : listeners) {
-      r.executor().execute(() -> r.listener().onDeposed(deposed, reason));
+  /** Under lock (when {@code deposed} is not null): queues onDeposed for every listener. */
+  private void queueDeposed(Leadership deposed, String reason) {
+    if (deposed != null) {
+      queue(r -> r.listener().onDeposed(deposed, reason));
     }
+  }
+
+  /**
+   * Under lock: queues a call for every listener. Calls are queued in the order of the state changes
+   * (which happen under the lock) and handed to the listeners' executors in that order by {@link
+   * #flushEvents()}, so no listener hears "deposed" before the "elected" it ends.
+   */
+  private void queue(Consumer<Registration> call) {
+    for (Registration r : listeners) {
+      events.add(() -> r.executor().execute(() -> call.accept(r)));
+    }
+  }
+
+  /** Outside the lock, after queueing: hands queued calls to the listeners' executors, in order. */
+  private void flushEvents() {
+    announcer.execute(() -> {
+      for (Runnable event = events.poll(); event != null; event = events.poll()) {
+        event.run();
+      }
+    });
   }
 
   /** Under lock. */

@@ -195,7 +195,8 @@ public final class DistributedLock implements AutoCloseable {
     long myRevision = response.isSucceeded()
         ? response.getHeader().getRevision()
         : response.getGetResponses().get(0).getKvs().get(0).getCreateRevision();
-    List<KeyValue> owner = response.getGetResponses().get(1).getKvs();
+    // getGetResponses() holds only the range answers: [owner] after the put, [own key, owner] otherwise
+    List<KeyValue> owner = response.getGetResponses().get(response.isSucceeded() ? 0 : 1).getKvs();
     boolean mine = owner.isEmpty() || owner.get(0).getCreateRevision() == myRevision;
     if (!mine) {
       if (!wait) {

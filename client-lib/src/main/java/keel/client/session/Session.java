@@ -2,20 +2,16 @@ package keel.client.session;
 
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.Lease;
-import io.etcd.jetcd.lease.LeaseGrantResponse;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
-import keel.client.support.ClientEndpoints;
 import keel.client.support.EtcdErrors;
 import keel.client.support.EventThreads;
 import keel.client.support.RecipeKeys;
@@ -72,14 +68,13 @@ public final class Session implements AutoCloseable {
   private final long periodNanos;
   private final Executor defaultExecutor;
   private final CompletableFuture<SessionLost> lost = new CompletableFuture<>();
+  private final LossListeners lossListeners;
   private final Thread keepAliveThread;
   private final Thread deadlineThread;
 
   private final Object lock = new Object();
   private volatile long aliveUntil; // written under lock, only ever moved forward
   private volatile SessionLost lostValue; // written once, under lock
-  private final List<Registration> listeners = new ArrayList<>(); // guarded by lock
-  private final List<SessionListener> dependents = new ArrayList<>(); // guarded by lock
   private int failedInARow; // keep-alive answers that were errors, since the last good one; guarded by lock
   private boolean closed; // guarded by lock
 
@@ -87,6 +82,7 @@ public final class Session implements AutoCloseable {
     this.leases = leases;
     this.leaseId = leaseId;
     this.name = "session " + RecipeKeys.hex(leaseId);
+    this.lossListeners = new LossListeners(name);
     this.ttl = ttl;
     this.periodNanos = Math.min(ttl.toNanos() / 3, MAX_KEEP_ALIVE_PERIOD.toNanos());
     this.defaultExecutor = defaultExecutor;
@@ -144,18 +140,7 @@ public final class Session implements AutoCloseable {
    * (on {@code executor}) if it already is.
    */
   public void addListener(SessionListener listener, Executor executor) {
-    Registration registration = new Registration(
-        Objects.requireNonNull(listener, "listener"), Objects.requireNonNull(executor, "executor"));
-    SessionLost already;
-    synchronized (lock) {
-      already = lostValue;
-      if (already == null) {
-        listeners.add(registration);
-      }
-    }
-    if (already != null) {
-      dispatch(registration, already);
-    }
+    lossListeners.add(listener, executor);
   }
 
   /** {@link #addListener(SessionListener, Executor)} on the builder's listener executor. */
@@ -170,25 +155,12 @@ public final class Session implements AutoCloseable {
    * must be quick and must not block.
    */
   public void addDependent(SessionListener dependent) {
-    Objects.requireNonNull(dependent, "dependent");
-    SessionLost already;
-    synchronized (lock) {
-      already = lostValue;
-      if (already == null) {
-        dependents.add(dependent);
-      }
-    }
-    if (already != null) {
-      runDependent(dependent, already);
-    }
+    lossListeners.addDependent(dependent);
   }
 
   /** Forgets a listener or dependent (e.g. a recipe closed before its session). */
   public void removeListener(SessionListener listenerOrDependent) {
-    synchronized (lock) {
-      dependents.remove(listenerOrDependent);
-      listeners.removeIf(r -> r.listener() == listenerOrDependent);
-    }
+    lossListeners.remove(listenerOrDependent);
   }
 
   /**
@@ -198,7 +170,7 @@ public final class Session implements AutoCloseable {
    */
   @Override
   public void close() {
-    Announcement announcement;
+    SessionLost announcement;
     synchronized (lock) {
       if (closed) {
         return;
@@ -225,7 +197,7 @@ public final class Session implements AutoCloseable {
   // ---- keep-alive ----
 
   private void keepAliveLoop() {
-    long next = System.nanoTime() + periodNanos;
+    long next = System.nanoTime(); // the first at once: open() may have used part of the TTL
     while (lostValue == null) {
       parkUntil(next);
       if (lostValue != null || checkDeadline()) {
@@ -242,7 +214,13 @@ public final class Session implements AutoCloseable {
       try {
         answer.get(periodNanos, TimeUnit.NANOSECONDS);
       } catch (TimeoutException e) {
-        LOG.debug("{}: no keep-alive answer within {} ms; sending another", name, periodNanos / 1_000_000);
+        synchronized (lock) {
+          if (failedInARow++ == 0) {
+            LOG.info("{}: no keep-alive answer within {} ms; sending another every {} ms, the lease is confirmed "
+                + "for {} ms more", name, millis(periodNanos), millis(periodNanos),
+                Math.max(0, millis(aliveUntil - System.nanoTime())));
+          }
+        }
       } catch (ExecutionException e) {
         // onAnswer handles it
       } catch (InterruptedException e) {
@@ -253,7 +231,7 @@ public final class Session implements AutoCloseable {
   }
 
   private void onAnswer(long sent, LeaseKeepAliveResponse response, Throwable error) {
-    Announcement announcement;
+    SessionLost announcement;
     synchronized (lock) {
       if (lostValue != null) {
         return;
@@ -310,7 +288,7 @@ public final class Session implements AutoCloseable {
 
   /** Declares UNCONFIRMED if the deadline has passed; true if the session is (now) lost. */
   private boolean checkDeadline() {
-    Announcement announcement;
+    SessionLost announcement;
     synchronized (lock) {
       if (lostValue != null) {
         return true;
@@ -329,59 +307,26 @@ public final class Session implements AutoCloseable {
 
   // ---- loss ----
 
-  /** What to tell, captured under the lock together with the decision, so it is told exactly once. */
-  private record Announcement(SessionLost lost, List<SessionListener> dependents, List<Registration> listeners) {}
-
-  private record Registration(SessionListener listener, Executor executor) {}
-
-  /** Under lock: records the loss if it is the first; returns what to announce, or null. */
-  private Announcement declare(SessionLost.Reason reason, String detail) {
+  /** Under lock: records the loss if it is the first; returns it (to announce), or null. */
+  private SessionLost declare(SessionLost.Reason reason, String detail) {
     if (lostValue != null) {
       return null;
     }
-    SessionLost value = new SessionLost(reason, detail);
-    lostValue = value;
-    Announcement announcement = new Announcement(value, List.copyOf(dependents), List.copyOf(listeners));
-    dependents.clear();
-    listeners.clear();
-    return announcement;
+    lostValue = new SessionLost(reason, detail);
+    return lostValue;
   }
 
-  private void announce(Announcement announcement) {
-    SessionLost value = announcement.lost();
+  /** Outside the lock, once, by whoever declared the loss. */
+  private void announce(SessionLost value) {
     if (value.reason() == SessionLost.Reason.CLOSED) {
       LOG.info("{}: closed", name);
     } else {
       LOG.warn("{}: lost ({}): {}; what it held is gone, open a new session", name, value.reason(), value.detail());
     }
-    announcement.dependents().forEach(d -> runDependent(d, value));
-    announcement.listeners().forEach(r -> dispatch(r, value));
+    lossListeners.tell(value);
     lost.complete(value);
     if (value.reason() == SessionLost.Reason.UNCONFIRMED) {
       revoke(false);
-    }
-  }
-
-  private void runDependent(SessionListener dependent, SessionLost value) {
-    try {
-      dependent.onLost(value);
-    } catch (RuntimeException | Error e) {
-      LOG.error("{}: a dependent failed on loss ({})", name, value.reason(), e);
-    }
-  }
-
-  private void dispatch(Registration registration, SessionLost value) {
-    try {
-      registration.executor().execute(() -> {
-        try {
-          registration.listener().onLost(value);
-        } catch (RuntimeException | Error e) {
-          LOG.error("{}: a listener failed on loss ({})", name, value.reason(), e);
-        }
-      });
-    } catch (RejectedExecutionException e) {
-      LOG.error("{}: a listener's executor refused the loss ({}); that listener was not told", name,
-          value.reason(), e);
     }
   }
 
@@ -503,34 +448,11 @@ public final class Session implements AutoCloseable {
      * @throws SessionException if the cluster does not grant a lease within the open timeout
      */
     public Session open() {
-      Lease leases = client.getLeaseClient();
-      long sent = System.nanoTime();
-      LeaseGrantResponse grant;
-      try {
-        grant = leases.grant(ttl.toSeconds()).get(openTimeout.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (TimeoutException e) {
-        throw new SessionException("could not open a session on " + ClientEndpoints.describe(client)
-            + ": no answer to a lease grant (TTL " + ttl.toSeconds() + " s) within " + openTimeout.toMillis()
-            + " ms; check that the cluster is running, reachable from here and has a leader", e);
-      } catch (ExecutionException e) {
-        throw new SessionException("could not open a session on " + ClientEndpoints.describe(client)
-            + ": the lease grant (TTL " + ttl.toSeconds() + " s) failed: " + EtcdErrors.describe(e), e.getCause());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new SessionException("interrupted while opening a session on " + ClientEndpoints.describe(client), e);
-      } catch (RuntimeException e) {
-        throw new SessionException("could not open a session on " + ClientEndpoints.describe(client)
-            + ": " + EtcdErrors.describe(e), e);
-      }
-      if (grant.getTTL() <= 0) {
-        throw new SessionException("could not open a session on " + ClientEndpoints.describe(client)
-            + ": the cluster granted lease " + RecipeKeys.hex(grant.getID()) + " with TTL " + grant.getTTL(), null);
-      }
-      Duration granted = Duration.ofSeconds(grant.getTTL());
-      Session session = new Session(leases, grant.getID(), granted,
-          sent + granted.toNanos(), listenerExecutor);
+      LeaseGrant grant = LeaseGrant.grant(client, ttl, openTimeout);
+      Session session = new Session(client.getLeaseClient(), grant.leaseId(), grant.ttl(), grant.aliveUntil(),
+          listenerExecutor);
       session.start();
-      LOG.info("{}: opened, TTL {} s, keep-alive every {} ms", session.name, granted.toSeconds(),
+      LOG.info("{}: opened, TTL {} s, keep-alive every {} ms", session.name, grant.ttl().toSeconds(),
           millis(session.periodNanos));
       return session;
     }

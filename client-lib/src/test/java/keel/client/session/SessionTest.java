@@ -155,6 +155,31 @@ class SessionTest {
   }
 
   @Test
+  void aSlowGrantIsConfirmedBeforeOpenReturns() {
+    long start = System.nanoTime();
+    client.grant = CompletableFuture.supplyAsync(() -> new LeaseGrantResponse(
+            io.etcd.jetcd.api.LeaseGrantResponse.newBuilder().setID(FakeLeaseClient.LEASE_ID).setTTL(1).build()),
+        CompletableFuture.delayedExecutor(800, TimeUnit.MILLISECONDS));
+    Session session = open();
+    assertThat(client.keepAlives.get()).as("confirmed by a keep-alive within open()").isPositive();
+    assertThat(session.aliveUntilNanos() - System.nanoTime()).as("at least half a TTL left")
+        .isGreaterThanOrEqualTo(TTL.toNanos() / 2 - TimeUnit.MILLISECONDS.toNanos(50));
+    assertThat(session.aliveUntilNanos() - start).isGreaterThan(TTL.toNanos());
+    assertThat(session.isAlive()).isTrue();
+  }
+
+  @Test
+  void aSlowGrantWhoseLeaseIsGoneFailsTheOpenAndRevokes() {
+    client.grant = CompletableFuture.supplyAsync(() -> new LeaseGrantResponse(
+            io.etcd.jetcd.api.LeaseGrantResponse.newBuilder().setID(FakeLeaseClient.LEASE_ID).setTTL(1).build()),
+        CompletableFuture.delayedExecutor(800, TimeUnit.MILLISECONDS));
+    client.answers = n -> FakeLeaseClient.ttl(0);
+    assertThatThrownBy(() -> Session.open(client, TTL))
+        .isInstanceOf(SessionException.class).hasMessageContaining("the lease was gone");
+    assertThat(client.revokes.get()).isEqualTo(1);
+  }
+
+  @Test
   void openFailsNamingTheCauseWhenTheGrantIsNotAnswered() {
     client.grant = new CompletableFuture<LeaseGrantResponse>();
     assertThatThrownBy(() -> Session.builder(client).ttl(TTL).openTimeout(Duration.ofMillis(200)).open())
