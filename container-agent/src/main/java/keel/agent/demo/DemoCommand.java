@@ -166,24 +166,22 @@ public final class DemoCommand implements Callable<Integer> {
         "no demo in " + dir.toAbsolutePath() + ": start one with 'keel demo' (or give --dir)"));
   }
 
-  abstract static class NodeAction implements Callable<Integer> {
+  /** A subcommand acting on the demo in {@code --dir}; wrong input is one line on stderr and exit 1. */
+  abstract static class DemoAction implements Callable<Integer> {
     @ParentCommand
     DemoCommand parent;
-
-    @Parameters(index = "0", paramLabel = "NODE", description = "node1, node2, ...")
-    String node;
 
     @Spec
     CommandSpec spec;
 
-    abstract String act(DemoNodes processes, DemoNode node) throws Exception;
+    /** Does the work; returns what to print. */
+    abstract String act(DemoLayout layout) throws Exception;
 
     @Override
     public Integer call() throws Exception {
       try {
-        DemoLayout layout = running(parent.dir);
-        String done = act(new DemoNodes(layout), layout.node(node));
-        spec.commandLine().getOut().println(done);
+        String done = act(running(parent.dir));
+        spec.commandLine().getOut().print(done.endsWith("\n") ? done : done + "\n");
         spec.commandLine().getOut().flush();
         return 0;
       } catch (IllegalArgumentException | IllegalStateException e) {
@@ -191,6 +189,19 @@ public final class DemoCommand implements Callable<Integer> {
         spec.commandLine().getErr().flush();
         return 1;
       }
+    }
+  }
+
+  /** A subcommand on one node of the demo. */
+  abstract static class NodeAction extends DemoAction {
+    @Parameters(index = "0", paramLabel = "NODE", description = "node1, node2, ...")
+    String node;
+
+    abstract String act(DemoNodes processes, DemoNode node) throws Exception;
+
+    @Override
+    String act(DemoLayout layout) throws Exception {
+      return act(new DemoNodes(layout), layout.node(node));
     }
   }
 
@@ -235,51 +246,23 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   @Command(name = "status", description = "Nodes, Raft leader, where the gated process runs, proxies.")
-  static final class Status implements Callable<Integer> {
-    @ParentCommand
-    DemoCommand parent;
-
+  static final class Status extends DemoAction {
     @Option(names = "--json", description = "As JSON.")
     boolean json;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public Integer call() throws IOException {
-      try {
-        DemoLayout layout = running(parent.dir);
-        DemoStatus status = DemoStatus.collect(layout, new DemoNodes(layout));
-        spec.commandLine().getOut().print(json ? status.json() + "\n" : status.table());
-        spec.commandLine().getOut().flush();
-        return 0;
-      } catch (IllegalArgumentException e) {
-        spec.commandLine().getErr().println("keel demo: " + e.getMessage());
-        spec.commandLine().getErr().flush();
-        return 1;
-      }
+    String act(DemoLayout layout) {
+      DemoStatus status = DemoStatus.collect(layout, new DemoNodes(layout));
+      return json ? status.json() : status.table();
     }
   }
 
   @Command(name = "stop", description = "Stop every node of a demo started elsewhere (keeps the directory).")
-  static final class Stop implements Callable<Integer> {
-    @ParentCommand
-    DemoCommand parent;
-
-    @Spec
-    CommandSpec spec;
-
+  static final class Stop extends DemoAction {
     @Override
-    public Integer call() throws IOException {
-      try {
-        DemoLayout layout = running(parent.dir);
-        stopAll(layout, new DemoNodes(layout), spec.commandLine().getOut());
-        return 0;
-      } catch (IllegalArgumentException e) {
-        spec.commandLine().getErr().println("keel demo: " + e.getMessage());
-        spec.commandLine().getErr().flush();
-        return 1;
-      }
+    String act(DemoLayout layout) {
+      stopAll(layout, new DemoNodes(layout), spec.commandLine().getOut());
+      return "keel demo: every node stopped";
     }
   }
 }
