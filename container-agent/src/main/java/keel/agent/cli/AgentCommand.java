@@ -3,7 +3,6 @@ package keel.agent.cli;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -237,15 +236,5 @@ public final class AgentCommand implements Callable<Integer> {
 
   private static String stripSlash(String prefix) {
     return prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
-  }
-
-  static boolean onPath(String executable) {
-    String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
-    for (String dir : path.split(":")) {
-      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, executable))) {
-        return true;
-      }
-    }
-    return false;
   }
 }

@@ -1,8 +1,10 @@
 package keel.agent.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Turns {@code --gate-cmd} into the argv the gate runs. Named choices: {@code jupyter} (Debian's
@@ -17,19 +19,24 @@ final class GateCommands {
   private GateCommands() {}
 
   static Gate resolve(String gateCmd, String node, String listen, Path record) {
+    return resolve(gateCmd, node, listen, record, GateCommands::onPath);
+  }
+
+  /** As above, with {@code installed} telling whether an executable is on the PATH (tests pass their own). */
+  static Gate resolve(String gateCmd, String node, String listen, Path record, Predicate<String> installed) {
     String choice = gateCmd == null ? "auto" : gateCmd.strip();
     switch (choice) {
       case "none" -> {
         return new Gate(List.of(), "none", "");
       }
       case "auto" -> {
-        return AgentCommand.onPath("jupyter-notebook") ? jupyter()
+        return installed.test("jupyter-notebook") ? jupyter()
             : new Gate(builtin(node, listen, record).argv(), "builtin",
                 "jupyter-notebook is not installed: the gated process is the built-in demo page");
       }
       case "jupyter" -> {
         Gate gate = jupyter();
-        return AgentCommand.onPath("jupyter-notebook") ? gate : new Gate(gate.argv(), gate.description(),
+        return installed.test("jupyter-notebook") ? gate : new Gate(gate.argv(), gate.description(),
             "--gate-cmd jupyter: jupyter-notebook is not on the PATH; the gated process will fail to"
                 + " start (install Debian's jupyter-notebook, or use --gate-cmd builtin)");
       }
@@ -41,7 +48,7 @@ final class GateCommands {
           throw new IllegalArgumentException("--gate-cmd is empty: give a command, or 'none' for no gated process");
         }
         String first = choice.split("\\s+")[0];
-        String warning = first.contains("/") || first.contains("$") || AgentCommand.onPath(first) ? ""
+        String warning = first.contains("/") || first.contains("$") || installed.test(first) ? ""
             : "--gate-cmd: '" + first + "' is not on the PATH; the gated process will fail to start";
         return new Gate(List.of("/bin/sh", "-c", choice), choice, warning);
       }
@@ -72,5 +79,16 @@ final class GateCommands {
       argv.add(record.toString());
     }
     return new Gate(List.copyOf(argv), "builtin", "");
+  }
+
+  /** Whether {@code executable} is an executable file in a directory of this process's PATH. */
+  static boolean onPath(String executable) {
+    String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
+    for (String dir : path.split(":")) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, executable))) {
+        return true;
+      }
+    }
+    return false;
   }
 }
