@@ -3,6 +3,12 @@ package keel.agent.files;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static keel.agent.files.ManagedBlockFile.BEGIN;
 import static keel.agent.files.ManagedBlockFile.END;
+import static keel.agent.files.ManagedBlockFiles.assertRefusesBrokenBlock;
+import static keel.agent.files.ManagedBlockFiles.block;
+import static keel.agent.files.ManagedBlockFiles.inPlaceOnly;
+import static keel.agent.files.ManagedBlockFiles.renamingBy;
+import static keel.agent.files.TestFiles.mode;
+import static keel.agent.files.TestFiles.namesIn;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -17,8 +23,8 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.UserPrincipalLookupService;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -27,49 +33,40 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(30)
 class ManagedBlockFileTest {
-  /** Lines that are not Keel's, with bytes a careless rewrite would damage: tab, CRLF, non-UTF-8. */
-  private static final byte[] DOCKER_LINES =
-      "127.0.0.1\tlocalhost\r\n::1\tlocalhost ip6-localhost\n# caf\u00e9 \u00ff\n172.17.0.2\tabc123\n"
-          .getBytes(ISO_8859_1);
+  /**
+   * Lines that are not Keel's, with bytes a careless rewrite would damage: tab, CRLF, non-UTF-8
+   * (held one char per byte, as {@link #content} reads them).
+   */
+  private static final String DOCKER_LINES =
+      "127.0.0.1\tlocalhost\r\n::1\tlocalhost ip6-localhost\n# caf\u00e9 \u00ff\n172.17.0.2\tabc123\n";
 
   @TempDir Path dir;
 
   @Test
   void appendsABlockAndKeepsEveryOutsideByte() throws IOException {
-    Path file = dir.resolve("hosts");
-    Files.write(file, DOCKER_LINES);
-    ManagedBlockFile managed = new ManagedBlockFile(file);
+    Path file = dockerHosts();
 
-    assertThat(managed.write("10.0.0.1 a\n")).isTrue();
+    assertThat(new ManagedBlockFile(file).write("10.0.0.1 a\n")).isTrue();
 
-    assertThat(Files.readAllBytes(file))
-        .isEqualTo(concat(DOCKER_LINES, (BEGIN + "\n10.0.0.1 a\n" + END + "\n").getBytes(ISO_8859_1)));
+    assertThat(content(file)).isEqualTo(DOCKER_LINES + block("10.0.0.1 a\n"));
   }
 
   @Test
   void replacesOnlyTheBlockWhereverItIs() throws IOException {
     Path file = dir.resolve("hosts");
-    byte[] after = "# the user's line after the block\r\n10.9.9.9 printer".getBytes(ISO_8859_1);
-    Files.write(
-        file,
-        concat(DOCKER_LINES, (BEGIN + "\nold line\n" + END + "\n").getBytes(ISO_8859_1), after));
+    String after = "# the user's line after the block\r\n10.9.9.9 printer";
+    Files.writeString(file, DOCKER_LINES + block("old line\n") + after, ISO_8859_1);
     ManagedBlockFile managed = new ManagedBlockFile(file);
 
     assertThat(managed.write("10.0.0.1 a\n10.0.0.2 b\n")).isTrue();
 
-    assertThat(Files.readAllBytes(file))
-        .isEqualTo(
-            concat(
-                DOCKER_LINES,
-                (BEGIN + "\n10.0.0.1 a\n10.0.0.2 b\n" + END + "\n").getBytes(ISO_8859_1),
-                after));
+    assertThat(content(file)).isEqualTo(DOCKER_LINES + block("10.0.0.1 a\n10.0.0.2 b\n") + after);
     assertThat(managed.readBlock()).contains("10.0.0.1 a\n10.0.0.2 b\n");
   }
 
@@ -80,14 +77,12 @@ class ManagedBlockFileTest {
 
     new ManagedBlockFile(file).write("x");
 
-    assertThat(Files.readString(file))
-        .isEqualTo("127.0.0.1 localhost\n" + BEGIN + "\nx\n" + END + "\n");
+    assertThat(Files.readString(file)).isEqualTo("127.0.0.1 localhost\n" + block("x\n"));
   }
 
   @Test
   void writesNothingWhenTheContentIsUnchanged() throws IOException {
-    Path file = dir.resolve("hosts");
-    Files.write(file, DOCKER_LINES);
+    Path file = dockerHosts();
     ManagedBlockFile managed = new ManagedBlockFile(file);
     assertThat(managed.write("10.0.0.1 a\n")).isTrue();
     FileTime longAgo = FileTime.fromMillis(1_000_000_000_000L);
@@ -104,22 +99,14 @@ class ManagedBlockFileTest {
   @Test
   void shrinksAndGrowsToExactlyTheNewContent() throws IOException {
     Path file = dir.resolve("hosts");
-    Files.writeString(file, "a\n" + BEGIN + "\n" + END + "\nz\n");
+    Files.writeString(file, "a\n" + block("") + "z\n");
     ManagedBlockFile managed = new ManagedBlockFile(file);
     String big = "10.0.0.1 a-rather-long-host-name\n".repeat(50);
-    String small = "10.0.0.1 a\n";
 
-    assertThat(managed.write(big)).isTrue();
-    assertThat(Files.readString(file)).isEqualTo("a\n" + BEGIN + "\n" + big + END + "\nz\n");
-
-    assertThat(managed.write(small)).isTrue();
-    assertThat(Files.readString(file)).isEqualTo("a\n" + BEGIN + "\n" + small + END + "\nz\n");
-
-    assertThat(managed.write("")).isTrue();
-    assertThat(Files.readString(file)).isEqualTo("a\n" + BEGIN + "\n" + END + "\nz\n");
-
-    assertThat(managed.write(big)).isTrue();
-    assertThat(Files.readString(file)).isEqualTo("a\n" + BEGIN + "\n" + big + END + "\nz\n");
+    for (String body : List.of(big, "10.0.0.1 a\n", "", big)) {
+      assertThat(managed.write(body)).isTrue();
+      assertThat(Files.readString(file)).isEqualTo("a\n" + block(body) + "z\n");
+    }
   }
 
   @Test
@@ -127,19 +114,16 @@ class ManagedBlockFileTest {
     Path file = dir.resolve("hosts");
     String before = "127.0.0.1 localhost\n";
     String after = "10.9.9.9 printer\n";
-    Files.writeString(file, before + BEGIN + "\n" + END + "\n" + after);
+    Files.writeString(file, before + block("") + after);
     List<String> versions = new ArrayList<>(List.of(""));
-    List<ManagedBlockFile.Step> steps = new ArrayList<>();
+    List<WriteStep> steps = new ArrayList<>();
     ManagedBlockFile managed =
-        new ManagedBlockFile(
+        inPlaceOnly(
             file,
-            null,
-            true, // the in-place steps, as on a bind mount
-            ManagedBlockFile.Replacer.RENAME,
             step -> {
               steps.add(step);
               // The file between two system calls: the old or the new version, nothing else.
-              String body = bodyOf(Files.readString(file, ISO_8859_1), before, after);
+              String body = bodyOf(content(file), before, after);
               assertThat(body).as("after %s", step).isIn(versions.subList(versions.size() - 2, versions.size()));
             });
 
@@ -153,38 +137,35 @@ class ManagedBlockFileTest {
       assertThat(steps)
           .containsExactlyElementsOf(
               longer > 0
-                  ? List.of(ManagedBlockFile.Step.EXTENDED, ManagedBlockFile.Step.WRITTEN)
+                  ? List.of(WriteStep.EXTENDED, WriteStep.WRITTEN)
                   : longer < 0
-                      ? List.of(ManagedBlockFile.Step.WRITTEN, ManagedBlockFile.Step.TRUNCATED)
-                      : List.of(ManagedBlockFile.Step.WRITTEN));
-      assertThat(Files.readString(file)).isEqualTo(before + BEGIN + "\n" + body + END + "\n" + after);
+                      ? List.of(WriteStep.WRITTEN, WriteStep.TRUNCATED)
+                      : List.of(WriteStep.WRITTEN));
+      assertThat(Files.readString(file)).isEqualTo(before + block(body) + after);
     }
   }
 
   @Test
   void replacesTheFileByOneRenameKeepingItsMode() throws IOException {
-    Path file = dir.resolve("hosts");
-    Files.write(file, DOCKER_LINES);
+    Path file = dockerHosts();
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
     Object inodeBefore = fileKey(file);
-    List<ManagedBlockFile.Step> steps = new ArrayList<>();
-    ManagedBlockFile managed = new ManagedBlockFile(file, null, false, ManagedBlockFile.Replacer.RENAME, steps::add);
+    List<WriteStep> steps = new ArrayList<>();
+    ManagedBlockFile managed = renamingBy(file, AtomicReplace.Replacer.RENAME, steps::add);
 
     assertThat(managed.write("10.0.0.1 a\n")).isTrue();
 
-    assertThat(steps).containsExactly(ManagedBlockFile.Step.RENAMED);
+    assertThat(steps).containsExactly(WriteStep.RENAMED);
     assertThat(fileKey(file)).as("a new file (inode) at the path").isNotEqualTo(inodeBefore);
-    assertThat(Files.readAllBytes(file))
-        .isEqualTo(concat(DOCKER_LINES, (BEGIN + "\n10.0.0.1 a\n" + END + "\n").getBytes(ISO_8859_1)));
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-r-----");
+    assertThat(content(file)).isEqualTo(DOCKER_LINES + block("10.0.0.1 a\n"));
+    assertThat(mode(file)).isEqualTo("rw-r-----");
     assertThat(namesIn(dir)).as("no temporary file left").containsExactly("hosts");
   }
 
   @Test
   void theRenamedFileKeepsTheOwnerAndGroup() throws IOException {
     assumeTrue("root".equals(System.getProperty("user.name")), "only root may give a file away");
-    Path file = dir.resolve("hosts");
-    Files.write(file, DOCKER_LINES);
+    Path file = dockerHosts();
     UserPrincipalLookupService users = file.getFileSystem().getUserPrincipalLookupService();
     PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class);
     view.setOwner(users.lookupPrincipalByName("12345")); // a numeric id needs no passwd entry
@@ -206,16 +187,13 @@ class ManagedBlockFileTest {
             new FileSystemException("tmp", "hosts", "Device or resource busy"), // a bind mount
             new AtomicMoveNotSupportedException("tmp", "hosts", "Invalid cross-device link"),
             new AccessDeniedException("hosts"))) {
-      Path file = dir.resolve("hosts");
-      Files.write(file, DOCKER_LINES);
+      Path file = dockerHosts();
       Object inode = fileKey(file);
       AtomicInteger renames = new AtomicInteger();
-      List<ManagedBlockFile.Step> steps = new ArrayList<>();
+      List<WriteStep> steps = new ArrayList<>();
       ManagedBlockFile managed =
-          new ManagedBlockFile(
+          renamingBy(
               file,
-              null,
-              false,
               (temporary, target) -> {
                 renames.incrementAndGet();
                 assertThat(temporary).exists().hasParent(target.getParent());
@@ -225,14 +203,13 @@ class ManagedBlockFileTest {
               steps::add);
 
       assertThat(managed.write("10.0.0.1 a\n")).as("after %s", refusal).isTrue();
-      assertThat(steps).containsExactly(ManagedBlockFile.Step.EXTENDED, ManagedBlockFile.Step.WRITTEN);
+      assertThat(steps).containsExactly(WriteStep.EXTENDED, WriteStep.WRITTEN);
       assertThat(managed.write("10.0.0.2 b\n10.0.0.3 c\n")).isTrue();
       assertThat(managed.write("10.0.0.4 d\n")).isTrue();
 
       assertThat(renames).as("tried once, then remembered").hasValue(1);
       assertThat(fileKey(file)).as("the same file, rewritten in place").isEqualTo(inode);
-      assertThat(Files.readAllBytes(file))
-          .isEqualTo(concat(DOCKER_LINES, (BEGIN + "\n10.0.0.4 d\n" + END + "\n").getBytes(ISO_8859_1)));
+      assertThat(content(file)).isEqualTo(DOCKER_LINES + block("10.0.0.4 d\n"));
       assertThat(namesIn(dir)).as("the temporary file is deleted").containsExactly("hosts");
       Files.delete(file);
     }
@@ -240,23 +217,20 @@ class ManagedBlockFileTest {
 
   @Test
   void anUnexpectedRenameFailureIsReportedAndChangesNothing() throws IOException {
-    Path file = dir.resolve("hosts");
-    Files.write(file, DOCKER_LINES);
+    Path file = dockerHosts();
     ManagedBlockFile managed =
-        new ManagedBlockFile(
+        renamingBy(
             file,
-            null,
-            false,
             (temporary, target) -> {
               throw new FileSystemException(temporary.toString(), target.toString(), "No space left on device");
             },
-            step -> {});
+            WriteStep.Listener.NONE);
 
     assertThatThrownBy(() -> managed.write("10.0.0.1 a\n"))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("cannot write " + file + ": No space left on device");
 
-    assertThat(Files.readAllBytes(file)).isEqualTo(DOCKER_LINES);
+    assertThat(content(file)).isEqualTo(DOCKER_LINES);
     assertThat(namesIn(dir)).containsExactly("hosts");
   }
 
@@ -264,7 +238,7 @@ class ManagedBlockFileTest {
   void aSymbolicLinkStaysAndItsTargetIsReplaced() throws IOException {
     Path etc = Files.createDirectory(dir.resolve("etc"));
     Path target = etc.resolve("hosts");
-    Files.write(target, DOCKER_LINES);
+    Files.writeString(target, DOCKER_LINES, ISO_8859_1);
     Path link = Files.createSymbolicLink(dir.resolve("hosts"), Path.of("etc/hosts"));
     Path dangling = Files.createSymbolicLink(dir.resolve("keys"), Path.of("etc/keys"));
 
@@ -273,34 +247,11 @@ class ManagedBlockFileTest {
 
     assertThat(Files.isSymbolicLink(link)).isTrue();
     assertThat(Files.readSymbolicLink(link)).isEqualTo(Path.of("etc/hosts"));
-    assertThat(Files.readAllBytes(target))
-        .isEqualTo(concat(DOCKER_LINES, (BEGIN + "\n10.0.0.1 a\n" + END + "\n").getBytes(ISO_8859_1)));
+    assertThat(content(target)).isEqualTo(DOCKER_LINES + block("10.0.0.1 a\n"));
     assertThat(Files.isSymbolicLink(dangling)).isTrue();
-    assertThat(Files.readString(etc.resolve("keys"))).isEqualTo(BEGIN + "\nk\n" + END + "\n");
+    assertThat(Files.readString(etc.resolve("keys"))).isEqualTo(block("k\n"));
     assertThat(namesIn(dir)).containsExactlyInAnyOrder("etc", "hosts", "keys");
     assertThat(namesIn(etc)).containsExactlyInAnyOrder("hosts", "keys");
-  }
-
-  private static Object fileKey(Path file) throws IOException {
-    return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
-  }
-
-  private static List<String> namesIn(Path directory) throws IOException {
-    try (Stream<Path> entries = Files.list(directory)) {
-      return entries.map(p -> p.getFileName().toString()).sorted().toList();
-    }
-  }
-
-  /** The block body of {@code content}, which must be the outside lines and one block plus blank lines. */
-  private static String bodyOf(String content, String before, String after) {
-    String head = before + BEGIN + "\n";
-    assertThat(content).startsWith(head);
-    int end = content.indexOf("\n" + END + "\n", head.length() - 1);
-    assertThat(end).as("end marker in %s", content).isGreaterThanOrEqualTo(0);
-    String rest = content.substring(end + END.length() + 2);
-    assertThat(rest).startsWith(after);
-    assertThat(rest.substring(after.length())).as("what follows the last line").matches("\n*");
-    return content.substring(head.length(), end + 1);
   }
 
   @Test
@@ -317,34 +268,25 @@ class ManagedBlockFileTest {
   @Test
   void refusesABeginWithoutEndAndLeavesTheFileAlone() throws IOException {
     Path file = dir.resolve("hosts");
-    String broken = "127.0.0.1 localhost\n" + BEGIN + "\n10.0.0.1 a\n";
-    Files.writeString(file, broken);
+    Files.writeString(file, "127.0.0.1 localhost\n" + BEGIN + "\n10.0.0.1 a\n");
 
-    assertThatThrownBy(() -> new ManagedBlockFile(file).write("10.0.0.2 b\n"))
-        .isInstanceOf(BrokenBlockException.class)
-        .hasMessageContaining(file.toString())
+    assertRefusesBrokenBlock(file, () -> new ManagedBlockFile(file).write("10.0.0.2 b\n"))
         .hasMessageContaining("opened at line 2 has no '" + END + "' line")
         .hasMessageContaining("refusing to write");
-    assertThat(Files.readString(file)).isEqualTo(broken);
-    assertThatThrownBy(() -> new ManagedBlockFile(file).readBlock())
-        .isInstanceOf(BrokenBlockException.class);
+    assertRefusesBrokenBlock(file, () -> new ManagedBlockFile(file).readBlock());
   }
 
   @Test
   void refusesAnEndWithoutBeginAndTwoBlocks() throws IOException {
     Path endOnly = dir.resolve("end-only");
     Files.writeString(endOnly, "a\n" + END + "\n");
-    assertThatThrownBy(() -> new ManagedBlockFile(endOnly).write("x\n"))
-        .isInstanceOf(BrokenBlockException.class)
+    assertRefusesBrokenBlock(endOnly, () -> new ManagedBlockFile(endOnly).write("x\n"))
         .hasMessageContaining("line 2 closes a keel block that was never opened");
 
     Path twoBlocks = dir.resolve("two-blocks");
-    String two = BEGIN + "\n" + END + "\n" + BEGIN + "\n" + END + "\n";
-    Files.writeString(twoBlocks, two);
-    assertThatThrownBy(() -> new ManagedBlockFile(twoBlocks).write("x\n"))
-        .isInstanceOf(BrokenBlockException.class)
+    Files.writeString(twoBlocks, block("") + block(""));
+    assertRefusesBrokenBlock(twoBlocks, () -> new ManagedBlockFile(twoBlocks).write("x\n"))
         .hasMessageContaining("second keel block at line 3");
-    assertThat(Files.readString(twoBlocks)).isEqualTo(two);
   }
 
   @Test
@@ -363,8 +305,8 @@ class ManagedBlockFileTest {
     assertThat(new ManagedBlockFile(file, PosixFilePermissions.fromString("rw-------")).write("k\n"))
         .isTrue();
 
-    assertThat(Files.readString(file)).isEqualTo(BEGIN + "\nk\n" + END + "\n");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    assertThat(Files.readString(file)).isEqualTo(block("k\n"));
+    assertThat(mode(file)).isEqualTo("rw-------");
   }
 
   @Test
@@ -389,8 +331,8 @@ class ManagedBlockFileTest {
 
   @Test
   void writersInOneJvmTakeTurns() throws Exception {
-    for (boolean inPlaceOnly : List.of(false, true)) {
-      Path file = dir.resolve("hosts-" + (inPlaceOnly ? "in-place" : "renamed"));
+    for (boolean inPlace : List.of(false, true)) {
+      Path file = dir.resolve("hosts-" + (inPlace ? "in-place" : "renamed"));
       Files.writeString(file, "outside\n");
       ExecutorService pool = Executors.newFixedThreadPool(2);
       try {
@@ -401,7 +343,7 @@ class ManagedBlockFileTest {
               () -> {
                 // A new instance per write, as separate components would have: the lock is per file.
                 for (int i = 0; i < 200; i++) {
-                  new ManagedBlockFile(file, null, inPlaceOnly, ManagedBlockFile.Replacer.RENAME, step -> {})
+                  (inPlace ? inPlaceOnly(file) : new ManagedBlockFile(file))
                       .write(("writer " + writer + " wrote " + i + "\n").repeat(1 + i % 7));
                 }
                 return null;
@@ -422,17 +364,31 @@ class ManagedBlockFileTest {
     assertThat(namesIn(dir)).containsExactly("hosts-in-place", "hosts-renamed");
   }
 
-  private static byte[] concat(byte[]... parts) {
-    int length = 0;
-    for (byte[] p : parts) {
-      length += p.length;
-    }
-    byte[] all = new byte[length];
-    int at = 0;
-    for (byte[] p : parts) {
-      System.arraycopy(p, 0, all, at, p.length);
-      at += p.length;
-    }
-    return all;
+  /** {@code dir/hosts}, holding {@link #DOCKER_LINES}. */
+  private Path dockerHosts() throws IOException {
+    Path file = dir.resolve("hosts");
+    Files.writeString(file, DOCKER_LINES, ISO_8859_1);
+    return file;
+  }
+
+  /** The bytes of {@code file}, one char per byte (so a changed byte shows in the diff). */
+  private static String content(Path file) throws IOException {
+    return Files.readString(file, ISO_8859_1);
+  }
+
+  private static Object fileKey(Path file) throws IOException {
+    return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+  }
+
+  /** The block body of {@code content}, which must be the outside lines and one block plus blank lines. */
+  private static String bodyOf(String content, String before, String after) {
+    String head = before + BEGIN + "\n";
+    assertThat(content).startsWith(head);
+    int end = content.indexOf("\n" + END + "\n", head.length() - 1);
+    assertThat(end).as("end marker in %s", content).isGreaterThanOrEqualTo(0);
+    String rest = content.substring(end + END.length() + 2);
+    assertThat(rest).startsWith(after);
+    assertThat(rest.substring(after.length())).as("what follows the last line").matches("\n*");
+    return content.substring(head.length(), end + 1);
   }
 }

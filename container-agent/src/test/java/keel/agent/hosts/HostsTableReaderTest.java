@@ -1,8 +1,7 @@
 package keel.agent.hosts;
 
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
-import static keel.agent.files.ManagedBlockFile.BEGIN;
-import static keel.agent.files.ManagedBlockFile.END;
+import static keel.agent.files.ManagedBlockFiles.block;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -25,6 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import keel.agent.files.ManagedBlockFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -50,7 +50,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (Docker's {@code /etc/hosts}), where a rename is impossible and the file is rewritten in place:
  * trailing blank lines are allowed (the intermediate state of a growing or shrinking write), and
  * one thing is set apart instead of failing the test, because the kernel does it and no in-place
- * writer can prevent it (see {@link keel.agent.files.ManagedBlockFile}): on ext4 a read whose
+ * writer can prevent it (see {@code keel.agent.files.InPlaceRewrite}): on ext4 a read whose
  * memory copy runs at the same instant as the writer's copy gets each byte from one side or the
  * other (a torn copy), and a read that took the length just before a truncate gets the cut-off
  * padding as NUL bytes. Such a read is counted as a kernel race only when it is exactly that: the
@@ -72,48 +72,52 @@ class HostsTableReaderTest {
 
   @Test
   void aReaderAlwaysSeesOneWholeVersion() throws Exception {
-    Path hosts = dir.resolve("hosts");
-    Files.writeString(hosts, fileWith(""));
-    Reads reads;
-    try (FileChannel original = FileChannel.open(hosts, StandardOpenOption.READ)) {
-      reads = changeMembershipWhileReading("renamed", new HostsTable(hosts), hosts);
+    Reads reads = changeMembershipWhileReading("renamed", HostsTable::new);
 
-      assertThat(readWhole(original))
-          .as("the file opened before the changes: renamed away, so never written")
-          .isEqualTo(fileWith(""));
-    }
+    assertThat(reads.openedBefore)
+        .as("the file opened before the changes: renamed away, so never written")
+        .isEqualTo(fileWith(""));
     assertThat(reads.kernelRaces).as("torn reads: with a rename there is no kernel race").isZero();
     assertThat(reads.padded).as("reads with trailing blank lines: a rename has no padding").isZero();
   }
 
   @Test
   void bindMountFallbackInPlaceLeavesOnlyRareKernelRaces() throws Exception {
-    Path hosts = dir.resolve("hosts");
-    Files.writeString(hosts, fileWith(""));
-    Reads reads;
-    try (FileChannel original = FileChannel.open(hosts, StandardOpenOption.READ)) {
-      reads =
-          changeMembershipWhileReading(
-              "in place", new HostsTable(ManagedBlockFiles.inPlaceOnly(hosts)), hosts);
+    Reads reads =
+        changeMembershipWhileReading(
+            "in place", hosts -> new HostsTable(ManagedBlockFiles.inPlaceOnly(hosts)));
 
-      assertThat(readWhole(original))
-          .as("the file opened before the changes: rewritten in place")
-          .isEqualTo(Files.readString(hosts, ISO_8859_1));
-    }
+    assertThat(reads.openedBefore)
+        .as("the file opened before the changes: rewritten in place")
+        .isEqualTo(reads.last);
     assertThat(reads.kernelRaces)
         .as("kernel races among %d reads", reads.total)
         .isLessThanOrEqualTo(Math.max(5, reads.total / 1_000));
   }
 
-  /** The reads of one run: how many, how many with trailing blank lines, how many kernel races. */
-  private record Reads(long total, long padded, long kernelRaces) {}
+  /**
+   * The reads of one run: how many, how many with trailing blank lines, how many kernel races;
+   * the file's last version, and what the file opened before the changes held after them.
+   */
+  private record Reads(long total, long padded, long kernelRaces, String last, String openedBefore) {}
 
   /**
-   * Makes {@link #CHANGES} membership changes through {@code table} while a reader reads {@code
-   * hosts} in a tight loop; fails if a read was neither one whole version (possibly followed by
-   * blank lines) nor a kernel race, or if the file does not end up as the last version.
+   * Makes {@link #CHANGES} membership changes through the table {@code tableIn} makes for a hosts
+   * file while a reader reads that file in a tight loop; fails if a read was neither one whole
+   * version (possibly followed by blank lines) nor a kernel race, or if the file does not end up
+   * as the last version.
    */
-  private Reads changeMembershipWhileReading(String how, HostsTable table, Path hosts) throws Exception {
+  private Reads changeMembershipWhileReading(String how, Function<Path, HostsTable> tableIn)
+      throws Exception {
+    Path hosts = dir.resolve("hosts");
+    Files.writeString(hosts, fileWith(""));
+    try (FileChannel openedBefore = FileChannel.open(hosts, StandardOpenOption.READ)) {
+      return changeMembershipWhileReading(how, tableIn.apply(hosts), hosts, openedBefore);
+    }
+  }
+
+  private Reads changeMembershipWhileReading(
+      String how, HostsTable table, Path hosts, FileChannel openedBefore) throws Exception {
     // versions.get(k) is the whole file of the k-th version; published before it is written.
     List<String> versions = new CopyOnWriteArrayList<>(List.of(fileWith("")));
     AtomicBoolean stop = new AtomicBoolean();
@@ -206,7 +210,12 @@ class HostsTableReaderTest {
       assertThat(Files.readString(hosts, ISO_8859_1))
           .as("after the last write, no padding is left")
           .isEqualTo(versions.get(versions.size() - 1));
-      return new Reads(reads.get(), paddedReads.get(), kernelRaces.get());
+      return new Reads(
+          reads.get(),
+          paddedReads.get(),
+          kernelRaces.get(),
+          versions.get(versions.size() - 1),
+          readWhole(openedBefore));
     } finally {
       stop.set(true);
       reader.join(10_000);
@@ -223,7 +232,7 @@ class HostsTableReaderTest {
   }
 
   private static String fileWith(String body) {
-    return HostsTableTest.DOCKER_HOSTS + BEGIN + "\n" + body + END + "\n" + AFTER;
+    return HostsTableTest.DOCKER_HOSTS + block(body) + AFTER;
   }
 
   /** Members with names from 5 to about 60 characters, so the file's length jumps around. */

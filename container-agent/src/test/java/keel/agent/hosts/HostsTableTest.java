@@ -1,7 +1,8 @@
 package keel.agent.hosts;
 
 import static keel.agent.files.ManagedBlockFile.BEGIN;
-import static keel.agent.files.ManagedBlockFile.END;
+import static keel.agent.files.ManagedBlockFiles.assertRefusesBrokenBlock;
+import static keel.agent.files.ManagedBlockFiles.block;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,7 +10,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import keel.agent.files.BrokenBlockException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,14 +55,12 @@ class HostsTableTest {
 
     assertThat(table.update(members)).isTrue();
     assertThat(Files.readString(hosts))
-        .isEqualTo(
-            DOCKER_HOSTS + BEGIN + "\n172.28.0.11 node1\n172.28.0.12 node2\n" + END + "\n");
+        .isEqualTo(DOCKER_HOSTS + block("172.28.0.11 node1\n172.28.0.12 node2\n"));
 
     assertThat(table.update(List.of(members.get(1), members.get(0)))).isFalse();
 
     assertThat(table.update(List.of(members.get(1)))).isTrue();
-    assertThat(Files.readString(hosts))
-        .isEqualTo(DOCKER_HOSTS + BEGIN + "\n172.28.0.11 node1\n" + END + "\n");
+    assertThat(Files.readString(hosts)).isEqualTo(DOCKER_HOSTS + block("172.28.0.11 node1\n"));
   }
 
   @Test
@@ -70,10 +68,8 @@ class HostsTableTest {
     Path hosts = dir.resolve("hosts");
     Files.writeString(hosts, DOCKER_HOSTS + BEGIN + "\n172.28.0.11 node1\n");
 
-    assertThatThrownBy(() -> new HostsTable(hosts).update(List.of(HostEntry.of("10.0.0.1", "a"))))
-        .isInstanceOf(BrokenBlockException.class)
-        .hasMessageContaining(hosts.toString());
-    assertThat(Files.readString(hosts)).isEqualTo(DOCKER_HOSTS + BEGIN + "\n172.28.0.11 node1\n");
+    assertRefusesBrokenBlock(
+        hosts, () -> new HostsTable(hosts).update(List.of(HostEntry.of("10.0.0.1", "a"))));
   }
 
   @Test

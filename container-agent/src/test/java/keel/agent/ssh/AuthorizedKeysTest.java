@@ -1,7 +1,9 @@
 package keel.agent.ssh;
 
 import static keel.agent.files.ManagedBlockFile.BEGIN;
-import static keel.agent.files.ManagedBlockFile.END;
+import static keel.agent.files.ManagedBlockFiles.assertRefusesBrokenBlock;
+import static keel.agent.files.ManagedBlockFiles.block;
+import static keel.agent.files.TestFiles.mode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,7 +13,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-import keel.agent.files.BrokenBlockException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,11 +33,10 @@ class AuthorizedKeysTest {
 
     assertThat(keys.update(List.of(NODE2, "  " + NODE1 + "\n", NODE2, ""))).isTrue();
 
-    assertThat(Files.readString(file))
-        .isEqualTo(USER_KEY + BEGIN + "\n" + NODE1 + "\n" + NODE2 + "\n" + END + "\n");
+    assertThat(Files.readString(file)).isEqualTo(USER_KEY + block(NODE1 + "\n" + NODE2 + "\n"));
 
     assertThat(keys.update(List.of(NODE2))).isTrue();
-    assertThat(Files.readString(file)).isEqualTo(USER_KEY + BEGIN + "\n" + NODE2 + "\n" + END + "\n");
+    assertThat(Files.readString(file)).isEqualTo(USER_KEY + block(NODE2 + "\n"));
   }
 
   @Test
@@ -59,9 +59,9 @@ class AuthorizedKeysTest {
 
     new AuthorizedKeys(file).update(List.of(NODE1));
 
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sshDir))).isEqualTo("rwx------");
-    assertThat(Files.readString(file)).isEqualTo(BEGIN + "\n" + NODE1 + "\n" + END + "\n");
+    assertThat(mode(file)).isEqualTo("rw-------");
+    assertThat(mode(sshDir)).isEqualTo("rwx------");
+    assertThat(Files.readString(file)).isEqualTo(block(NODE1 + "\n"));
   }
 
   @Test
@@ -73,8 +73,8 @@ class AuthorizedKeysTest {
 
     new AuthorizedKeys(file).update(List.of(NODE1));
 
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-r-----");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp))).isEqualTo("rwxr-x---");
+    assertThat(mode(file)).isEqualTo("rw-r-----");
+    assertThat(mode(tmp)).isEqualTo("rwxr-x---");
   }
 
   @Test
@@ -92,12 +92,8 @@ class AuthorizedKeysTest {
   @Test
   void aBrokenBlockIsReportedNotOverwritten() throws IOException {
     Path file = tmp.resolve("authorized_keys");
-    String broken = USER_KEY + BEGIN + "\n" + NODE1 + "\n";
-    Files.writeString(file, broken);
+    Files.writeString(file, USER_KEY + BEGIN + "\n" + NODE1 + "\n");
 
-    assertThatThrownBy(() -> new AuthorizedKeys(file).update(List.of(NODE2)))
-        .isInstanceOf(BrokenBlockException.class)
-        .hasMessageContaining(file.toString());
-    assertThat(Files.readString(file)).isEqualTo(broken);
+    assertRefusesBrokenBlock(file, () -> new AuthorizedKeys(file).update(List.of(NODE2)));
   }
 }

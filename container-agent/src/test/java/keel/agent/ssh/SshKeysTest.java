@@ -1,5 +1,7 @@
 package keel.agent.ssh;
 
+import static keel.agent.files.TestFiles.mode;
+import static keel.agent.files.TestFiles.namesIn;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -23,14 +25,12 @@ class SshKeysTest {
     String publicKey = SshKeys.ensureKeyPair(dir, "root@node1");
 
     assertThat(publicKey).matches("ssh-ed25519 AAAA[A-Za-z0-9+/=]+ root@node1");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwx------");
+    assertThat(mode(dir)).isEqualTo("rwx------");
     Path privateKey = dir.resolve("id_ed25519");
     assertThat(Files.readString(privateKey)).startsWith("-----BEGIN OPENSSH PRIVATE KEY-----");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(privateKey))).isEqualTo("rw-------");
+    assertThat(mode(privateKey)).isEqualTo("rw-------");
     assertThat(Files.readString(dir.resolve("id_ed25519.pub")).strip()).isEqualTo(publicKey);
-    try (var files = Files.list(dir)) {
-      assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("id_ed25519", "id_ed25519.pub");
-    }
+    assertThat(namesIn(dir)).containsExactly("id_ed25519", "id_ed25519.pub");
 
     byte[] privateBytes = Files.readAllBytes(privateKey);
     assertThat(SshKeys.ensureKeyPair(dir, "root@node1")).isEqualTo(publicKey);
@@ -40,26 +40,16 @@ class SshKeysTest {
 
   @Test
   void derivesAMissingPublicKeyFromThePrivateKey() throws IOException {
-    Path dir = tmp.resolve(".ssh");
-    String publicKey = SshKeys.ensureKeyPair(dir, "root@node2");
-    Files.delete(dir.resolve("id_ed25519.pub"));
+    PublicKeys keys = ensureKeyPairAgainWithout("id_ed25519.pub");
 
-    String derived = SshKeys.ensureKeyPair(dir, "root@node2");
-
-    assertThat(keyMaterial(derived)).isEqualTo(keyMaterial(publicKey));
-    assertThat(dir.resolve("id_ed25519.pub")).exists();
+    assertThat(keys.after()).as("the same key").isEqualTo(keys.before());
   }
 
   @Test
   void replacesAPublicKeyWhosePrivateKeyIsGone() throws IOException {
-    Path dir = tmp.resolve(".ssh");
-    String first = SshKeys.ensureKeyPair(dir, "root@node3");
-    Files.delete(dir.resolve("id_ed25519"));
+    PublicKeys keys = ensureKeyPairAgainWithout("id_ed25519");
 
-    String second = SshKeys.ensureKeyPair(dir, "root@node3");
-
-    assertThat(keyMaterial(second)).isNotEqualTo(keyMaterial(first));
-    assertThat(dir.resolve("id_ed25519")).exists();
+    assertThat(keys.after()).as("a new key").isNotEqualTo(keys.before());
   }
 
   @Test
@@ -83,9 +73,7 @@ class SshKeysTest {
         .isInstanceOf(IOException.class)
         .hasMessageContaining("failed (exit code 3) to generate a key pair in " + dir + ": no entropy today")
         .hasMessageContaining("-N '' -C c");
-    try (var files = Files.list(dir)) {
-      assertThat(files).as("no temporary files left behind").isEmpty();
-    }
+    assertThat(namesIn(dir)).as("no temporary files left behind").isEmpty();
   }
 
   @Test
@@ -93,6 +81,24 @@ class SshKeysTest {
     assertThatThrownBy(() -> SshKeys.ensureKeyPair(tmp, "a\nb"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("one line");
+  }
+
+  /** The key material (type and base64, no comment) of a key pair before and after a change. */
+  private record PublicKeys(String before, String after) {}
+
+  /**
+   * Makes a key pair, deletes its file {@code name}, and ensures the key pair again, which must
+   * bring the file back.
+   */
+  private PublicKeys ensureKeyPairAgainWithout(String name) throws IOException {
+    Path dir = tmp.resolve(".ssh");
+    String before = SshKeys.ensureKeyPair(dir, "root@node2");
+    Files.delete(dir.resolve(name));
+
+    String after = SshKeys.ensureKeyPair(dir, "root@node2");
+
+    assertThat(dir.resolve(name)).exists();
+    return new PublicKeys(keyMaterial(before), keyMaterial(after));
   }
 
   private static String keyMaterial(String publicKeyLine) {
