@@ -186,8 +186,10 @@ class ClusterScenarioIT {
       load.close();
 
       for (String phase : List.of("steady", "follower-kill", "gate-kill", "pause", "after")) {
-        System.out.printf("[scenario] phase %-13s requests through proxies: %d answered, %d failed%n", phase,
-            load.count(phase, true), load.count(phase, false));
+        System.out.printf("[scenario] phase %-13s requests through proxies: %d answered, %d failed %s%n", phase,
+            load.count(phase, true), load.count(phase, false), load.outcomes().stream()
+                .filter(o -> o.phase().equals(phase) && !o.ok()).map(o -> o.proxyNode() + ": " + o.error())
+                .distinct().limit(3).toList());
       }
       List<GateRecords.Instance> runs = new ArrayList<>();
       for (DemoNode n : layout.nodes()) {

@@ -1,10 +1,10 @@
 package keel.agent.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
+import keel.agent.gate.Executables;
 
 /**
  * Turns {@code --gate-cmd} into the argv the gate runs. Named choices: {@code jupyter} (Debian's
@@ -19,7 +19,7 @@ final class GateCommands {
   private GateCommands() {}
 
   static Gate resolve(String gateCmd, String node, String listen, Path record) {
-    return resolve(gateCmd, node, listen, record, GateCommands::onPath);
+    return resolve(gateCmd, node, listen, record, Executables::onPath);
   }
 
   /** As above, with {@code installed} telling whether an executable is on the PATH (tests pass their own). */
@@ -79,16 +79,5 @@ final class GateCommands {
       argv.add(record.toString());
     }
     return new Gate(List.copyOf(argv), "builtin", "");
-  }
-
-  /** Whether {@code executable} is an executable file in a directory of this process's PATH. */
-  static boolean onPath(String executable) {
-    String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
-    for (String dir : path.split(":")) {
-      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, executable))) {
-        return true;
-      }
-    }
-    return false;
   }
 }

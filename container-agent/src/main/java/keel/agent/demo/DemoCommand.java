@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.regex.Pattern;
 import keel.agent.demo.DemoLayout.DemoNode;
+import keel.agent.gate.Executables;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -77,7 +78,14 @@ public final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    DemoLayout layout = DemoLayout.of(dir, nodes, baseIp, home(), gateCmd);
+    String gate = gateCmd;
+    if (gate.equals("auto")) {
+      gate = Executables.jupyterInstalled() ? "jupyter" : "builtin";
+      out.println(gate.equals("jupyter") ? "keel demo: the gated process is Jupyter (jupyter-notebook is installed)"
+          : "keel demo: the gated process is the built-in page (jupyter-notebook is not installed;"
+              + " apt-get install jupyter-notebook for the real thing)");
+    }
+    DemoLayout layout = DemoLayout.of(dir, nodes, baseIp, home(), gate);
     DemoNodes processes = new DemoNodes(layout);
     if (!Files.isRegularFile(layout.entrypoint())) {
       err.println("keel demo: " + layout.entrypoint() + " is missing: run keel demo from a Keel checkout");

@@ -14,6 +14,7 @@ import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -87,7 +88,9 @@ public final class LeaseService extends LeaseGrpc.LeaseImplBase {
       public synchronized void onNext(LeaseKeepAliveRequest request) {
         tail = tail.thenCompose(ignored -> renew(request)).thenAccept(response -> {
           synchronized (this) {
-            if (!failed) {
+            // A client that sent one request and went (jetcd's keepAliveOnce) has cancelled the call:
+            // sending then would only make Armeria log "call is closed".
+            if (!failed && !cancelled(responses)) {
               responses.onNext(response);
             }
           }
@@ -119,6 +122,10 @@ public final class LeaseService extends LeaseGrpc.LeaseImplBase {
         });
       }
     };
+  }
+
+  private static boolean cancelled(StreamObserver<?> responses) {
+    return responses instanceof ServerCallStreamObserver<?> call && call.isCancelled();
   }
 
   private CompletableFuture<LeaseKeepAliveResponse> renew(LeaseKeepAliveRequest request) {
