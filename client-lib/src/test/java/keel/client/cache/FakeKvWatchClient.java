@@ -1,14 +1,8 @@
 package keel.client.cache;
 
-import io.etcd.jetcd.Auth;
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
-import io.etcd.jetcd.Cluster;
-import io.etcd.jetcd.Election;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.Lease;
-import io.etcd.jetcd.Lock;
-import io.etcd.jetcd.Maintenance;
 import io.etcd.jetcd.Txn;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.api.Event;
@@ -29,9 +23,10 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import keel.client.support.UnsupportedClient;
 
 /** A jetcd client with a scripted KV.get and a Watch that hands its listeners to the test. */
-final class FakeKvWatchClient implements Client {
+final class FakeKvWatchClient extends UnsupportedClient {
   /** One get the cache made; the test completes {@code answer}. */
   record Get(ByteSequence key, GetOption option, CompletableFuture<GetResponse> answer) {}
 
@@ -188,37 +183,4 @@ final class FakeKvWatchClient implements Client {
   public Watch getWatchClient() {
     return watch;
   }
-
-  @Override
-  public Auth getAuthClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Cluster getClusterClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Maintenance getMaintenanceClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Lease getLeaseClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Lock getLockClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Election getElectionClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public void close() {}
 }
