@@ -19,12 +19,14 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import keel.client.support.CurrentWatch;
 import keel.client.support.EtcdErrors;
 import keel.client.support.EventThreads;
 import keel.client.support.KeyOrder;
+import keel.client.support.Listeners;
+import keel.client.support.Retry;
 import keel.client.support.SerialExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Resync.</b> When the watch is cancelled (compaction: jetcd's {@link CompactedException}),
  * fails (connection lost, no leader), or ends, the cache reloads with a get, tells listeners the diff
  * between the view before and after through {@link PrefixCacheListener#onResync}, and watches again
- * from the new get's revision + 1. A reload that fails is retried with a backoff (100 ms doubling to
- * 2 s) until it succeeds or the cache is closed, so a cluster restarted on its data, a member that
+ * from the new get's revision + 1. A reload that fails is retried with {@link Retry}'s backoff (100 ms
+ * doubling to 2 s) until it succeeds or the cache is closed, so a cluster restarted on its data, a member that
  * comes back, or one that lost its data all end in a correct view. Events of a watch that was given
  * up are dropped (each watch has a generation number), so nothing is delivered twice; the diff stands
  * for what happened meanwhile, so nothing is missed.
@@ -55,27 +57,25 @@ import org.slf4j.LoggerFactory;
  */
 public final class PrefixCache implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PrefixCache.class);
-  static final long MIN_BACKOFF_MILLIS = 100;
-  static final long MAX_BACKOFF_MILLIS = 2_000;
   /** A get that takes longer (e.g. stuck on a paused member) is given up and retried. */
   static final long LOAD_TIMEOUT_MILLIS = 10_000;
 
   private final KV kv;
-  private final Watch watch;
+  private final CurrentWatch watch;
   private final ByteSequence prefix;
   private final String name;
   private final SerialExecutor serial = new SerialExecutor(EventThreads.shared());
   private final CompletableFuture<CacheSnapshot> loaded = new CompletableFuture<>();
-  private final List<Registration> listeners = new CopyOnWriteArrayList<>();
+  private final Listeners<PrefixCacheListener> listeners = new Listeners<>();
   private volatile CacheSnapshot current = CacheSnapshot.empty();
   private volatile boolean closed;
   private boolean started; // guarded by this
-  private Watch.Watcher watcher; // guarded by this
 
   // Confined to the serial executor:
   private long generation;
   private boolean loadedOnce;
-  private long backoffMillis;
+  private final Retry retry = new Retry();
+  private boolean retrying; // since the last successful load
 
   public PrefixCache(Client client, ByteSequence prefix) {
     Objects.requireNonNull(client, "client");
@@ -84,19 +84,18 @@ public final class PrefixCache implements AutoCloseable {
       throw new IllegalArgumentException("a PrefixCache needs a non-empty prefix");
     }
     this.kv = client.getKVClient();
-    this.watch = client.getWatchClient();
+    this.watch = new CurrentWatch(client.getWatchClient());
     this.name = "cache " + prefix.toString(StandardCharsets.UTF_8);
   }
 
   /** Calls {@code listener} on {@code executor} for every change from now on. */
   public void addListener(PrefixCacheListener listener, Executor executor) {
-    listeners.add(new Registration(Objects.requireNonNull(listener, "listener"),
-        new SerialExecutor(Objects.requireNonNull(executor, "executor"))));
+    listeners.add(listener, executor);
   }
 
   /** Removes a listener added by {@link #addListener}. */
   public void removeListener(PrefixCacheListener listener) {
-    listeners.removeIf(r -> r.listener() == listener);
+    listeners.remove(listener);
   }
 
   /**
@@ -131,18 +130,13 @@ public final class PrefixCache implements AutoCloseable {
   /** Stops watching; listeners hear nothing more. Safe to call twice. */
   @Override
   public void close() {
-    Watch.Watcher last;
     synchronized (this) {
       if (closed) {
         return;
       }
       closed = true;
-      last = watcher;
-      watcher = null;
     }
-    if (last != null) {
-      last.close();
-    }
+    watch.close();
     loaded.completeExceptionally(new CancellationException(name + " was closed before it loaded"));
   }
 
@@ -153,7 +147,7 @@ public final class PrefixCache implements AutoCloseable {
       return;
     }
     long gen = ++generation;
-    closeWatcher();
+    watch.closeCurrent(); // its late events and its onCompleted carry an old generation: ignored
     CompletableFuture<GetResponse> get;
     try {
       get = kv.get(prefix, GetOption.builder().isPrefix(true).build())
@@ -180,8 +174,9 @@ public final class PrefixCache implements AutoCloseable {
     CacheSnapshot before = current;
     CacheSnapshot after = new CacheSnapshot(revision, entries);
     current = after;
-    if (backoffMillis > 0) {
-      backoffMillis = 0;
+    if (retrying) {
+      retrying = false;
+      retry.reset();
     }
     if (!loadedOnce) {
       loadedOnce = true;
@@ -191,9 +186,7 @@ public final class PrefixCache implements AutoCloseable {
       List<CacheChange> diff = List.copyOf(CacheDiff.between(before.entries(), after.entries(), revision));
       LOG.info("{}: resynced at revision {} (was {}): {} keys, {} changed", name, revision, before.revision(),
           after.size(), diff.size());
-      for (Registration r : listeners) {
-        r.executor().execute(() -> r.listener().onResync(diff, after));
-      }
+      listeners.tell(l -> l.onResync(diff, after));
     }
     startWatch(gen, revision + 1);
   }
@@ -208,30 +201,10 @@ public final class PrefixCache implements AutoCloseable {
         response -> serial.execute(() -> onWatch(gen, response)),
         error -> serial.execute(() -> onWatchFailed(gen, error)),
         () -> serial.execute(() -> onWatchEnded(gen)));
-    Watch.Watcher started;
     try {
-      started = watch.watch(prefix, option, listener);
+      watch.start(prefix, option, listener);
     } catch (RuntimeException e) {
       retryLater(gen, "could not start the watch", e);
-      return;
-    }
-    synchronized (this) {
-      if (!closed) {
-        watcher = started;
-        return;
-      }
-    }
-    started.close();
-  }
-
-  private void closeWatcher() {
-    Watch.Watcher old;
-    synchronized (this) {
-      old = watcher;
-      watcher = null;
-    }
-    if (old != null) {
-      old.close(); // its late events and its onCompleted carry an old generation: ignored
     }
   }
 
@@ -242,15 +215,14 @@ public final class PrefixCache implements AutoCloseable {
       loaded.completeExceptionally(cause);
       return;
     }
-    if (backoffMillis == 0) {
+    if (!retrying) {
       LOG.warn("{}: {} ({}); retrying, at most every {} ms, until the cluster answers", name, what,
-          EtcdErrors.describe(error), MAX_BACKOFF_MILLIS);
-      backoffMillis = MIN_BACKOFF_MILLIS;
+          EtcdErrors.describe(error), Retry.MAX_MILLIS);
+      retrying = true;
     } else {
-      LOG.debug("{}: {} ({}); retrying in {} ms", name, what, EtcdErrors.describe(error), backoffMillis);
-      backoffMillis = Math.min(backoffMillis * 2, MAX_BACKOFF_MILLIS);
+      LOG.debug("{}: {} ({}); retrying", name, what, EtcdErrors.describe(error));
     }
-    CompletableFuture.delayedExecutor(backoffMillis, TimeUnit.MILLISECONDS, serial).execute(() -> {
+    retry.later(serial, () -> {
       if (!closed && gen == generation) {
         reload();
       }
@@ -305,9 +277,7 @@ public final class PrefixCache implements AutoCloseable {
     CacheSnapshot after = new CacheSnapshot(revision, entries);
     current = after;
     List<CacheChange> delivered = List.copyOf(changes);
-    for (Registration r : listeners) {
-      r.executor().execute(() -> r.listener().onChanges(delivered, after));
-    }
+    listeners.tell(l -> l.onChanges(delivered, after));
   }
 
   private void onWatchFailed(long gen, Throwable error) {
@@ -331,6 +301,4 @@ public final class PrefixCache implements AutoCloseable {
     LOG.info("{}: the watch ended; reloading", name);
     reload();
   }
-
-  private record Registration(PrefixCacheListener listener, Executor executor) {}
 }

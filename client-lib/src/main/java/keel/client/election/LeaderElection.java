@@ -2,39 +2,30 @@ package keel.client.election;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
-import io.etcd.jetcd.KV;
-import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.TxnResponse;
-import io.etcd.jetcd.op.Cmp;
-import io.etcd.jetcd.op.CmpTarget;
-import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.DeleteOption;
-import io.etcd.jetcd.options.GetOption;
-import io.etcd.jetcd.options.PutOption;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import keel.client.election.ElectionState.Ended;
+import keel.client.election.ElectionState.Phase;
 import keel.client.session.Session;
 import keel.client.session.SessionListener;
 import keel.client.session.SessionLost;
 import keel.client.session.SessionLostException;
 import keel.client.support.EtcdErrors;
 import keel.client.support.EventThreads;
-import keel.client.support.OwnKeyWatch;
+import keel.client.support.Listeners;
+import keel.client.support.RecipeContender;
 import keel.client.support.RecipeKeys;
 import keel.client.support.SerialExecutor;
-import keel.client.support.WaitDeletes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,8 +37,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>How.</b> A campaign puts {@code <name>/<lease hex>} under the session's lease if it is
  * absent (a transaction; if this session's key is already there it is reused, and re-proclaimed
  * when its value differs), then waits until every key under {@code <name>/} created before it is
- * deleted, watching only the newest one ahead. The oldest key leads; its create revision is the
- * fencing token.
+ * deleted, watching only the newest one ahead (the queue and its watches are {@link RecipeContender}'s,
+ * shared with the lock). The oldest key leads; its create revision is the fencing token. The states
+ * and the moves between them are {@link ElectionState}'s.
  *
  * <p><b>Losing it.</b> Losing the session drops leadership first: a dependent of the session marks
  * this election not leader and tells listeners {@code onDeposed} before the session's own listeners
@@ -64,43 +56,25 @@ public final class LeaderElection implements AutoCloseable {
   /** How long {@link #close()} waits for its resign to reach the cluster. */
   public static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
-  private enum State { IDLE, CAMPAIGNING, LEADER, LOST, CLOSED }
-
-  private final Client client;
-  private final KV kv;
   private final Session session;
-  private final ByteSequence prefix;
-  private final ByteSequence key;
-  private final String logName;
   private final SerialExecutor serial = new SerialExecutor(EventThreads.shared());
-  private final List<Registration> listeners = new CopyOnWriteArrayList<>();
+  private final RecipeContender contender;
+  private final String logName;
+  /**
+   * Calls are queued under the lock in the order of the state changes and flushed after it, so no
+   * listener hears "deposed" before the "elected" it ends.
+   */
+  private final Listeners<LeadershipListener> listeners = new Listeners<>();
   private final SessionListener dependent = this::onSessionLost;
-  /** Listener calls in the order of the state changes; see {@link #queue}. */
-  private final ConcurrentLinkedQueue<Runnable> events = new ConcurrentLinkedQueue<>();
-  private final SerialExecutor announcer = new SerialExecutor(Runnable::run);
-
-  // All guarded by this:
-  private State state = State.IDLE;
-  private long attempt; // one per campaign; callbacks of an older one are ignored
-  private CompletableFuture<Leadership> campaign;
-  private Leadership leadership;
-  private long myRevision; // the own key's create revision in this attempt; 0 before the create answered
-  private WaitDeletes waiting;
-  private OwnKeyWatch ownKey;
-  private SessionLost sessionLost;
+  private final ElectionState state = new ElectionState(); // guarded by this
 
   /** An election {@code name} (keys {@code name/<lease hex>}) for {@code session}'s holder. */
   public LeaderElection(Client client, Session session, ByteSequence name) {
-    this.client = Objects.requireNonNull(client, "client");
-    this.kv = client.getKVClient();
+    Objects.requireNonNull(client, "client");
     this.session = Objects.requireNonNull(session, "session");
-    Objects.requireNonNull(name, "name");
-    if (name.isEmpty()) {
-      throw new IllegalArgumentException("an election needs a non-empty name");
-    }
-    this.prefix = RecipeKeys.prefix(name);
-    this.key = RecipeKeys.key(name, session.leaseId());
-    this.logName = "election " + key.toString(StandardCharsets.UTF_8);
+    this.contender = new RecipeContender(client, session.leaseId(), RecipeKeys.requireName(name, "an election"),
+        serial);
+    this.logName = "election " + contender.key().toString(StandardCharsets.UTF_8);
     session.addDependent(dependent);
   }
 
@@ -115,33 +89,26 @@ public final class LeaderElection implements AutoCloseable {
     long a;
     CompletableFuture<Leadership> future;
     synchronized (this) {
-      switch (state) {
+      switch (state.phase()) {
         case CLOSED:
           return CompletableFuture.failedFuture(new IllegalStateException(logName + " is closed"));
         case LOST:
-          return CompletableFuture.failedFuture(new SessionLostException("campaign in " + logName, sessionLost));
+          return CompletableFuture.failedFuture(
+              new SessionLostException("campaign in " + logName, state.sessionLost()));
         case LEADER:
-          return CompletableFuture.completedFuture(leadership);
+          return CompletableFuture.completedFuture(state.leadership());
         case CAMPAIGNING:
-          return campaign.copy();
+          return state.campaign().copy();
         case IDLE:
           break;
       }
-      a = ++attempt;
-      state = State.CAMPAIGNING;
-      myRevision = 0;
-      campaign = new CompletableFuture<>();
-      future = campaign.copy();
+      a = state.begin();
+      future = state.campaign().copy();
     }
     LOG.info("{}: campaigning", logName);
-    long lease = session.leaseId();
     CompletableFuture<TxnResponse> create;
     try {
-      create = kv.txn()
-          .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
-          .Then(Op.put(key, value, PutOption.builder().withLeaseId(lease).build()))
-          .Else(Op.get(key, GetOption.DEFAULT))
-          .commit();
+      create = contender.create(value);
     } catch (RuntimeException e) {
       create = CompletableFuture.failedFuture(e);
     }
@@ -159,16 +126,13 @@ public final class LeaderElection implements AutoCloseable {
     Leadership l;
     long a;
     synchronized (this) {
-      if (state != State.LEADER || !session.isAlive()) {
+      if (state.phase() != Phase.LEADER || !session.isAlive()) {
         return CompletableFuture.failedFuture(new NotLeaderException(logName + " is not leader (" + describe() + ")"));
       }
-      l = leadership;
-      a = attempt;
+      l = state.leadership();
+      a = state.attempt();
     }
-    return kv.txn()
-        .If(l.stillLeader())
-        .Then(Op.put(key, value, PutOption.builder().withLeaseId(l.leaseId()).build()))
-        .commit()
+    return contender.replace(l.fencingToken(), value) // l.stillLeader(), with the same lease
         .thenApplyAsync(response -> {
           if (!response.isSucceeded()) {
             onOwnKeyGone(a, "is gone (a proclaim found no key of create revision " + l.fencingToken() + ")");
@@ -184,36 +148,35 @@ public final class LeaderElection implements AutoCloseable {
    * revision). The election may campaign again. Completes when the delete is done.
    */
   public CompletableFuture<Void> resign() {
-    return stepDown(State.IDLE, "resigned");
+    return stepDown(Phase.IDLE, "resigned");
   }
 
   /** Leading right now: elected, not resigned or deposed, and the session's deadline not passed. */
   public boolean isLeader() {
     synchronized (this) {
-      return state == State.LEADER && session.isAlive();
+      return state.phase() == Phase.LEADER && session.isAlive();
     }
   }
 
   /** The current leadership, if {@link #isLeader()}. */
   public Optional<Leadership> leadership() {
     synchronized (this) {
-      return isLeader() ? Optional.of(leadership) : Optional.empty();
+      return isLeader() ? Optional.of(state.leadership()) : Optional.empty();
     }
   }
 
   /** Calls {@code listener} on {@code executor}, one call at a time, in order. */
   public void addListener(LeadershipListener listener, Executor executor) {
-    listeners.add(new Registration(Objects.requireNonNull(listener, "listener"),
-        new SerialExecutor(Objects.requireNonNull(executor, "executor"))));
+    listeners.add(listener, executor);
   }
 
   public void removeListener(LeadershipListener listener) {
-    listeners.removeIf(r -> r.listener() == listener);
+    listeners.remove(listener);
   }
 
   /** The election's key for this session, {@code <name>/<lease hex>}. */
   public ByteSequence key() {
-    return key;
+    return contender.key();
   }
 
   /**
@@ -221,13 +184,7 @@ public final class LeaderElection implements AutoCloseable {
    * name/} (lowest create revision), as {@code etcdctl elect -l} reads it.
    */
   public static CompletableFuture<Optional<LeaderInfo>> leader(Client client, ByteSequence name) {
-    GetOption oldest = GetOption.builder()
-        .isPrefix(true)
-        .withSortField(GetOption.SortTarget.CREATE)
-        .withSortOrder(GetOption.SortOrder.ASCEND)
-        .withLimit(1)
-        .build();
-    return client.getKVClient().get(RecipeKeys.prefix(name), oldest)
+    return client.getKVClient().get(RecipeKeys.prefix(name), RecipeContender.OLDEST)
         .thenApply(response -> response.getKvs().stream().findFirst().map(LeaderInfo::of));
   }
 
@@ -246,7 +203,7 @@ public final class LeaderElection implements AutoCloseable {
   /** Resigns if leading or campaigning (waiting at most {@link #CLOSE_WAIT}), then stops for good. */
   @Override
   public void close() {
-    CompletableFuture<Void> resigned = stepDown(State.CLOSED, "closed");
+    CompletableFuture<Void> resigned = stepDown(Phase.CLOSED, "closed");
     session.removeListener(dependent);
     try {
       resigned.get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -271,71 +228,51 @@ public final class LeaderElection implements AutoCloseable {
   // ---- campaign steps (serial) ----
 
   private void onCreated(long a, ByteSequence value, TxnResponse response, Throwable error) {
-    long revision;
-    boolean proclaim;
+    long revision = error == null ? RecipeContender.createRevision(response) : 0;
+    Throwable failure = error != null ? EtcdErrors.unwrap(error) : revision == 0 ? vanished() : null;
+    boolean proclaim = false;
     CompletableFuture<Leadership> failed = null;
     synchronized (this) {
-      if (a != attempt || state != State.CAMPAIGNING) {
-        if (response != null && (state == State.IDLE || state == State.CLOSED)) {
-          // Resigned while the create was in flight: take back a key created for nothing.
-          deleteOwnKey(createRevisionOf(response));
+      if (!state.isCampaigning(a)) {
+        Phase now = state.phase();
+        if (response != null && (now == Phase.IDLE || now == Phase.CLOSED)) {
+          contender.delete(revision); // resigned while the create was in flight: take back a key created for nothing
         }
         return;
       }
-      if (error != null) {
-        state = State.IDLE;
-        failed = campaign;
-        campaign = null;
-        revision = 0;
-        proclaim = false;
-      } else if (createRevisionOf(response) == 0) {
-        state = State.IDLE;
-        failed = campaign;
-        campaign = null;
-        revision = 0;
-        proclaim = false;
-        error = new IllegalStateException(logName + ": the key vanished while campaigning");
+      if (failure != null) {
+        failed = state.fail();
       } else {
-        revision = createRevisionOf(response);
-        myRevision = revision;
-        proclaim = !response.isSucceeded() && !value.equals(existingValue(response));
-        ownKey = OwnKeyWatch.start(client, key, revision, response.getHeader().getRevision() + 1, serial,
-            reason -> onOwnKeyGone(a, reason));
+        state.created(revision);
+        proclaim = !response.isSucceeded() && !value.equals(RecipeContender.existingValue(response));
+        contender.watchOwnKey(revision, response.getHeader().getRevision() + 1, reason -> onOwnKeyGone(a, reason));
       }
     }
     if (failed != null) {
-      LOG.info("{}: campaign failed: {}", logName, EtcdErrors.describe(error));
-      failed.completeExceptionally(EtcdErrors.unwrap(error));
-      return;
-    }
-    if (!proclaim) {
+      LOG.info("{}: campaign failed: {}", logName, EtcdErrors.describe(failure));
+      failed.completeExceptionally(failure);
+    } else if (!proclaim) {
       waitForPredecessors(a, revision);
-      return;
+    } else { // this session's key from before, with another value: proclaim ours first
+      contender.replace(revision, value).whenCompleteAsync((proclaimed, proclaimError) -> {
+        if (proclaimError == null && proclaimed.isSucceeded()) {
+          waitForPredecessors(a, revision);
+        } else {
+          failCampaign(a, proclaimError != null ? EtcdErrors.unwrap(proclaimError) : vanished());
+        }
+      }, serial);
     }
-    kv.txn()
-        .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(revision)))
-        .Then(Op.put(key, value, PutOption.builder().withLeaseId(session.leaseId()).build()))
-        .commit()
-        .whenCompleteAsync((proclaimed, proclaimError) -> {
-          if (proclaimError == null && proclaimed.isSucceeded()) {
-            waitForPredecessors(a, revision);
-          } else {
-            failCampaign(a, proclaimError != null ? EtcdErrors.unwrap(proclaimError)
-                : new IllegalStateException(logName + ": the key vanished while campaigning"));
-          }
-        }, serial);
   }
 
   private void waitForPredecessors(long a, long revision) {
-    WaitDeletes wait;
+    CompletableFuture<Long> older;
     synchronized (this) {
-      if (a != attempt || state != State.CAMPAIGNING) {
+      if (!state.isCampaigning(a)) {
         return;
       }
-      wait = WaitDeletes.start(client, prefix, revision - 1, serial);
-      waiting = wait;
+      older = contender.awaitOlder(revision);
     }
-    wait.done().whenCompleteAsync((atRevision, error) -> {
+    older.whenCompleteAsync((atRevision, error) -> {
       if (error == null) {
         onElected(a);
       }
@@ -346,32 +283,26 @@ public final class LeaderElection implements AutoCloseable {
     Leadership elected;
     CompletableFuture<Leadership> pending;
     synchronized (this) {
-      if (a != attempt || state != State.CAMPAIGNING || !session.isAlive()) {
+      if (!state.isCampaigning(a) || !session.isAlive()) {
         return; // a session whose deadline passed is about to be declared lost: that fails the campaign
       }
-      state = State.LEADER;
-      elected = new Leadership(key, myRevision, session.leaseId());
-      leadership = elected;
-      pending = campaign;
-      campaign = null;
-      waiting = null;
-      queue(r -> r.listener().onElected(elected));
+      pending = state.elect(contender.key(), session.leaseId());
+      elected = state.leadership();
+      listeners.queue(l -> l.onElected(elected));
     }
     LOG.info("{}: elected, fencing token {}", logName, elected.fencingToken());
-    flushEvents();
+    listeners.flush();
     pending.complete(elected);
   }
 
   private void failCampaign(long a, Throwable error) {
     CompletableFuture<Leadership> failed;
     synchronized (this) {
-      if (a != attempt || state != State.CAMPAIGNING) {
+      if (!state.isCampaigning(a)) {
         return;
       }
-      failed = campaign;
-      campaign = null;
-      state = State.IDLE;
-      stopWatching();
+      failed = state.fail();
+      contender.stop();
     }
     LOG.info("{}: campaign failed: {}", logName, EtcdErrors.describe(error));
     failed.completeExceptionally(error);
@@ -380,165 +311,80 @@ public final class LeaderElection implements AutoCloseable {
   // ---- losing it ----
 
   private void onOwnKeyGone(long a, String reason) {
-    Leadership deposed = null;
-    CompletableFuture<Leadership> failed = null;
-    synchronized (this) {
-      if (a != attempt) {
-        return;
-      }
-      if (state == State.LEADER) {
-        deposed = leadership;
-        leadership = null;
-      } else if (state == State.CAMPAIGNING) {
-        failed = campaign;
-        campaign = null;
-      } else {
-        return;
-      }
-      state = State.IDLE;
-      attempt++;
-      stopWatching();
-      queueDeposed(deposed, "the key " + reason);
-    }
     String why = "the key " + reason;
-    if (deposed != null) {
+    Ended ended;
+    synchronized (this) {
+      Phase now = state.phase();
+      if (a != state.attempt() || (now != Phase.LEADER && now != Phase.CAMPAIGNING)) {
+        return;
+      }
+      ended = ended(state.end(Phase.IDLE), why);
+    }
+    if (ended.deposed() != null) {
       LOG.warn("{}: deposed: {}", logName, why);
-      flushEvents();
+      listeners.flush();
     } else {
       LOG.info("{}: campaign failed: {}", logName, why);
-      failed.completeExceptionally(new IllegalStateException(logName + ": campaign failed: " + why));
+      ended.campaign().completeExceptionally(new IllegalStateException(logName + ": campaign failed: " + why));
     }
   }
 
   /** The session's dependent: runs on the thread that detected the loss, before anyone else is told. */
   private void onSessionLost(SessionLost lost) {
-    Leadership deposed;
-    CompletableFuture<Leadership> failed;
+    Ended ended;
     synchronized (this) {
-      if (state == State.CLOSED || state == State.LOST) {
+      Phase now = state.phase();
+      if (now == Phase.CLOSED || now == Phase.LOST) {
         return;
       }
-      deposed = state == State.LEADER ? leadership : null;
-      failed = campaign;
-      campaign = null;
-      leadership = null;
-      sessionLost = lost;
-      state = State.LOST;
-      attempt++;
-      stopWatching();
-      queueDeposed(deposed, "the session was lost (" + lost.reason() + ": " + lost.detail() + ")");
+      ended = ended(state.lose(lost), "the session was lost (" + lost.reason() + ": " + lost.detail() + ")");
     }
-    if (deposed != null) {
+    if (ended.deposed() != null) {
       LOG.warn("{}: deposed: the session was lost ({})", logName, lost.reason());
-      flushEvents();
+      listeners.flush();
     }
-    if (failed != null) {
-      failed.completeExceptionally(new SessionLostException("campaign in " + logName, lost));
+    if (ended.campaign() != null) {
+      ended.campaign().completeExceptionally(new SessionLostException("campaign in " + logName, lost));
     }
   }
 
-  private CompletableFuture<Void> stepDown(State next, String reason) {
-    Leadership deposed;
-    CompletableFuture<Leadership> cancelled;
-    long revision;
+  private CompletableFuture<Void> stepDown(Phase next, String reason) {
+    Ended ended;
     synchronized (this) {
-      State before = state;
-      if (before == State.CLOSED || (before == State.LOST && next == State.IDLE)) {
+      Phase now = state.phase();
+      if (now == Phase.CLOSED || (now == Phase.LOST && next == Phase.IDLE)) {
         return CompletableFuture.completedFuture(null);
       }
-      deposed = before == State.LEADER ? leadership : null;
-      cancelled = campaign;
-      revision = before == State.LEADER || before == State.CAMPAIGNING ? myRevision : 0;
-      campaign = null;
-      leadership = null;
-      state = before == State.LOST ? State.CLOSED : next;
-      attempt++;
-      stopWatching();
-      queueDeposed(deposed, reason);
+      ended = ended(state.end(now == Phase.LOST ? Phase.CLOSED : next), reason);
     }
-    if (deposed != null) {
+    if (ended.deposed() != null) {
       LOG.info("{}: {}", logName, reason);
-      flushEvents();
+      listeners.flush();
     }
-    if (cancelled != null) {
-      cancelled.completeExceptionally(new CancellationException(logName + ": campaign ended: " + reason));
+    if (ended.campaign() != null) {
+      ended.campaign().completeExceptionally(new CancellationException(logName + ": campaign ended: " + reason));
     }
-    return revision > 0 ? deleteOwnKey(revision) : CompletableFuture.completedFuture(null);
-  }
-
-  /** Under lock (when {@code deposed} is not null): queues onDeposed for every listener. */
-  private void queueDeposed(Leadership deposed, String reason) {
-    if (deposed != null) {
-      queue(r -> r.listener().onDeposed(deposed, reason));
-    }
+    return ended.ownKey() > 0 ? contender.delete(ended.ownKey()) : CompletableFuture.completedFuture(null);
   }
 
   /**
-   * Under lock: queues a call for every listener. Calls are queued in the order of the state changes
-   * (which happen under the lock) and handed to the listeners' executors in that order by {@link
-   * #flushEvents()}, so no listener hears "deposed" before the "elected" it ends.
+   * Under lock, after {@link ElectionState#end}: stops the wait for the keys ahead and the own-key
+   * watch, and queues {@code onDeposed} if a leadership ended; the caller tells the rest outside it.
    */
-  private void queue(Consumer<Registration> call) {
-    for (Registration r : listeners) {
-      events.add(() -> r.executor().execute(() -> call.accept(r)));
+  private Ended ended(Ended ended, String reason) {
+    contender.stop();
+    if (ended.deposed() != null) {
+      listeners.queue(l -> l.onDeposed(ended.deposed(), reason));
     }
+    return ended;
   }
 
-  /** Outside the lock, after queueing: hands queued calls to the listeners' executors, in order. */
-  private void flushEvents() {
-    announcer.execute(() -> {
-      for (Runnable event = events.poll(); event != null; event = events.poll()) {
-        event.run();
-      }
-    });
+  private IllegalStateException vanished() {
+    return new IllegalStateException(logName + ": the key vanished while campaigning");
   }
 
   /** Under lock. */
-  private void stopWatching() {
-    if (waiting != null) {
-      waiting.cancel();
-      waiting = null;
-    }
-    if (ownKey != null) {
-      ownKey.cancel();
-      ownKey = null;
-    }
-  }
-
-  private CompletableFuture<Void> deleteOwnKey(long createRevision) {
-    try {
-      return kv.txn()
-          .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(createRevision)))
-          .Then(Op.delete(key, DeleteOption.DEFAULT))
-          .commit()
-          .thenApply(response -> null);
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-  }
-
   private String describe() {
-    return switch (state) {
-      case IDLE -> "idle";
-      case CAMPAIGNING -> "campaigning";
-      case LEADER -> session.isAlive() ? "leader, token " + leadership.fencingToken() : "leader, session unconfirmed";
-      case LOST -> "session lost";
-      case CLOSED -> "closed";
-    };
+    return state.describe(session.isAlive());
   }
-
-  private static long createRevisionOf(TxnResponse response) {
-    if (response.isSucceeded()) {
-      return response.getHeader().getRevision();
-    }
-    List<KeyValue> kvs = response.getGetResponses().get(0).getKvs();
-    return kvs.isEmpty() ? 0 : kvs.get(0).getCreateRevision();
-  }
-
-  private static ByteSequence existingValue(TxnResponse response) {
-    List<KeyValue> kvs = response.getGetResponses().get(0).getKvs();
-    return kvs.isEmpty() ? null : kvs.get(0).getValue();
-  }
-
-  private record Registration(LeadershipListener listener, Executor executor) {}
 }

@@ -6,12 +6,7 @@ import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.kv.TxnResponse;
-import io.etcd.jetcd.op.Cmp;
-import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.DeleteOption;
-import io.etcd.jetcd.options.GetOption;
-import io.etcd.jetcd.options.PutOption;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -28,10 +23,9 @@ import keel.client.session.SessionLost;
 import keel.client.session.SessionLostException;
 import keel.client.support.EtcdErrors;
 import keel.client.support.EventThreads;
-import keel.client.support.OwnKeyWatch;
+import keel.client.support.RecipeContender;
 import keel.client.support.RecipeKeys;
 import keel.client.support.SerialExecutor;
-import keel.client.support.WaitDeletes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * that is ours, the lock is held. Otherwise {@link #lock()} waits until every key created before
  * ours is deleted (watching only the newest one ahead), then checks that its own key is still there.
  * The key's create revision is the fencing token. A wait that ends without the lock (timeout,
- * interrupt, session loss) deletes its key so it does not block others.
+ * interrupt, session loss) deletes its key so it does not block others. The queue and its watches
+ * are {@link RecipeContender}'s, shared with the election.
  *
  * <p><b>Losing it.</b> The lock belongs to the session, not to a thread. Losing the session drops
  * the lock first ({@link #isHeld()} false at once, before the session's listeners are told) and
@@ -58,33 +53,25 @@ public final class DistributedLock implements AutoCloseable {
   /** The longest wait for one round trip (the acquiring transaction, the unlock's delete). */
   public static final Duration OPERATION_TIMEOUT = Duration.ofSeconds(10);
 
-  private final Client client;
   private final KV kv;
   private final Session session;
-  private final ByteSequence prefix;
+  private final SerialExecutor serial = new SerialExecutor(EventThreads.shared());
+  private final RecipeContender contender;
   private final ByteSequence key;
   private final String logName;
-  private final SerialExecutor serial = new SerialExecutor(EventThreads.shared());
   private final SessionListener dependent = this::onSessionLost;
 
   // Guarded by this:
   private LockHandle held;
-  private OwnKeyWatch ownKey;
-  private WaitDeletes waiting;
   private SessionLost lost;
   private boolean closed;
 
   /** The lock {@code name} (keys {@code name/<lease hex>}) for {@code session}'s holder. */
   public DistributedLock(Client client, Session session, ByteSequence name) {
-    this.client = Objects.requireNonNull(client, "client");
-    this.kv = client.getKVClient();
+    this.kv = Objects.requireNonNull(client, "client").getKVClient();
     this.session = Objects.requireNonNull(session, "session");
-    Objects.requireNonNull(name, "name");
-    if (name.isEmpty()) {
-      throw new IllegalArgumentException("a lock needs a non-empty name");
-    }
-    this.prefix = RecipeKeys.prefix(name);
-    this.key = RecipeKeys.key(name, session.leaseId());
+    this.contender = new RecipeContender(client, session.leaseId(), RecipeKeys.requireName(name, "a lock"), serial);
+    this.key = contender.key();
     this.logName = "lock " + key.toString(StandardCharsets.UTF_8);
     session.addDependent(dependent);
   }
@@ -124,14 +111,14 @@ public final class DistributedLock implements AutoCloseable {
     synchronized (this) {
       h = held;
       held = null;
-      stopWatching();
+      contender.stopWatchingOwnKey();
     }
     if (h == null) {
       return;
     }
     LOG.info("{}: unlocking", logName);
     try {
-      deleteOwnKey(h.fencingToken()).get(OPERATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      contender.delete(h.fencingToken()).get(OPERATION_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException e) {
       LOG.warn("{}: could not delete the lock key ({}); others get the lock when the session's lease ends",
           logName, EtcdErrors.describe(e));
@@ -165,7 +152,7 @@ public final class DistributedLock implements AutoCloseable {
     unlock();
     synchronized (this) {
       closed = true;
-      stopWatching();
+      contender.stopWatchingOwnKey();
     }
     session.removeListener(dependent);
   }
@@ -180,21 +167,10 @@ public final class DistributedLock implements AutoCloseable {
         return Optional.of(held);
       }
     }
-    long lease = session.leaseId();
-    GetOption oldest = GetOption.builder()
-        .isPrefix(true)
-        .withSortField(GetOption.SortTarget.CREATE)
-        .withSortOrder(GetOption.SortOrder.ASCEND)
-        .withLimit(1)
-        .build();
-    TxnResponse response = await(kv.txn()
-        .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
-        .Then(Op.put(key, ByteSequence.EMPTY, PutOption.builder().withLeaseId(lease).build()), Op.get(prefix, oldest))
-        .Else(Op.get(key, GetOption.DEFAULT), Op.get(prefix, oldest))
-        .commit(), OPERATION_TIMEOUT.toNanos(), "the acquiring transaction");
-    long myRevision = response.isSucceeded()
-        ? response.getHeader().getRevision()
-        : response.getGetResponses().get(0).getKvs().get(0).getCreateRevision();
+    Op readOwner = Op.get(contender.prefix(), RecipeContender.OLDEST);
+    TxnResponse response = await(contender.create(ByteSequence.EMPTY, readOwner), OPERATION_TIMEOUT.toNanos(),
+        "the acquiring transaction");
+    long myRevision = RecipeContender.createRevision(response);
     // getGetResponses() holds only the range answers: [owner] after the put, [own key, owner] otherwise
     List<KeyValue> owner = response.getGetResponses().get(response.isSucceeded() ? 0 : 1).getKvs();
     boolean mine = owner.isEmpty() || owner.get(0).getCreateRevision() == myRevision;
@@ -222,7 +198,7 @@ public final class DistributedLock implements AutoCloseable {
         throw new IllegalStateException(logName + " was closed while acquiring");
       }
       held = handle;
-      ownKey = OwnKeyWatch.start(client, key, myRevision, response.getHeader().getRevision() + 1, serial,
+      contender.watchOwnKey(myRevision, response.getHeader().getRevision() + 1,
           reason -> onOwnKeyGone(handle, reason));
     }
     LOG.info("{}: locked, fencing token {}", logName, myRevision);
@@ -231,11 +207,10 @@ public final class DistributedLock implements AutoCloseable {
 
   /** True when every key ahead is gone; false (key withdrawn) on timeout; throws on loss/interrupt. */
   private boolean awaitPredecessors(long myRevision, long deadline) throws InterruptedException {
-    WaitDeletes wait;
+    CompletableFuture<Long> older;
     synchronized (this) {
       checkUsable();
-      wait = WaitDeletes.start(client, prefix, myRevision - 1, serial);
-      waiting = wait;
+      older = contender.awaitOlder(myRevision);
     }
     LOG.info("{}: waiting for the holders ahead", logName);
     try {
@@ -243,7 +218,7 @@ public final class DistributedLock implements AutoCloseable {
       if (left <= 0) {
         throw new TimeoutException();
       }
-      wait.done().get(left, TimeUnit.NANOSECONDS);
+      older.get(left, TimeUnit.NANOSECONDS);
       return true;
     } catch (TimeoutException e) {
       withdraw(myRevision, "timed out waiting");
@@ -262,19 +237,14 @@ public final class DistributedLock implements AutoCloseable {
       }
       throw new IllegalStateException(logName + ": waiting for the lock failed: " + EtcdErrors.describe(e), e);
     } finally {
-      wait.cancel();
-      synchronized (this) {
-        if (waiting == wait) {
-          waiting = null;
-        }
-      }
+      older.cancel(false); // ends the wait if it is still going
     }
   }
 
   /** Deletes a key that did not (or no longer should) get the lock, in the background. */
   private void withdraw(long myRevision, String why) {
     LOG.info("{}: not locked: {}; withdrawing the key", logName, why);
-    deleteOwnKey(myRevision).whenComplete((ok, error) -> {
+    contender.delete(myRevision).whenComplete((ok, error) -> {
       if (error != null) {
         LOG.info("{}: could not withdraw the key ({}); it goes with the session's lease", logName,
             EtcdErrors.describe(error));
@@ -311,10 +281,7 @@ public final class DistributedLock implements AutoCloseable {
       lost = why;
       was = held;
       held = null;
-      if (waiting != null) {
-        waiting.cancel();
-      }
-      stopWatching();
+      contender.stop();
     }
     if (was != null) {
       LOG.warn("{}: lost the lock: the session was lost ({}: {})", logName, why.reason(), why.detail());
@@ -327,29 +294,9 @@ public final class DistributedLock implements AutoCloseable {
         return;
       }
       held = null;
-      stopWatching();
+      contender.stopWatchingOwnKey();
     }
     LOG.warn("{}: lost the lock: the key {}", logName, reason);
-  }
-
-  /** Under lock. */
-  private void stopWatching() {
-    if (ownKey != null) {
-      ownKey.cancel();
-      ownKey = null;
-    }
-  }
-
-  private CompletableFuture<Void> deleteOwnKey(long createRevision) {
-    try {
-      return kv.txn()
-          .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(createRevision)))
-          .Then(Op.delete(key, DeleteOption.DEFAULT))
-          .commit()
-          .thenApply(response -> null);
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
   }
 
   private static long remaining(long deadline) {

@@ -18,7 +18,6 @@ import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import keel.client.cache.CacheChange;
 import keel.client.cache.CacheSnapshot;
@@ -27,6 +26,7 @@ import keel.client.cache.PrefixCacheListener;
 import keel.client.session.Session;
 import keel.client.support.EtcdErrors;
 import keel.client.support.EventThreads;
+import keel.client.support.Listeners;
 import keel.client.support.RecipeKeys;
 import keel.client.support.SerialExecutor;
 import org.slf4j.Logger;
@@ -52,7 +52,7 @@ public final class Membership implements AutoCloseable {
   private final String prefixText;
   private final PrefixCache cache;
   private final SerialExecutor serial = new SerialExecutor(EventThreads.shared());
-  private final List<Registration> listeners = new CopyOnWriteArrayList<>();
+  private final Listeners<MembershipListener> listeners = new Listeners<>();
   private volatile SortedMap<String, ByteSequence> members = Collections.emptySortedMap();
 
   /** Members under {@code prefix} (e.g. {@code /keel/members/}). */
@@ -169,12 +169,11 @@ public final class Membership implements AutoCloseable {
 
   /** Calls {@code listener} on {@code executor}, in order, whenever {@link #members()} changes. */
   public void addListener(MembershipListener listener, Executor executor) {
-    listeners.add(new Registration(Objects.requireNonNull(listener, "listener"),
-        new SerialExecutor(Objects.requireNonNull(executor, "executor"))));
+    listeners.add(listener, executor);
   }
 
   public void removeListener(MembershipListener listener) {
-    listeners.removeIf(r -> r.listener() == listener);
+    listeners.remove(listener);
   }
 
   /** Stops watching. Registrations stay: they live as long as their sessions. */
@@ -196,10 +195,6 @@ public final class Membership implements AutoCloseable {
     SortedMap<String, ByteSequence> view = Collections.unmodifiableSortedMap(now);
     members = view;
     LOG.info("{}: members {}", prefixText, view.keySet());
-    for (Registration r : listeners) {
-      r.executor().execute(() -> r.listener().onMembersChanged(view));
-    }
+    listeners.tell(l -> l.onMembersChanged(view));
   }
-
-  private record Registration(MembershipListener listener, Executor executor) {}
 }

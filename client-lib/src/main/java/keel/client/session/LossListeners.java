@@ -30,30 +30,25 @@ final class LossListeners {
   void add(SessionListener listener, Executor executor) {
     Registration registration = new Registration(
         Objects.requireNonNull(listener, "listener"), Objects.requireNonNull(executor, "executor"));
-    SessionLost already;
-    synchronized (this) {
-      already = told;
-      if (already == null) {
-        listeners.add(registration);
-      }
-    }
+    SessionLost already = addUnlessTold(listeners, registration);
     if (already != null) {
       dispatch(registration, already);
     }
   }
 
   void addDependent(SessionListener dependent) {
-    Objects.requireNonNull(dependent, "dependent");
-    SessionLost already;
-    synchronized (this) {
-      already = told;
-      if (already == null) {
-        dependents.add(dependent);
-      }
-    }
+    SessionLost already = addUnlessTold(dependents, Objects.requireNonNull(dependent, "dependent"));
     if (already != null) {
       runDependent(dependent, already);
     }
+  }
+
+  /** Adds {@code item} to {@code list} if the loss was not told yet; returns the loss if it was. */
+  private synchronized <T> SessionLost addUnlessTold(List<T> list, T item) {
+    if (told == null) {
+      list.add(item);
+    }
+    return told;
   }
 
   synchronized void remove(SessionListener listenerOrDependent) {

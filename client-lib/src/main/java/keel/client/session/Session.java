@@ -2,16 +2,14 @@ package keel.client.session;
 
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.Lease;
-import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.atomic.AtomicBoolean;
 import keel.client.support.EtcdErrors;
 import keel.client.support.EventThreads;
 import keel.client.support.RecipeKeys;
@@ -34,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * re-reading it when it wakes; if no confirmation moved it, the session is lost with {@link
  * SessionLost.Reason#UNCONFIRMED}. Its park is on the monotonic clock, so after SIGSTOP/SIGCONT past
  * the deadline it fires at once. An answer that arrives after the deadline has passed does not
- * revive the session: whichever thread sees the passed deadline first declares UNCONFIRMED.
+ * revive the session: whichever thread sees the passed deadline first declares UNCONFIRMED. The two
+ * threads are {@link KeepAlive}'s.
  *
  * <p><b>Loss.</b> An answer with TTL &lt;= 0 or "lease not found" means {@link
  * SessionLost.Reason#EXPIRED}; {@link #close()} means {@link SessionLost.Reason#CLOSED}. A lost
@@ -65,18 +64,11 @@ public final class Session implements AutoCloseable {
   private final long leaseId;
   private final String name;
   private final Duration ttl;
-  private final long periodNanos;
   private final Executor defaultExecutor;
   private final CompletableFuture<SessionLost> lost = new CompletableFuture<>();
   private final LossListeners lossListeners;
-  private final Thread keepAliveThread;
-  private final Thread deadlineThread;
-
-  private final Object lock = new Object();
-  private volatile long aliveUntil; // written under lock, only ever moved forward
-  private volatile SessionLost lostValue; // written once, under lock
-  private int failedInARow; // keep-alive answers that were errors, since the last good one; guarded by lock
-  private boolean closed; // guarded by lock
+  private final KeepAlive keepAlive;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private Session(Lease leases, long leaseId, Duration ttl, long aliveUntil, Executor defaultExecutor) {
     this.leases = leases;
@@ -84,13 +76,8 @@ public final class Session implements AutoCloseable {
     this.name = "session " + RecipeKeys.hex(leaseId);
     this.lossListeners = new LossListeners(name);
     this.ttl = ttl;
-    this.periodNanos = Math.min(ttl.toNanos() / 3, MAX_KEEP_ALIVE_PERIOD.toNanos());
     this.defaultExecutor = defaultExecutor;
-    this.aliveUntil = aliveUntil;
-    this.keepAliveThread = new Thread(this::keepAliveLoop, "keel-session-" + RecipeKeys.hex(leaseId) + "-keepalive");
-    this.deadlineThread = new Thread(this::deadlineLoop, "keel-session-" + RecipeKeys.hex(leaseId) + "-deadline");
-    keepAliveThread.setDaemon(true);
-    deadlineThread.setDaemon(true);
+    this.keepAlive = new KeepAlive(leases, leaseId, name, ttl, aliveUntil, this::announce);
   }
 
   /** A builder: {@code .ttl(Duration)} (default 5 s), {@code .listenerExecutor(Executor)}, {@code .open()}. */
@@ -114,7 +101,7 @@ public final class Session implements AutoCloseable {
 
   /** Not lost, and the deadline has not passed. */
   public boolean isAlive() {
-    return lostValue == null && System.nanoTime() - aliveUntil < 0;
+    return keepAlive.isAlive();
   }
 
   /**
@@ -123,7 +110,7 @@ public final class Session implements AutoCloseable {
    * with {@code System.nanoTime() - aliveUntilNanos() < 0}.
    */
   public long aliveUntilNanos() {
-    return aliveUntil;
+    return keepAlive.aliveUntilNanos();
   }
 
   /**
@@ -170,153 +157,24 @@ public final class Session implements AutoCloseable {
    */
   @Override
   public void close() {
-    SessionLost announcement;
-    synchronized (lock) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      announcement = declare(SessionLost.Reason.CLOSED, "closed by its owner");
+    if (!closed.compareAndSet(false, true)) {
+      return;
     }
-    stopThreads();
-    if (announcement != null) {
-      announce(announcement);
-    }
-    if (lostValue.reason() != SessionLost.Reason.EXPIRED) {
+    if (keepAlive.close().reason() != SessionLost.Reason.EXPIRED) {
       revoke(true);
     }
-    joinThreads();
+    keepAlive.join();
   }
 
   @Override
   public String toString() {
-    SessionLost state = lostValue;
+    SessionLost state = keepAlive.lost();
     return name + (state == null ? " (alive)" : " (lost: " + state.reason() + ")");
-  }
-
-  // ---- keep-alive ----
-
-  private void keepAliveLoop() {
-    long next = System.nanoTime(); // the first at once: open() may have used part of the TTL
-    while (lostValue == null) {
-      parkUntil(next);
-      if (lostValue != null || checkDeadline()) {
-        return;
-      }
-      long sent = System.nanoTime();
-      CompletableFuture<LeaseKeepAliveResponse> answer;
-      try {
-        answer = leases.keepAliveOnce(leaseId);
-      } catch (RuntimeException e) {
-        answer = CompletableFuture.failedFuture(e);
-      }
-      answer.whenComplete((response, error) -> onAnswer(sent, response, error));
-      try {
-        answer.get(periodNanos, TimeUnit.NANOSECONDS);
-      } catch (TimeoutException e) {
-        synchronized (lock) {
-          if (failedInARow++ == 0) {
-            LOG.info("{}: no keep-alive answer within {} ms; sending another every {} ms, the lease is confirmed "
-                + "for {} ms more", name, millis(periodNanos), millis(periodNanos),
-                Math.max(0, millis(aliveUntil - System.nanoTime())));
-          }
-        }
-      } catch (ExecutionException e) {
-        // onAnswer handles it
-      } catch (InterruptedException e) {
-        return; // stopped
-      }
-      next = sent + periodNanos;
-    }
-  }
-
-  private void onAnswer(long sent, LeaseKeepAliveResponse response, Throwable error) {
-    SessionLost announcement;
-    synchronized (lock) {
-      if (lostValue != null) {
-        return;
-      }
-      long now = System.nanoTime();
-      boolean passed = now - aliveUntil >= 0;
-      if (error == null && response.getTTL() > 0) {
-        if (passed) {
-          announcement = declare(SessionLost.Reason.UNCONFIRMED, "a keep-alive answer came "
-              + millis(now - aliveUntil) + " ms after the lease's deadline had passed unconfirmed");
-        } else {
-          long until = sent + TimeUnit.SECONDS.toNanos(response.getTTL());
-          if (until - aliveUntil > 0) {
-            aliveUntil = until;
-          }
-          if (failedInARow > 0) {
-            LOG.info("{}: keep-alive confirmed again after {} failed attempts", name, failedInARow);
-            failedInARow = 0;
-          }
-          return;
-        }
-      } else if (error == null || EtcdErrors.isLeaseNotFound(error)) {
-        String said = error == null ? "answered TTL " + response.getTTL() : "said the lease is not found";
-        announcement = passed
-            ? declare(SessionLost.Reason.UNCONFIRMED, "the lease's deadline passed unconfirmed (then the cluster "
-                + said + ")")
-            : declare(SessionLost.Reason.EXPIRED, "the cluster " + said + " to a keep-alive");
-      } else {
-        if (failedInARow++ == 0) {
-          LOG.info("{}: keep-alive failed ({}); retrying every {} ms, the lease is confirmed for {} ms more",
-              name, EtcdErrors.describe(error), millis(periodNanos), Math.max(0, millis(aliveUntil - now)));
-        } else {
-          LOG.debug("{}: keep-alive failed again ({})", name, EtcdErrors.describe(error));
-        }
-        return;
-      }
-    }
-    stopThreads();
-    announce(announcement);
-  }
-
-  // ---- the deadline ----
-
-  private void deadlineLoop() {
-    while (lostValue == null) {
-      long wait = aliveUntil - System.nanoTime();
-      if (wait > 0) {
-        LockSupport.parkNanos(this, wait);
-      } else if (checkDeadline()) {
-        return;
-      }
-    }
-  }
-
-  /** Declares UNCONFIRMED if the deadline has passed; true if the session is (now) lost. */
-  private boolean checkDeadline() {
-    SessionLost announcement;
-    synchronized (lock) {
-      if (lostValue != null) {
-        return true;
-      }
-      long late = System.nanoTime() - aliveUntil;
-      if (late < 0) {
-        return false;
-      }
-      announcement = declare(SessionLost.Reason.UNCONFIRMED, "no keep-alive was confirmed before the lease's "
-          + "deadline (checked " + millis(late) + " ms after it; TTL " + ttl.toSeconds() + " s)");
-    }
-    stopThreads();
-    announce(announcement);
-    return true;
   }
 
   // ---- loss ----
 
-  /** Under lock: records the loss if it is the first; returns it (to announce), or null. */
-  private SessionLost declare(SessionLost.Reason reason, String detail) {
-    if (lostValue != null) {
-      return null;
-    }
-    lostValue = new SessionLost(reason, detail);
-    return lostValue;
-  }
-
-  /** Outside the lock, once, by whoever declared the loss. */
+  /** {@link KeepAlive}'s {@code onLost}: once, outside its lock, by whoever declared the loss. */
   private void announce(SessionLost value) {
     if (value.reason() == SessionLost.Reason.CLOSED) {
       LOG.info("{}: closed", name);
@@ -359,49 +217,6 @@ public final class Session implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  // ---- threads ----
-
-  private void start() {
-    keepAliveThread.start();
-    deadlineThread.start();
-  }
-
-  private void stopThreads() {
-    for (Thread t : List.of(keepAliveThread, deadlineThread)) {
-      if (t != Thread.currentThread()) {
-        t.interrupt();
-        LockSupport.unpark(t);
-      }
-    }
-  }
-
-  private void joinThreads() {
-    for (Thread t : List.of(keepAliveThread, deadlineThread)) {
-      if (t != Thread.currentThread()) {
-        try {
-          t.join(MAX_KEEP_ALIVE_PERIOD.toMillis());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
-  }
-
-  private void parkUntil(long deadline) {
-    while (lostValue == null && !Thread.currentThread().isInterrupted()) {
-      long wait = deadline - System.nanoTime();
-      if (wait <= 0) {
-        return;
-      }
-      LockSupport.parkNanos(this, wait);
-    }
-  }
-
-  private static long millis(long nanos) {
-    return TimeUnit.NANOSECONDS.toMillis(nanos);
   }
 
   /** Options for {@link #open()}. */
@@ -451,9 +266,9 @@ public final class Session implements AutoCloseable {
       LeaseGrant grant = LeaseGrant.grant(client, ttl, openTimeout);
       Session session = new Session(client.getLeaseClient(), grant.leaseId(), grant.ttl(), grant.aliveUntil(),
           listenerExecutor);
-      session.start();
+      session.keepAlive.start();
       LOG.info("{}: opened, TTL {} s, keep-alive every {} ms", session.name, grant.ttl().toSeconds(),
-          millis(session.periodNanos));
+          KeepAlive.millis(session.keepAlive.periodNanos()));
       return session;
     }
   }

@@ -2,6 +2,7 @@ package keel.client.support;
 
 import io.etcd.jetcd.ByteSequence;
 import java.nio.charset.StandardCharsets;
+import java.util.Objects;
 
 /**
  * Key names of etcd's concurrency recipes (Go {@code concurrency.Election}, {@code Mutex}, used by
@@ -13,6 +14,18 @@ public final class RecipeKeys {
   private static final ByteSequence SLASH = ByteSequence.from("/", StandardCharsets.UTF_8);
 
   private RecipeKeys() {}
+
+  /**
+   * {@code name}, checked: a recipe needs one that is not empty ({@code what} names the recipe in the
+   * error, e.g. "an election").
+   */
+  public static ByteSequence requireName(ByteSequence name, String what) {
+    Objects.requireNonNull(name, "name");
+    if (name.isEmpty()) {
+      throw new IllegalArgumentException(what + " needs a non-empty name");
+    }
+    return name;
+  }
 
   /** {@code name + "/"}: the prefix every contender's key lives under. */
   public static ByteSequence prefix(ByteSequence name) {

@@ -1,7 +1,7 @@
 package keel.client.cache;
 
-import static keel.client.cache.Kvs.bytes;
-import static keel.client.cache.Kvs.kv;
+import static keel.client.support.Kvs.bytes;
+import static keel.client.support.Kvs.kv;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,11 +1,11 @@
 package keel.client.cache;
 
-import static keel.client.cache.FakeKvWatchClient.delete;
-import static keel.client.cache.FakeKvWatchClient.events;
-import static keel.client.cache.FakeKvWatchClient.getResponse;
-import static keel.client.cache.FakeKvWatchClient.put;
-import static keel.client.cache.Kvs.bytes;
-import static keel.client.cache.Kvs.proto;
+import static keel.client.support.FakeKvWatchClient.delete;
+import static keel.client.support.FakeKvWatchClient.events;
+import static keel.client.support.FakeKvWatchClient.getResponse;
+import static keel.client.support.FakeKvWatchClient.put;
+import static keel.client.support.Kvs.bytes;
+import static keel.client.support.Kvs.proto;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -17,6 +17,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import keel.client.support.FakeKvWatchClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,14 +1,6 @@
 package keel.client.session;
 
-import io.etcd.jetcd.Auth;
-import io.etcd.jetcd.Client;
-import io.etcd.jetcd.Cluster;
-import io.etcd.jetcd.Election;
-import io.etcd.jetcd.KV;
 import io.etcd.jetcd.Lease;
-import io.etcd.jetcd.Lock;
-import io.etcd.jetcd.Maintenance;
-import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.lease.LeaseGrantResponse;
 import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import io.etcd.jetcd.lease.LeaseRevokeResponse;
@@ -22,12 +14,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import keel.client.support.UnsupportedClient;
 
 /**
  * A jetcd client whose only working part is a scripted lease service: each keep-alive is answered
  * by {@link #answers} (a function of the attempt number), so a test decides what the "cluster" says.
  */
-final class FakeLeaseClient implements Client {
+final class FakeLeaseClient extends UnsupportedClient {
   static final long LEASE_ID = 0x694d7a1b2cL;
 
   final AtomicInteger keepAlives = new AtomicInteger();
@@ -96,42 +89,4 @@ final class FakeLeaseClient implements Client {
   public Lease getLeaseClient() {
     return lease;
   }
-
-  @Override
-  public Auth getAuthClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public KV getKVClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Cluster getClusterClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Maintenance getMaintenanceClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Watch getWatchClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Lock getLockClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Election getElectionClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public void close() {}
 }

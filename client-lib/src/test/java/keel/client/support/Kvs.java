@@ -1,4 +1,4 @@
-package keel.client.cache;
+package keel.client.support;
 
 import com.google.protobuf.ByteString;
 import io.etcd.jetcd.ByteSequence;
@@ -6,14 +6,14 @@ import io.etcd.jetcd.KeyValue;
 import java.nio.charset.StandardCharsets;
 
 /** KeyValues for unit tests. */
-final class Kvs {
+public final class Kvs {
   private Kvs() {}
 
-  static ByteSequence bytes(String text) {
+  public static ByteSequence bytes(String text) {
     return ByteSequence.from(text, StandardCharsets.UTF_8);
   }
 
-  static io.etcd.jetcd.api.KeyValue proto(String key, String value, long create, long mod) {
+  public static io.etcd.jetcd.api.KeyValue proto(String key, String value, long create, long mod) {
     return io.etcd.jetcd.api.KeyValue.newBuilder()
         .setKey(ByteString.copyFromUtf8(key))
         .setValue(ByteString.copyFromUtf8(value))
@@ -23,7 +23,7 @@ final class Kvs {
         .build();
   }
 
-  static KeyValue kv(String key, String value, long create, long mod) {
+  public static KeyValue kv(String key, String value, long create, long mod) {
     return new KeyValue(proto(key, value, create, mod), ByteSequence.EMPTY);
   }
 }

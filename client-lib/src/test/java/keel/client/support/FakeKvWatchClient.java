@@ -1,14 +1,8 @@
-package keel.client.cache;
+package keel.client.support;
 
-import io.etcd.jetcd.Auth;
 import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
-import io.etcd.jetcd.Cluster;
-import io.etcd.jetcd.Election;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.Lease;
-import io.etcd.jetcd.Lock;
-import io.etcd.jetcd.Maintenance;
 import io.etcd.jetcd.Txn;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.api.Event;
@@ -30,17 +24,20 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-/** A jetcd client with a scripted KV.get and a Watch that hands its listeners to the test. */
-final class FakeKvWatchClient implements Client {
-  /** One get the cache made; the test completes {@code answer}. */
-  record Get(ByteSequence key, GetOption option, CompletableFuture<GetResponse> answer) {}
+/**
+ * A jetcd client with a scripted KV.get and a Watch that hands its listeners to the test: the recipe
+ * under test asks, the test answers ({@link Get#answer()}) or feeds the watch ({@link Started#listener}).
+ */
+public final class FakeKvWatchClient extends UnsupportedClient {
+  /** One get the code under test made; the test completes {@code answer}. */
+  public record Get(ByteSequence key, GetOption option, CompletableFuture<GetResponse> answer) {}
 
-  /** One watch the cache started; the test feeds {@code listener}. */
-  static final class Started implements Watch.Watcher {
-    final ByteSequence key;
-    final WatchOption option;
-    final Watch.Listener listener;
-    volatile boolean closed;
+  /** One watch the code under test started; the test feeds {@code listener}. */
+  public static final class Started implements Watch.Watcher {
+    public final ByteSequence key;
+    public final WatchOption option;
+    public final Watch.Listener listener;
+    public volatile boolean closed;
 
     Started(ByteSequence key, WatchOption option, Watch.Listener listener) {
       this.key = key;
@@ -62,26 +59,26 @@ final class FakeKvWatchClient implements Client {
     public void requestProgress() {}
   }
 
-  final BlockingQueue<Get> gets = new LinkedBlockingQueue<>();
-  final BlockingQueue<Started> watches = new LinkedBlockingQueue<>();
+  public final BlockingQueue<Get> gets = new LinkedBlockingQueue<>();
+  public final BlockingQueue<Started> watches = new LinkedBlockingQueue<>();
 
-  Get nextGet() throws InterruptedException {
+  public Get nextGet() throws InterruptedException {
     Get get = gets.poll(5, TimeUnit.SECONDS);
     if (get == null) {
-      throw new AssertionError("the cache made no get");
+      throw new AssertionError("no get was made within 5 s");
     }
     return get;
   }
 
-  Started nextWatch() throws InterruptedException {
+  public Started nextWatch() throws InterruptedException {
     Started watch = watches.poll(5, TimeUnit.SECONDS);
     if (watch == null) {
-      throw new AssertionError("the cache started no watch");
+      throw new AssertionError("no watch was started within 5 s");
     }
     return watch;
   }
 
-  static GetResponse getResponse(long revision, io.etcd.jetcd.api.KeyValue... kvs) {
+  public static GetResponse getResponse(long revision, io.etcd.jetcd.api.KeyValue... kvs) {
     RangeResponse.Builder builder = RangeResponse.newBuilder()
         .setHeader(ResponseHeader.newBuilder().setRevision(revision))
         .setCount(kvs.length);
@@ -91,7 +88,7 @@ final class FakeKvWatchClient implements Client {
     return new GetResponse(builder.build(), ByteSequence.EMPTY);
   }
 
-  static WatchResponse events(Event... events) {
+  public static WatchResponse events(Event... events) {
     io.etcd.jetcd.api.WatchResponse.Builder builder = io.etcd.jetcd.api.WatchResponse.newBuilder();
     long revision = 0;
     for (Event e : events) {
@@ -102,11 +99,11 @@ final class FakeKvWatchClient implements Client {
     return new WatchResponse(builder.build());
   }
 
-  static Event put(io.etcd.jetcd.api.KeyValue kv) {
+  public static Event put(io.etcd.jetcd.api.KeyValue kv) {
     return Event.newBuilder().setType(Event.EventType.PUT).setKv(kv).build();
   }
 
-  static Event delete(String key, long revision) {
+  public static Event delete(String key, long revision) {
     return Event.newBuilder().setType(Event.EventType.DELETE)
         .setKv(io.etcd.jetcd.api.KeyValue.newBuilder()
             .setKey(com.google.protobuf.ByteString.copyFromUtf8(key)).setModRevision(revision))
@@ -188,37 +185,4 @@ final class FakeKvWatchClient implements Client {
   public Watch getWatchClient() {
     return watch;
   }
-
-  @Override
-  public Auth getAuthClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Cluster getClusterClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Maintenance getMaintenanceClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Lease getLeaseClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Lock getLockClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public Election getElectionClient() {
-    throw new UnsupportedOperationException();
-  }
-
-  @Override
-  public void close() {}
 }
