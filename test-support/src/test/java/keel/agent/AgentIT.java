@@ -117,6 +117,26 @@ class AgentIT {
     Deadlines.await("the other runs it", Duration.ofSeconds(20)).until(staying::runsGatedProcess);
   }
 
+  @Test
+  void aGateCommandThatCannotRunHandsLeadershipToANodeWhereItCan() throws Exception {
+    Agent broken = agents.start("broken", "127.0.0.71", "--gate-cmd", "/nonexistent/keel-gate --serve");
+    Deadlines.await("the broken node leads", Duration.ofSeconds(20))
+        .until(() -> holderNode().equals("broken"));
+    Agent healthy = agents.start("healthy", "127.0.0.72", "--gate-cmd", "builtin");
+    Deadlines.await("the healthy node runs the gated process", Duration.ofSeconds(60))
+        .until(healthy::runsGatedProcess);
+    assertThat(holderNode()).isEqualTo("healthy");
+    assertThat(broken.runsGatedProcess()).isFalse();
+    assertThat(broken.problems()).as("it keeps serving the rest").doesNotContainKey("registration");
+  }
+
+  /** The node named in the oldest key of the agents' election, or "" when nobody campaigns. */
+  private String holderNode() throws Exception {
+    return keel.client.election.LeaderElection.leader(cluster.client(),
+            ByteSequence.from(agents.prefix() + "/leader", StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS)
+        .flatMap(info -> NodeRecord.parse(info.value()).get("node")).orElse("");
+  }
+
   /** The ip in {@code name}'s member entry, or null when it has none. */
   private String memberIp(String name) throws Exception {
     List<KeyValue> kvs = cluster.kv().get(ByteSequence.from(agents.prefix() + "/members/" + name,

@@ -65,6 +65,7 @@ public final class GatedProcess implements AutoCloseable {
   private Thread supervisor; // guarded by lock
   private int terminating; // guarded by lock: stop() and kill() calls under way
   private volatile String lastFailureReport;
+  private volatile Runnable onKeepsFailing = () -> { };
 
   /**
    * @param node this node's name, for logs and thread names
@@ -92,6 +93,14 @@ public final class GatedProcess implements AutoCloseable {
     this.logFile = logFile;
     this.stopGrace = stopGrace;
     this.restartPolicy = restartPolicy;
+  }
+
+  /**
+   * Runs {@code action} (on the supervisor thread) each time the process is reported as failing
+   * over and over (the ERROR naming the command): the gate hands leadership to another node then.
+   */
+  public void onKeepsFailing(Runnable action) {
+    this.onKeepsFailing = action;
   }
 
   /** Wants the process: starts it (and keeps restarting it) unless it is wanted already. */
@@ -285,6 +294,11 @@ public final class GatedProcess implements AutoCloseable {
             restartPolicy.quickExit().toMillis(), delay.toMillis(), logFile, tail(logFile));
         lastFailureReport = report;
         LOG.error(report);
+        try {
+          onKeepsFailing.run();
+        } catch (RuntimeException e) {
+          LOG.error("{}: the action on a failing gated process failed", node, e);
+        }
       } else {
         LOG.warn("{}: the gated process {} {}; restarting in {} ms", node, command, outcome, delay.toMillis());
       }

@@ -66,6 +66,7 @@ public final class LeaderGate implements AutoCloseable {
       return t;
     });
     this.watchdog = new FenceWatchdog(node, this::softDeadlineNanos, this::onFenceExpired);
+    process.onKeepsFailing(this::handOver);
   }
 
   /** Campaigns under {@code session} (a new one after each loss); returns at once. */
@@ -161,6 +162,23 @@ public final class LeaderGate implements AutoCloseable {
       process.stop(hard);
     }
     // Give the lease up: the others need not wait for it to expire, and this node campaigns anew.
+    s.close();
+  }
+
+  /**
+   * The gated process cannot run here (missing command, crash loop): give leadership up so that a
+   * node where it can run takes over. This node campaigns again under a new session, behind the
+   * others; if it is the only one left it tries again.
+   */
+  private void handOver() {
+    Session s;
+    synchronized (lock) {
+      if (leadership == null) {
+        return;
+      }
+      s = session;
+    }
+    LOG.error("{}: the gated process cannot run on this node: handing leadership to another node", node);
     s.close();
   }
 
