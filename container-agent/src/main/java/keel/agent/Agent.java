@@ -169,6 +169,9 @@ public final class Agent implements AutoCloseable {
           continue;
         }
         previousLease = s.leaseId();
+        if (closed) {
+          return;
+        }
         writePreviousLease(previousLease);
         if (gate != null) {
           gate.campaign(s);
@@ -298,7 +301,16 @@ public final class Agent implements AutoCloseable {
     if (proxy != null) {
       closeQuietly(proxy);
     }
+    // Nothing of this agent may touch its files once close() returns: wait for its threads.
     tablesThread.shutdown();
+    try {
+      if (!tablesThread.awaitTermination(10, TimeUnit.SECONDS)) {
+        LOG.warn("{}: the tables thread did not stop within 10 s", config.name());
+      }
+      sessionLoop.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     client.close();
     server.ifPresent(KeelServer::close);
   }

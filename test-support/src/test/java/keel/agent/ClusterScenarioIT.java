@@ -53,7 +53,13 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ClusterScenarioIT {
   private static final Duration TTL = Duration.ofSeconds(5);
-  private static final Duration ELECTION_TIMEOUT = Duration.ofSeconds(1);
+  /**
+   * The upper end of the election timeout: Keel, like etcd, draws it from [1 s, 2 s) with the
+   * default {@code --election-timeout 1000}. When the gated node is also the Raft leader, the lease
+   * expires TTL + one election timeout (etcd's extension on promotion) after the new leader is up,
+   * which is itself up to an election timeout after the kill.
+   */
+  private static final Duration ELECTION_TIMEOUT = Duration.ofSeconds(2);
   private static final String MEMBERS = "/keel/members/";
   private static final ByteSequence ELECTION = ByteSequence.from("/keel/leader", StandardCharsets.UTF_8);
 
@@ -145,15 +151,19 @@ class ClusterScenarioIT {
       load.phase("gate-kill");
       String deadHolder = gateHolder().orElseThrow();
       DemoNode gated = layout.node(deadHolder);
+      boolean wasRaftLeader = raftLeader().filter(deadHolder::equals).isPresent();
       load.down(gated.name());
       long gateKilled = kill(gated);
       String next = awaitOneGatedProcess(Optional.of(deadHolder), Duration.ofSeconds(30));
+      long nextRuns = System.nanoTime();
       long nextStart = awaitStartRecord(next, gateKilled);
       awaitEveryProxyReaches(next, others(gated));
       long reached = System.nanoTime();
-      figure("kill -9 of gated node " + deadHolder + " -> process runs on " + next, nextStart - gateKilled);
+      figure("kill -9 of gated node " + deadHolder + " (Raft leader too: " + wasRaftLeader + ") -> process"
+          + " started on " + next, nextRuns - gateKilled);
+      figure("  -> its start record", nextStart - gateKilled);
       figure("  -> reached through every proxy", reached - gateKilled);
-      assertThat(Duration.ofNanos(nextStart - gateKilled))
+      assertThat(Duration.ofNanos(nextRuns - gateKilled))
           .isLessThanOrEqualTo(Deadlines.scaled(TTL.plus(ELECTION_TIMEOUT).plusSeconds(2)));
       restartAndAwaitListed(gated, load);
 
@@ -165,10 +175,14 @@ class ClusterScenarioIT {
       load.down(frozenName);
       long paused = System.nanoTime();
       nodes.pause(frozen);
+      // Taken over when the successor's agent has started the process (it then appears in the
+      // process table); its own start record follows once its JVM runs.
       String successor = awaitOneGatedProcess(Optional.of(frozenName), Duration.ofSeconds(10));
+      long takenOver = System.nanoTime();
       long successorStart = awaitStartRecord(successor, paused);
-      figure("SIGSTOP of gated node " + frozenName + " -> process runs on " + successor, successorStart - paused);
-      assertThat(Duration.ofNanos(successorStart - paused)).as("taken over during the 10 s pause")
+      figure("SIGSTOP of gated node " + frozenName + " -> process started on " + successor, takenOver - paused);
+      figure("  -> its start record", successorStart - paused);
+      assertThat(Duration.ofNanos(takenOver - paused)).as("taken over during the 10 s pause")
           .isLessThan(Duration.ofSeconds(10));
       // The fault is a 10 s freeze: hold it for the rest of the 10 s.
       Deadlines.await("the 10 s pause", Duration.ofSeconds(11)).pollInterval(Duration.ofMillis(10))
