@@ -64,6 +64,12 @@ final class ProcessTree {
    */
   static void terminate(String node, ProcessHandle root, boolean ownSession, long killAtNanos) {
     long session = ownSession ? root.pid() : -1;
+    if (ownSession && System.nanoTime() - killAtNanos >= 0) {
+      // Already past the deadline (a node resumed after a pause): the root, the process that
+      // answers, dies before anything else, without waiting for the look-up over /proc. Its
+      // children stay in its session, where the look-up below still finds them.
+      root.destroyForcibly();
+    }
     List<ProcessHandle> tree = collect(List.of(root), session);
     Set<Long> terminated = new HashSet<>();
     while (!tree.isEmpty() && System.nanoTime() - killAtNanos < 0) {
