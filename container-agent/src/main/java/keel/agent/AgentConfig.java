@@ -33,7 +33,6 @@ public record AgentConfig(
     Path hostsFile,
     String serviceAlias,
     List<String> gateCommand,
-    String gateDescription,
     int gatePort,
     Optional<Path> gateRecord,
     Duration stopGrace,
@@ -53,11 +52,11 @@ public record AgentConfig(
   }
 
   public String membersPrefix() {
-    return prefix + "/members/";
+    return AgentKeys.members(prefix);
   }
 
   public String electionName() {
-    return prefix + "/leader";
+    return AgentKeys.election(prefix);
   }
 
   public boolean gateEnabled() {

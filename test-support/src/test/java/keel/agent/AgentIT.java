@@ -130,16 +130,14 @@ class AgentIT {
     assertThat(broken.problems()).as("it keeps serving the rest").doesNotContainKey("registration");
   }
 
-  /** The node named in the oldest key of the agents' election, or "" when nobody campaigns. */
+  /** The node that holds the agents' election, or "" when nobody campaigns. */
   private String holderNode() throws Exception {
-    return keel.client.election.LeaderElection.leader(cluster.client(),
-            ByteSequence.from(agents.prefix() + "/leader", StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS)
-        .flatMap(info -> NodeRecord.parse(info.value()).get("node")).orElse("");
+    return AgentKeys.gateHolder(cluster.client(), agents.prefix()).get(5, TimeUnit.SECONDS).orElse("");
   }
 
   /** The ip in {@code name}'s member entry, or null when it has none. */
   private String memberIp(String name) throws Exception {
-    List<KeyValue> kvs = cluster.kv().get(ByteSequence.from(agents.prefix() + "/members/" + name,
+    List<KeyValue> kvs = cluster.kv().get(ByteSequence.from(AgentKeys.members(agents.prefix()) + name,
         StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS).getKvs();
     return kvs.isEmpty() ? null : NodeRecord.parse(kvs.get(0).getValue()).get("ip").orElse(null);
   }

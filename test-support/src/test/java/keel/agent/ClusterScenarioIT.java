@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
-import io.etcd.jetcd.maintenance.StatusResponse;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -23,8 +22,9 @@ import java.util.stream.Collectors;
 import keel.agent.demo.DemoLayout;
 import keel.agent.demo.DemoLayout.DemoNode;
 import keel.agent.demo.DemoNodes;
-import keel.client.election.LeaderElection;
+import keel.agent.hosts.HostsTable;
 import keel.testing.Deadlines;
+import keel.testing.Leaders;
 import keel.testing.ProcessTrees;
 import keel.testing.TempDirs;
 import org.junit.jupiter.api.AfterAll;
@@ -60,8 +60,6 @@ class ClusterScenarioIT {
    * which is itself up to an election timeout after the kill.
    */
   private static final Duration ELECTION_TIMEOUT = Duration.ofSeconds(2);
-  private static final String MEMBERS = "/keel/members/";
-  private static final ByteSequence ELECTION = ByteSequence.from("/keel/leader", StandardCharsets.UTF_8);
 
   private static Path dir;
   private static DemoLayout layout;
@@ -292,15 +290,12 @@ class ClusterScenarioIT {
   /** Waits until every hosts file of {@code readers} lists exactly the nodes that {@code member} accepts. */
   private void awaitHostsEverywhere(List<DemoNode> readers, java.util.function.Predicate<DemoNode> member,
       String what, Duration within) {
+    Map<String, String> expected = new java.util.TreeMap<>();
+    layout.nodes().stream().filter(member).forEach(n -> expected.put(n.name(), n.ip()));
     Deadlines.await(what, within).pollInterval(Duration.ofMillis(20)).until(() -> {
       for (DemoNode reader : readers) {
-        String hosts = Files.readString(reader.hostsFile());
-        for (DemoNode n : layout.nodes()) {
-          boolean listed = hosts.lines().anyMatch(l -> l.matches(java.util.regex.Pattern.quote(n.ip()) + "\\s+"
-              + n.name() + "(\\s.*)?"));
-          if (listed != member.test(n)) {
-            return false;
-          }
+        if (!HostsTable.members(reader.hostsFile()).equals(expected)) {
+          return false;
         }
       }
       return true;
@@ -349,22 +344,13 @@ class ClusterScenarioIT {
   }
 
   private Optional<String> gateHolder() throws Exception {
-    return LeaderElection.leader(client, ELECTION).get(5, TimeUnit.SECONDS)
-        .flatMap(info -> NodeRecord.parse(info.value()).get("node"));
+    return AgentKeys.gateHolder(client, AgentKeys.DEFAULT_PREFIX).get(5, TimeUnit.SECONDS);
   }
 
   private Optional<String> raftLeader() {
-    for (DemoNode n : layout.nodes()) {
-      try {
-        StatusResponse s = client.getMaintenanceClient().statusMember(n.clientUrl()).get(2, TimeUnit.SECONDS);
-        if (s.getLeader() == s.getHeader().getMemberId()) {
-          return Optional.of(n.name());
-        }
-      } catch (Exception e) {
-        // not answering
-      }
-    }
-    return Optional.empty();
+    List<DemoNode> all = layout.nodes();
+    int index = Leaders.leaderIndex(client, all.stream().map(DemoNode::clientUrl).toList());
+    return index < 0 ? Optional.empty() : Optional.of(all.get(index).name());
   }
 
   private List<DemoNode> others(DemoNode n) {

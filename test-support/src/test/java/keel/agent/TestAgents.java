@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import keel.agent.cli.AgentCommand;
+import keel.agent.hosts.HostsTable;
 
 /**
  * Agents run in the test's JVM against an existing cluster ({@code keel agent --endpoints ...}),
@@ -59,10 +60,10 @@ final class TestAgents implements AutoCloseable {
   /** Whether {@code name}'s hosts file has a line {@code <ip> <member> ...} for each of {@code members} ("name=ip"). */
   boolean lists(String name, String... members) {
     try {
-      String hosts = Files.readString(hostsFile(name));
+      Map<String, String> listed = HostsTable.members(hostsFile(name));
       for (String member : members) {
         String[] m = member.split("=");
-        if (hosts.lines().noneMatch(l -> l.matches(java.util.regex.Pattern.quote(m[1]) + "\\s+" + m[0] + "(\\s.*)?"))) {
+        if (!m[1].equals(listed.get(m[0]))) {
           return false;
         }
       }

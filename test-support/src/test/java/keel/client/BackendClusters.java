@@ -2,17 +2,14 @@ package keel.client;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
-import io.etcd.jetcd.maintenance.StatusResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import keel.testing.ClusterProcesses;
-import keel.testing.Deadlines;
+import keel.testing.Leaders;
 import keel.testing.MemberProcess;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -79,23 +76,7 @@ public final class BackendClusters implements BeforeAllCallback {
 
   /** The index of the member that is leader, once one is (as etcdctl endpoint status tells it). */
   public int awaitLeader(Backend backend) {
-    ClusterProcesses cluster = cluster(backend);
-    Client client = client(backend);
-    return Deadlines.await(backend + " leader", Duration.ofSeconds(30))
-        .ignoreExceptions()
-        .until(() -> {
-          for (int i = 0; i < cluster.members().size(); i++) {
-            if (!cluster.member(i).isAlive()) {
-              continue;
-            }
-            StatusResponse status = client.getMaintenanceClient()
-                .statusMember(cluster.clientUrls().get(i)).get(2, TimeUnit.SECONDS);
-            if (status.getLeader() != 0 && status.getLeader() == status.getHeader().getMemberId()) {
-              return i;
-            }
-          }
-          return -1;
-        }, index -> index >= 0);
+    return Leaders.await(client(backend), cluster(backend).clientUrls());
   }
 
   public static ByteSequence bytes(String text) {

@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import keel.agent.Agent;
 import keel.agent.AgentConfig;
+import keel.agent.AgentKeys;
 import keel.server.GoDuration;
 import keel.server.ServerConfig;
 import keel.server.cli.CliException;
@@ -50,7 +51,7 @@ public final class AgentCommand implements Callable<Integer> {
       description = "Session TTL: a dead node leaves every table after about this long (default ${DEFAULT-VALUE}).")
   private String ttl;
 
-  @Option(names = "--prefix", defaultValue = "/keel", description = "Root of the agent's keys (default ${DEFAULT-VALUE}).")
+  @Option(names = "--prefix", defaultValue = AgentKeys.DEFAULT_PREFIX, description = "Root of the agent's keys (default ${DEFAULT-VALUE}).")
   private String prefix;
 
   @Option(names = "--hosts-file", defaultValue = "/etc/hosts", description = "Hosts file to keep (default ${DEFAULT-VALUE}).")
@@ -180,7 +181,7 @@ public final class AgentCommand implements Callable<Integer> {
           + " flags (got " + String.join(" ", serverFlags) + ")");
     }
     String node = name != null ? name : server.map(ServerConfig::name).orElse(ServerConfig.DEFAULT_NAME);
-    String ip = advertiseIp != null ? advertiseIp : defaultIp(clusterEndpoints, server);
+    String ip = advertiseIp != null ? advertiseIp : defaultIp(clusterEndpoints);
     Duration ttlDuration = duration("--ttl", ttl);
     if (ttlDuration.toSeconds() < 1) {
       throw new IllegalArgumentException("--ttl must be at least 1s (got " + ttl + ")");
@@ -194,7 +195,7 @@ public final class AgentCommand implements Callable<Integer> {
     }
     err.flush();
     return new AgentConfig(node, ip, clusterEndpoints, server, ttlDuration, stripSlash(prefix),
-        hostsFile, serviceAlias, gate.argv(), gate.description(), gatePort,
+        hostsFile, serviceAlias, gate.argv(), gatePort,
         Optional.ofNullable(gateRecord), duration("--stop-grace", stopGrace),
         proxyAddress(ip), ssh, authorizedKeys != null ? authorizedKeys : ssh.resolve("authorized_keys"),
         state);
@@ -217,7 +218,7 @@ public final class AgentCommand implements Callable<Integer> {
     }
   }
 
-  private static String defaultIp(List<URI> endpoints, Optional<ServerConfig> server) {
+  private static String defaultIp(List<URI> endpoints) {
     String host = endpoints.isEmpty() ? null : endpoints.get(0).getHost();
     if (host == null || host.equals("localhost") || host.equals("0.0.0.0")) {
       return "127.0.0.1";

@@ -6,11 +6,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.regex.Pattern;
 import keel.agent.demo.DemoLayout.DemoNode;
 import keel.agent.gate.Executables;
+import keel.agent.hosts.HostsTable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -143,9 +144,8 @@ public final class DemoCommand implements Callable<Integer> {
   /** Whether {@code node}'s hosts file has a line for every node of the demo. */
   static boolean hostsListAll(DemoLayout layout, DemoNode node) {
     try {
-      String hosts = Files.readString(node.hostsFile());
-      return layout.nodes().stream().allMatch(n -> Pattern.compile("(?m)^" + Pattern.quote(n.ip())
-          + "\\s+" + Pattern.quote(n.name()) + "(\\s|$)").matcher(hosts).find());
+      Map<String, String> listed = HostsTable.members(node.hostsFile());
+      return layout.nodes().stream().allMatch(n -> n.ip().equals(listed.get(n.name())));
     } catch (IOException e) {
       return false;
     }

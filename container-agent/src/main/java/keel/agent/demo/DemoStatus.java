@@ -13,9 +13,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import keel.agent.NodeRecord;
+import keel.agent.AgentKeys;
 import keel.agent.demo.DemoLayout.DemoNode;
-import keel.client.election.LeaderElection;
 
 /**
  * What {@code keel demo status} prints: per node its process state, whether it is registered, the
@@ -28,8 +27,7 @@ public record DemoStatus(Path dir, List<NodeStatus> nodes, Optional<String> raft
   public record NodeStatus(String name, String ip, String state, Optional<Long> pid, boolean registered,
       boolean raftLeader, boolean gated, String proxyUrl) {}
 
-  static final String MEMBERS = "/keel/members/";
-  static final String ELECTION = "/keel/leader";
+  private static final String MEMBERS = AgentKeys.members(AgentKeys.DEFAULT_PREFIX);
 
   /** Asks the running demo (every member that answers within a second). */
   public static DemoStatus collect(DemoLayout layout, DemoNodes processes) {
@@ -56,8 +54,7 @@ public record DemoStatus(Path dir, List<NodeStatus> nodes, Optional<String> raft
         client.getKVClient().get(prefix, GetOption.builder().isPrefix(true).build()).get(2, TimeUnit.SECONDS)
             .getKvs().forEach(kv -> registered.add(kv.getKey().toString(StandardCharsets.UTF_8)
                 .substring(MEMBERS.length())));
-        holder = LeaderElection.leader(client, bytes(ELECTION)).get(2, TimeUnit.SECONDS)
-            .flatMap(info -> NodeRecord.parse(info.value()).get("node"));
+        holder = AgentKeys.gateHolder(client, AgentKeys.DEFAULT_PREFIX).get(2, TimeUnit.SECONDS);
       } catch (Exception e) {
         // the cluster does not answer (yet): report what the processes say
       }

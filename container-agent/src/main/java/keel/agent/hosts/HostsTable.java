@@ -2,8 +2,11 @@ package keel.agent.hosts;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import keel.agent.files.BrokenBlockException;
 import keel.agent.files.ManagedBlockFile;
 
@@ -50,6 +53,31 @@ public final class HostsTable {
    */
   public boolean update(List<HostEntry> entries) throws IOException {
     return file.write(render(entries));
+  }
+
+  /**
+   * The entries Keel's block lists now, as {@link #render} wrote them (empty when the file or its
+   * block does not exist yet): what {@code keel demo} and the tests read back.
+   *
+   * @throws BrokenBlockException if the file's block is malformed
+   */
+  public static List<HostEntry> read(Path file) throws IOException {
+    String body = new ManagedBlockFile(file).readBlock().orElse("");
+    List<HostEntry> entries = new ArrayList<>();
+    for (String line : body.split("\n")) {
+      String[] words = line.strip().split("\\s+");
+      if (words.length >= 2) {
+        entries.add(new HostEntry(words[0], List.of(words).subList(1, words.length)));
+      }
+    }
+    return entries;
+  }
+
+  /** Name to address of every entry of Keel's block in {@code file} (aliases left out). */
+  public static SortedMap<String, String> members(Path file) throws IOException {
+    SortedMap<String, String> members = new TreeMap<>();
+    read(file).forEach(e -> members.put(e.name(), e.ip()));
+    return members;
   }
 
   /** The block body for {@code entries}: sorted, de-duplicated, one line each. */
