@@ -68,9 +68,14 @@ class DemoIT {
 
       Process status = new ProcessBuilder(HOME.resolve("keel").toString(), "demo", "status", "--json",
           "--dir", dir.toString()).redirectErrorStream(true).start();
-      status.getOutputStream().close();
-      String json = new String(status.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(status.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      String json;
+      try {
+        status.getOutputStream().close();
+        json = new String(status.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(status.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      } finally {
+        status.destroyForcibly();
+      }
       assertThat(json).contains("\"gateHolder\":\"" + holder + "\"").contains("\"gate\":\"jupyter\"");
       assertThat(json.split("\"registered\":true", -1)).hasSize(4);
       List<Long> pids = new ArrayList<>();

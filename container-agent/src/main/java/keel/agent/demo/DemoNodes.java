@@ -8,8 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import keel.agent.demo.DemoLayout.DemoNode;
+import keel.agent.gate.ProcessTree;
 
 /**
  * Starts and signals a demo's node processes. Each node is {@code docker/entrypoint.sh}, the
@@ -103,80 +106,45 @@ public final class DemoNodes {
 
   /** kill -9 of the node's whole tree; returns when it is gone. */
   public void kill(DemoNode node) {
-    process(node).ifPresent(root -> {
-      List<ProcessHandle> tree = tree(root);
-      tree.forEach(ProcessHandle::destroyForcibly);
-      tree.forEach(p -> awaitGone(p, Duration.ofSeconds(10)));
-    });
+    process(node).ifPresent(root -> ProcessTree.terminate(node.name(), root, true, System.nanoTime()));
   }
 
-  /** SIGTERM to the tree (the agent stops its gated process, then itself), SIGKILL after {@code grace}. */
+  /**
+   * SIGTERM to the node's root (the agent stops its gated process with its own grace, then itself),
+   * then SIGKILL to whatever of the tree is left after {@code grace}; returns when all is gone.
+   */
   public void stop(DemoNode node, Duration grace) {
     process(node).ifPresent(root -> {
       if (state(node) == State.PAUSED) {
-        signal(root, "CONT");
+        ProcessTree.signal(root, true, "CONT");
       }
-      List<ProcessHandle> tree = tree(root);
+      List<ProcessHandle> tree = new ArrayList<>(List.of(root));
+      root.descendants().forEach(tree::add); // before the root goes: its children are re-parented then
       root.destroy();
-      awaitGone(root, grace);
-      tree.forEach(ProcessHandle::destroyForcibly);
-      tree.forEach(p -> awaitGone(p, Duration.ofSeconds(10)));
+      try {
+        root.onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException e) {
+        // still running after the grace: killed below
+      }
+      for (ProcessHandle p : tree) {
+        ProcessTree.terminate(node.name(), p, false, System.nanoTime());
+      }
     });
   }
 
   /** SIGSTOP to every process of the node's tree: a frozen container. */
   public void pause(DemoNode node) {
-    signal(process(node).orElseThrow(() -> notRunning(node)), "STOP");
+    ProcessTree.signal(process(node).orElseThrow(() -> notRunning(node)), true, "STOP");
   }
 
   /** SIGCONT to every process of the node's tree, the agent first. */
   public void resume(DemoNode node) {
-    signal(process(node).orElseThrow(() -> notRunning(node)), "CONT");
+    ProcessTree.signal(process(node).orElseThrow(() -> notRunning(node)), true, "CONT");
   }
 
   private static IllegalStateException notRunning(DemoNode node) {
     return new IllegalStateException(node.name() + " is not running");
-  }
-
-  private static List<ProcessHandle> tree(ProcessHandle root) {
-    List<ProcessHandle> tree = new ArrayList<>();
-    tree.add(root);
-    root.descendants().forEach(tree::add);
-    return tree;
-  }
-
-  private static void signal(ProcessHandle root, String signal) {
-    List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
-    tree(root).forEach(p -> command.add(Long.toString(p.pid())));
-    try {
-      Process kill = new ProcessBuilder(command).redirectErrorStream(true).start();
-      String output = new String(kill.getInputStream().readAllBytes());
-      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0 && !onlyGone(output)) {
-        throw new IllegalStateException(String.join(" ", command) + " failed: " + output.strip());
-      }
-    } catch (IOException e) {
-      throw new IllegalStateException(String.join(" ", command) + " failed: " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
-  }
-
-  private static void awaitGone(ProcessHandle p, Duration timeout) {
-    try {
-      p.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (Exception e) {
-      // still alive after the timeout: the caller escalates
-    }
-  }
-
-  /**
-   * Whether kill's complaints are all "No such process": a process of the tree that ended between
-   * the look-up and the signal (a resumed agent may kill its gated process first) is not an error.
-   */
-  private static boolean onlyGone(String killOutput) {
-    return !killOutput.isBlank() && killOutput.lines().allMatch(l -> l.isBlank() || l.endsWith("No such process"));
   }
 }

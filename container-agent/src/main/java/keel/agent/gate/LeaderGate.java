@@ -138,7 +138,7 @@ public final class LeaderGate implements AutoCloseable {
     watchdog.poke();
     LOG.warn("{}: lost the election (fencing token {}): {}; stopping the gated process", node,
         l.fencingToken(), reason);
-    stopWithin(hardDeadline(s));
+    process.stop(hardDeadline(s)); // the full grace, unless the lease's deadline comes first
   }
 
   /** The watchdog's action: leadership could not be confirmed before the soft deadline. */
@@ -152,15 +152,13 @@ public final class LeaderGate implements AutoCloseable {
       s = session;
     }
     long hard = hardDeadline(s);
-    if (System.nanoTime() - hard >= 0) {
-      process.kill();
-      LOG.warn("{}: leadership lapsed unconfirmed (paused or cut off from the cluster):"
-          + " the gated process was killed; campaigning again under a new session", node);
-    } else {
-      LOG.warn("{}: leadership not confirmed in time (cluster unreachable?): stopping the gated"
-          + " process before the lease can expire; campaigning again under a new session", node);
-      process.stop(hard);
-    }
+    LOG.warn(System.nanoTime() - hard >= 0
+        ? "{}: leadership lapsed unconfirmed (paused or cut off from the cluster): killing the gated"
+            + " process at once; campaigning again under a new session"
+        : "{}: leadership not confirmed in time (cluster unreachable?): stopping the gated process"
+            + " before the lease can expire; campaigning again under a new session", node);
+    process.stop(hard); // past the deadline: SIGKILL at once, the process's root first
+
     // Give the lease up: the others need not wait for it to expire, and this node campaigns anew.
     s.close();
   }
@@ -180,11 +178,6 @@ public final class LeaderGate implements AutoCloseable {
     }
     LOG.error("{}: the gated process cannot run on this node: handing leadership to another node", node);
     s.close();
-  }
-
-  private void stopWithin(long hardDeadline) {
-    long graceEnd = System.nanoTime() + stopGrace.toNanos();
-    process.stop(graceEnd - hardDeadline < 0 ? graceEnd : hardDeadline);
   }
 
   private long softDeadlineNanos() {

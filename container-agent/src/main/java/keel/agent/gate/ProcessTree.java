@@ -21,7 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The processes that make up one gated process, and how they are ended: its root, the root's
+ * The processes that make up one gated process (or one demo node), and how they are ended or
+ * frozen: its root, the root's
  * descendants and, when the root leads a session of its own (it was started through
  * {@code setsid}), every other process of that session.
  *
@@ -39,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * 100 ms, and each full scan costs milliseconds on a busy machine. Without {@code /proc} (not
  * Linux) it falls back to {@link ProcessHandle#descendants()}.
  */
-final class ProcessTree {
+public final class ProcessTree {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessTree.class);
   private static final Path PROC = Path.of("/proc");
   private static final boolean HAS_PROC = Files.isDirectory(PROC.resolve("self"));
@@ -62,7 +63,7 @@ final class ProcessTree {
    * the tree is gone. A process that survives SIGKILL (stuck in the kernel) is waited for, with a
    * WARN every 5 s: returning early would break "at most one gated process at a time".
    */
-  static void terminate(String node, ProcessHandle root, boolean ownSession, long killAtNanos) {
+  public static void terminate(String node, ProcessHandle root, boolean ownSession, long killAtNanos) {
     long session = ownSession ? root.pid() : -1;
     if (ownSession && System.nanoTime() - killAtNanos >= 0) {
       // Already past the deadline (a node resumed after a pause): the root, the process that
@@ -94,6 +95,36 @@ final class ProcessTree {
         nextComplaint = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
       }
       tree = stillThere(tree, root, session);
+    }
+  }
+
+  /**
+   * Sends {@code signal} ({@code STOP}, {@code CONT}, ...) to every process of the tree at once,
+   * the root first, through {@code kill(1)} (the JDK sends only TERM and KILL). A process that ended
+   * between the look-up and the signal is not an error (a node resumed after a pause may kill its
+   * gated process first).
+   *
+   * @throws IllegalStateException if kill fails otherwise
+   */
+  public static void signal(ProcessHandle root, boolean ownSession, String signal) {
+    List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
+    snapshot(root, ownSession).forEach(p -> command.add(Long.toString(p.pid())));
+    if (command.size() == 2) {
+      return;
+    }
+    try {
+      Process kill = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String output = new String(kill.getInputStream().readAllBytes());
+      boolean onlyGone = !output.isBlank()
+          && output.lines().allMatch(l -> l.isBlank() || l.endsWith("No such process"));
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0 && !onlyGone) {
+        throw new IllegalStateException(String.join(" ", command) + " failed: " + output.strip());
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(String.join(" ", command) + " failed: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(String.join(" ", command) + " interrupted", e);
     }
   }
 
