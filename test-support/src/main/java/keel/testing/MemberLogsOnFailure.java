@@ -3,7 +3,10 @@ package keel.testing;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -26,20 +29,32 @@ import org.opentest4j.TestAbortedException;
 public final class MemberLogsOnFailure implements BeforeEachCallback, TestExecutionExceptionHandler {
   private static final Pattern WORTH_SHOWING = Pattern.compile(
       "=== start|leader is now|no longer leader|installed a snapshot|loaded snapshot|serving clients|: stopped$"
-          + "| ERROR |became leader|became candidate|elected leader|lost leader");
+          + "| ERROR |became leader|became candidate|elected leader|lost leader"
+          // the node agent's (keel.agent): sessions, the gate, its problems
+          + "|session (open|lost)|leads the election|lost the election|lapsed|handing leadership| WARN Agent");
   private static final int LINES_PER_MEMBER = 12;
   private static final int LINE_CHARS = 170;
   private static final List<ClusterProcesses> STARTED = new ArrayList<>();
+  private static final Map<String, Path> OTHER_LOGS = new LinkedHashMap<>();
 
   /** Called for every cluster a test creates. */
   static synchronized void record(ClusterProcesses cluster) {
     STARTED.add(cluster);
   }
 
+  /**
+   * A process the current test started some other way (e.g. a demo node): its log is summed up
+   * too when the test fails. Call it from the test method (records are cleared before each test).
+   */
+  public static synchronized void recordLog(String name, Path logFile) {
+    OTHER_LOGS.put(name, logFile);
+  }
+
   @Override
   public void beforeEach(ExtensionContext context) {
     synchronized (MemberLogsOnFailure.class) {
       STARTED.clear();
+      OTHER_LOGS.clear();
     }
   }
 
@@ -62,21 +77,29 @@ public final class MemberLogsOnFailure implements BeforeEachCallback, TestExecut
     for (ClusterProcesses cluster : STARTED) {
       out.append("member logs (").append(cluster.clusterName()).append("):\n");
       for (MemberProcess member : cluster.members()) {
-        for (String line : interestingLines(member)) {
-          out.append("  ").append(member.name()).append(": ").append(line).append('\n');
-        }
+        append(out, member.name(), member.logFile());
       }
+    }
+    if (!OTHER_LOGS.isEmpty()) {
+      out.append("process logs:\n");
+      OTHER_LOGS.forEach((name, log) -> append(out, name, log));
     }
     return out.toString();
   }
 
-  private static List<String> interestingLines(MemberProcess member) {
+  private static void append(StringBuilder out, String name, Path log) {
+    for (String line : interestingLines(log)) {
+      out.append("  ").append(name).append(": ").append(line).append('\n');
+    }
+  }
+
+  private static List<String> interestingLines(Path logFile) {
     List<String> lines;
     try {
-      if (!Files.exists(member.logFile())) {
+      if (!Files.exists(logFile)) {
         return List.of("(no log)");
       }
-      lines = Files.readAllLines(member.logFile(), StandardCharsets.UTF_8);
+      lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
     } catch (IOException e) {
       return List.of("(log unreadable: " + e + ")");
     }

@@ -25,6 +25,7 @@ import keel.agent.demo.DemoNodes;
 import keel.agent.hosts.HostsTable;
 import keel.testing.Deadlines;
 import keel.testing.Leaders;
+import keel.testing.MemberLogsOnFailure;
 import keel.testing.ProcessTrees;
 import keel.testing.TempDirs;
 import org.junit.jupiter.api.AfterAll;
@@ -185,8 +186,7 @@ class ClusterScenarioIT {
       // The fault is a 10 s freeze: hold it for the rest of the 10 s.
       Deadlines.await("the 10 s pause", Duration.ofSeconds(11)).pollInterval(Duration.ofMillis(10))
           .until(() -> System.nanoTime() - paused >= TimeUnit.SECONDS.toNanos(10));
-      long resumed = System.nanoTime();
-      nodes.resume(frozen);
+      long resumed = nodes.resume(frozen); // when kill -CONT started, after the test's look-up of the tree
       long staleGone = awaitGone(frozenPid);
       deaths.put(frozenPid, staleGone);
       figure("SIGCONT of " + frozenName + " -> its stale gated process gone", staleGone - resumed);
@@ -223,6 +223,7 @@ class ClusterScenarioIT {
   }
 
   private void start(DemoNode n) throws IOException {
+    MemberLogsOnFailure.recordLog(n.name(), n.logFile());
     long pid = nodes.start(n);
     ProcessHandle.of(pid).ifPresent(ProcessTrees::register);
   }
@@ -314,17 +315,24 @@ class ClusterScenarioIT {
         }, java.util.Objects::nonNull);
   }
 
+  /** Waits until a request through each proxy of {@code through} is answered by {@code holder}. */
   private void awaitEveryProxyReaches(String holder, List<DemoNode> through) {
+    // The value is what is still wrong, so that a timeout names the proxies that do not get there.
     Deadlines.await("every proxy reaches " + holder, Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
-        .ignoreExceptions().until(() -> {
+        .until(() -> {
+          List<String> wrong = new ArrayList<>();
           for (DemoNode n : through) {
-            ProxyProbe.Response r = ProxyProbe.get(proxy(n), "/", 1000);
-            if (r.status() != 200 || !r.header("X-Keel-Node").equals(holder)) {
-              return false;
+            try {
+              ProxyProbe.Response r = ProxyProbe.get(proxy(n), "/", 1000);
+              if (r.status() != 200 || !r.header("X-Keel-Node").equals(holder)) {
+                wrong.add(n.name() + ": HTTP " + r.status() + " from " + r.header("X-Keel-Node"));
+              }
+            } catch (IOException e) {
+              wrong.add(n.name() + ": " + e);
             }
           }
-          return true;
-        });
+          return String.join("; ", wrong);
+        }, org.hamcrest.Matchers.emptyString());
   }
 
   /** The built-in gated processes running now, by node (from the process table, not the agents). */

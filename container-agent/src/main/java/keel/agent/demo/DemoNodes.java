@@ -139,9 +139,12 @@ public final class DemoNodes {
     ProcessTree.signal(process(node).orElseThrow(() -> notRunning(node)), true, "STOP");
   }
 
-  /** SIGCONT to every process of the node's tree, the agent first. */
-  public void resume(DemoNode node) {
-    ProcessTree.signal(process(node).orElseThrow(() -> notRunning(node)), true, "CONT");
+  /**
+   * SIGCONT to every process of the node's tree, the agent first; returns {@link System#nanoTime()}
+   * just before the signal went out (after the look-up of the tree).
+   */
+  public long resume(DemoNode node) {
+    return ProcessTree.signal(process(node).orElseThrow(() -> notRunning(node)), true, "CONT");
   }
 
   private static IllegalStateException notRunning(DemoNode node) {

@@ -152,13 +152,16 @@ public final class LeaderGate implements AutoCloseable {
       s = session;
     }
     long hard = hardDeadline(s);
-    LOG.warn(System.nanoTime() - hard >= 0
-        ? "{}: leadership lapsed unconfirmed (paused or cut off from the cluster): killing the gated"
-            + " process at once; campaigning again under a new session"
-        : "{}: leadership not confirmed in time (cluster unreachable?): stopping the gated process"
-            + " before the lease can expire; campaigning again under a new session", node);
-    process.stop(hard); // past the deadline: SIGKILL at once, the process's root first
-
+    if (System.nanoTime() - hard >= 0) {
+      // A node resumed after a pause: the stale process dies first, before any logging.
+      process.kill();
+      LOG.warn("{}: leadership lapsed unconfirmed (paused or cut off from the cluster):"
+          + " the gated process was killed; campaigning again under a new session", node);
+    } else {
+      LOG.warn("{}: leadership not confirmed in time (cluster unreachable?): stopping the gated"
+          + " process before the lease can expire; campaigning again under a new session", node);
+      process.stop(hard);
+    }
     // Give the lease up: the others need not wait for it to expire, and this node campaigns anew.
     s.close();
   }

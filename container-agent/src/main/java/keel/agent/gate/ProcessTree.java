@@ -104,13 +104,16 @@ public final class ProcessTree {
    * between the look-up and the signal is not an error (a node resumed after a pause may kill its
    * gated process first).
    *
+   * @return {@link System#nanoTime()} just before kill was started (after the look-up), for
+   *     callers that time what follows the signal
    * @throws IllegalStateException if kill fails otherwise
    */
-  public static void signal(ProcessHandle root, boolean ownSession, String signal) {
+  public static long signal(ProcessHandle root, boolean ownSession, String signal) {
     List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
     snapshot(root, ownSession).forEach(p -> command.add(Long.toString(p.pid())));
+    long sent = System.nanoTime();
     if (command.size() == 2) {
-      return;
+      return sent;
     }
     try {
       Process kill = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -120,6 +123,7 @@ public final class ProcessTree {
       if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0 && !onlyGone) {
         throw new IllegalStateException(String.join(" ", command) + " failed: " + output.strip());
       }
+      return sent;
     } catch (IOException e) {
       throw new IllegalStateException(String.join(" ", command) + " failed: " + e.getMessage(), e);
     } catch (InterruptedException e) {
