@@ -1,0 +1,40 @@
+package keel.torture;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import keel.torture.nemesis.Fault;
+import keel.torture.nemesis.KillFault;
+import keel.torture.nemesis.LeaderTransferFault;
+import keel.torture.nemesis.PauseFault;
+
+/** The fault kinds by name, as {@code --faults} takes them. */
+public final class Faults {
+  private static final Map<String, Supplier<Fault>> KINDS = new LinkedHashMap<>();
+
+  static {
+    KINDS.put("kill", KillFault::new);
+    KINDS.put("pause", PauseFault::new);
+    KINDS.put("transfer", LeaderTransferFault::new);
+  }
+
+  private Faults() {}
+
+  public static List<String> names() {
+    return List.copyOf(KINDS.keySet());
+  }
+
+  public static List<Fault> of(List<String> names) {
+    List<Fault> faults = new ArrayList<>();
+    for (String name : names) {
+      Supplier<Fault> kind = KINDS.get(name);
+      if (kind == null) {
+        throw new IllegalArgumentException("unknown fault '" + name + "'; known: " + String.join(", ", names()));
+      }
+      faults.add(kind.get());
+    }
+    return faults;
+  }
+}

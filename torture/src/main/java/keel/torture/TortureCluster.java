@@ -1,0 +1,119 @@
+package keel.torture;
+
+import io.etcd.jetcd.maintenance.StatusResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import keel.testing.ClusterProcesses;
+import keel.testing.MemberProcess;
+import keel.torture.workload.Clients;
+
+/**
+ * The cluster under test: its member processes and one client per member. What the nemesis and
+ * the final checks ask of it: who leads, each member's ID and revision, and whether all are back.
+ */
+public final class TortureCluster implements AutoCloseable {
+  private final ClusterProcesses processes;
+  private final Clients clients;
+
+  public TortureCluster(ClusterProcesses processes) {
+    this.processes = processes;
+    this.clients = new Clients(processes.clientUrls());
+  }
+
+  public int size() {
+    return processes.members().size();
+  }
+
+  public MemberProcess member(int index) {
+    return processes.member(index);
+  }
+
+  public Clients clients() {
+    return clients;
+  }
+
+  /** Member {@code index}'s status, or {@code null} when it does not answer within a second. */
+  public StatusResponse status(int index) {
+    try {
+      return clients.member(index).getMaintenanceClient().statusMember(clients.urls().get(index))
+          .get(1, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  /** The member that says it leads, or -1. */
+  public int leader() {
+    for (int i = 0; i < size(); i++) {
+      StatusResponse s = status(i);
+      if (s != null && s.getLeader() != 0 && s.getLeader() == s.getHeader().getMemberId()) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Waits until every member answers, all agree on one leader and serve a linearizable read:
+   * the cluster has converged after a healed fault. Returns how long it took.
+   */
+  public Duration awaitConverged(Duration timeout) throws InterruptedException {
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    while (true) {
+      if (converged()) {
+        return Duration.ofNanos(System.nanoTime() - start);
+      }
+      if (System.nanoTime() > deadline) {
+        StringBuilder state = new StringBuilder();
+        for (int i = 0; i < size(); i++) {
+          StatusResponse s = status(i);
+          state.append("\n  ").append(member(i)).append(": ").append(s == null ? "no answer"
+              : "leader " + Long.toHexString(s.getLeader()) + ", raft index " + s.getRaftIndex());
+        }
+        throw new IllegalStateException("the cluster did not converge within " + timeout + state);
+      }
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+  }
+
+  private boolean converged() {
+    long leader = 0;
+    for (int i = 0; i < size(); i++) {
+      StatusResponse s = status(i);
+      if (s == null || s.getLeader() == 0 || (leader != 0 && s.getLeader() != leader)) {
+        return false;
+      }
+      leader = s.getLeader();
+    }
+    for (int i = 0; i < size(); i++) {
+      try {
+        clients.member(i).getKVClient().get(keel.torture.workload.RegisterWorkload.bytes("converged?"))
+            .get(1, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The revision member {@code index} serves linearizably now. */
+  public long revision(int index) throws Exception {
+    return clients.member(index).getKVClient().get(keel.torture.workload.RegisterWorkload.bytes("revision?"))
+        .get(5, TimeUnit.SECONDS).getHeader().getRevision();
+  }
+
+  public List<String> urls() {
+    return clients.urls();
+  }
+
+  @Override
+  public void close() {
+    try {
+      clients.close();
+    } finally {
+      processes.close();
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package keel.torture;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import keel.torture.nemesis.Nemesis;
+import keel.torture.workload.RegisterWorkload;
+
+/**
+ * What one torture run does.
+ *
+ * @param members cluster size (3 or 5)
+ * @param duration how long the workloads run under faults
+ * @param seed drives every random choice of the workloads and the nemesis
+ * @param faults fault kinds by name ({@link Faults#names()}); empty: no faults
+ * @param breaks test-only switches that break a guarantee, passed to every member as {@code
+ *     -Dkeel.test.break=...}; empty in a real run
+ * @param output where the history, timeline, report and member logs go
+ * @param registers the register workload's load
+ * @param nemesis fault timing
+ * @param leaseTtlSeconds the lease workload's TTL
+ * @param sessionTtl the election candidates' session TTL
+ * @param electionTimeout the members' {@code --election-timeout}; heartbeat is a tenth
+ */
+public record TortureSettings(
+    int members,
+    Duration duration,
+    long seed,
+    List<String> faults,
+    List<String> breaks,
+    Path output,
+    RegisterWorkload.Settings registers,
+    Nemesis.Settings nemesis,
+    long leaseTtlSeconds,
+    Duration sessionTtl,
+    Duration electionTimeout) {
+
+  public static TortureSettings defaults(Path output, Duration duration, long seed) {
+    return new TortureSettings(3, duration, seed, Faults.names(), List.of(), output,
+        RegisterWorkload.Settings.defaults(), Nemesis.Settings.defaults(), 3, Duration.ofSeconds(2),
+        Duration.ofMillis(1000));
+  }
+
+  public TortureSettings withFaults(List<String> faults) {
+    return new TortureSettings(members, duration, seed, faults, breaks, output, registers, nemesis,
+        leaseTtlSeconds, sessionTtl, electionTimeout);
+  }
+
+  public TortureSettings withBreaks(List<String> breaks) {
+    return new TortureSettings(members, duration, seed, faults, breaks, output, registers, nemesis,
+        leaseTtlSeconds, sessionTtl, electionTimeout);
+  }
+
+  public TortureSettings withMembers(int members) {
+    return new TortureSettings(members, duration, seed, faults, breaks, output, registers, nemesis,
+        leaseTtlSeconds, sessionTtl, electionTimeout);
+  }
+}

@@ -1,0 +1,135 @@
+package keel.torture.nemesis;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import keel.torture.TortureCluster;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Injects faults one at a time, in a random order from a seed: a quiet spell, a fault, held for a
+ * while, healed, then the cluster must converge (every member answering, one leader, reads served)
+ * before the next. Every fault lands on the timeline.
+ */
+public final class Nemesis implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Nemesis.class);
+
+  private final TortureCluster cluster;
+  private final List<Fault> faults;
+  private final Settings settings;
+  private final List<FaultRecord> timeline = new ArrayList<>();
+  private final List<String> problems = new ArrayList<>();
+  private Thread thread;
+  private volatile boolean stopping;
+
+  /**
+   * @param quiet the pause between a converged cluster and the next fault
+   * @param holdMin shortest time a fault stays in place
+   * @param holdMax longest
+   * @param convergeTimeout how long the cluster may take to converge after healing
+   */
+  public record Settings(Duration quiet, Duration holdMin, Duration holdMax, Duration convergeTimeout) {
+    public static Settings defaults() {
+      return new Settings(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(6), Duration.ofSeconds(60));
+    }
+  }
+
+  public Nemesis(TortureCluster cluster, List<Fault> faults, Settings settings) {
+    this.cluster = cluster;
+    this.faults = List.copyOf(faults);
+    this.settings = settings;
+  }
+
+  public void start(long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    thread = new Thread(() -> run(random), "nemesis");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void run(SplittableRandom random) {
+    List<Fault> round = new ArrayList<>();
+    while (!stopping && !faults.isEmpty()) {
+      if (!pause(settings.quiet())) {
+        return;
+      }
+      if (round.isEmpty()) { // every kind once per round, in a random order
+        round.addAll(faults);
+        for (int i = round.size() - 1; i > 0; i--) {
+          java.util.Collections.swap(round, i, random.nextInt(i + 1));
+        }
+      }
+      Fault fault = round.remove(round.size() - 1);
+      long injected = System.nanoTime();
+      Fault.Injected in;
+      try {
+        in = fault.inject(cluster, random);
+      } catch (Exception e) {
+        problem("injecting " + fault.name() + ": " + e);
+        continue;
+      }
+      LOG.info("nemesis: {} {}", fault.name(), in.target());
+      long hold = settings.holdMin().toNanos()
+          + (long) (random.nextDouble() * (settings.holdMax().toNanos() - settings.holdMin().toNanos()));
+      pause(Duration.ofNanos(hold));
+      long healed = System.nanoTime();
+      try {
+        in.heal();
+        cluster.awaitConverged(settings.convergeTimeout());
+      } catch (Exception e) {
+        problem("healing " + fault.name() + " " + in.target() + ": " + e);
+      }
+      long converged = System.nanoTime();
+      LOG.info("nemesis: healed {} {}; converged after {} ms", fault.name(), in.target(), (converged - healed) / 1_000_000);
+      synchronized (timeline) {
+        timeline.add(new FaultRecord(fault.name(), in.target(), injected, healed, converged));
+      }
+    }
+  }
+
+  /** Waits unless stopping; false when stopping. */
+  private boolean pause(Duration d) {
+    long until = System.nanoTime() + d.toNanos();
+    try {
+      while (!stopping && System.nanoTime() < until) {
+        TimeUnit.MILLISECONDS.sleep(Math.min(100, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+    return !stopping;
+  }
+
+  private void problem(String what) {
+    LOG.warn("nemesis: {}", what);
+    synchronized (timeline) {
+      problems.add(what);
+    }
+  }
+
+  public List<FaultRecord> timeline() {
+    synchronized (timeline) {
+      return List.copyOf(timeline);
+    }
+  }
+
+  /** Faults that could not be injected or healed: the run fails on any. */
+  public List<String> problems() {
+    synchronized (timeline) {
+      return List.copyOf(problems);
+    }
+  }
+
+  /** Stops after healing the fault in place (a fault is never left in place). */
+  @Override
+  public void close() throws InterruptedException {
+    stopping = true;
+    if (thread != null) {
+      thread.join();
+    }
+  }
+}

@@ -1,0 +1,21 @@
+package keel.torture.nemesis;
+
+import java.util.SplittableRandom;
+import keel.torture.TortureCluster;
+
+/** Which member a fault hits: the leader half of the time (the interesting case), else any member. */
+final class Targets {
+  private Targets() {}
+
+  static int pick(TortureCluster cluster, SplittableRandom random) {
+    int leader = cluster.leader();
+    if (leader >= 0 && random.nextBoolean()) {
+      return leader;
+    }
+    return random.nextInt(cluster.size());
+  }
+
+  static String label(TortureCluster cluster, int member, int leader) {
+    return cluster.member(member).name() + (member == leader ? " (leader)" : "");
+  }
+}
