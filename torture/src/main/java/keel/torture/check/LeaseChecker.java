@@ -10,9 +10,12 @@ import keel.torture.workload.LeaseRecord;
  * Leases keep their promise both ways. Not early: a lease whose keep-alive sent at {@code s} was
  * answered alive lives until at least {@code s + TTL}, so its key's deletion must not be seen
  * before that, and no keep-alive may answer "not found" before it. Not too late: once its last
- * refresh was answered at {@code a}, the key must be gone by {@code a + TTL + allowance}, where the
- * allowance is what a failover may add (the new leader restarts every lease's TTL, as etcd's
- * does) plus delivery.
+ * refresh was answered at {@code a}, its deadline is {@code a + TTL}. A new leader restarts every
+ * lease's TTL (as etcd's does), so a leader change seen before the deadline (plus the allowance)
+ * moves it to that change plus the TTL; so does the first leader change within a fault that was in
+ * place at the deadline (the leader may have been dead or frozen then, and nobody could expire the
+ * lease until the next one took office). The key must be gone by the deadline plus the allowance
+ * (one election timeout for a change to be noticed here, plus the revoke's commit and delivery).
  */
 public final class LeaseChecker {
   private static final String NAME = "leases";
@@ -21,11 +24,13 @@ public final class LeaseChecker {
 
   /**
    * @param deletionSeen per lease key, when a watcher first saw its deletion (nanoTime)
-   * @param allowance how much longer than its TTL a lease may outlive its last refresh
+   * @param leaderChanges when a new leader was first seen, in order
+   * @param faultWindows each fault's {@code [injected, converged]} nanos
+   * @param allowance how long after its deadline a lease's key may still be seen
    * @param endNanos when observation ended; leases whose latest deadline is after it are not judged late
    */
-  public static Verdict check(List<LeaseRecord> leases, Map<String, Long> deletionSeen, Duration allowance,
-      long endNanos) {
+  public static Verdict check(List<LeaseRecord> leases, Map<String, Long> deletionSeen, List<Long> leaderChanges,
+      List<long[]> faultWindows, Duration allowance, long endNanos) {
     int judged = 0;
     long worstOverrun = Long.MIN_VALUE;
     long tightestMargin = Long.MAX_VALUE;
@@ -35,7 +40,14 @@ public final class LeaseChecker {
       }
       long ttl = Duration.ofSeconds(l.ttlSeconds()).toNanos();
       long earliest = l.lastRefreshSentNanos() + ttl;
-      long latest = l.lastRefreshAnsweredNanos() + ttl + allowance.toNanos();
+      long deadline = l.lastRefreshAnsweredNanos() + ttl;
+      for (long change : leaderChanges) {
+        if (change > l.lastRefreshAnsweredNanos()
+            && (change <= deadline + allowance.toNanos() || sameFault(faultWindows, deadline, change))) {
+          deadline = Math.max(deadline, change + ttl);
+        }
+      }
+      long latest = deadline + allowance.toNanos();
       if (l.lostNanos() != 0 && l.lostNanos() < earliest) {
         return Verdict.violation(NAME, "lease " + l.key() + " answered 'not found' " + ms(earliest - l.lostNanos())
             + " before its last refresh + TTL", List.of("    " + l));
@@ -53,17 +65,27 @@ public final class LeaseChecker {
         return Verdict.violation(NAME, "lease " + l.key() + " never expired: its key was still there at the end, "
             + ms(endNanos - latest) + " past its deadline", List.of("    " + l));
       }
-      long overrun = seen - (l.lastRefreshAnsweredNanos() + ttl);
+      long overrun = seen - deadline;
       worstOverrun = Math.max(worstOverrun, overrun);
       tightestMargin = Math.min(tightestMargin, seen - earliest);
       if (seen > latest) {
-        return Verdict.violation(NAME, "lease " + l.key() + " outlived its TTL by " + ms(overrun) + " (allowed "
-            + ms(allowance.toNanos()) + ")", List.of("    " + l, "    deletion seen at " + seen));
+        return Verdict.violation(NAME, "lease " + l.key() + " outlived its deadline by " + ms(overrun) + " (allowed "
+            + ms(allowance.toNanos()) + "; its last refresh + TTL was " + ms(deadline - l.lastRefreshAnsweredNanos() - ttl)
+            + " earlier than the deadline after leader changes)", List.of("    " + l, "    deletion seen at " + seen));
       }
     }
     return Verdict.ok(NAME, judged + " leases expired in time: none early (closest " + ms(tightestMargin)
-        + " after its earliest allowed time), the latest " + ms(worstOverrun) + " after last refresh + TTL (allowed "
-        + ms(allowance.toNanos()) + ")");
+        + " after its earliest allowed time), the latest " + ms(worstOverrun)
+        + " after its deadline (last refresh or leader change + TTL; allowed " + ms(allowance.toNanos()) + ")");
+  }
+
+  private static boolean sameFault(List<long[]> windows, long deadline, long change) {
+    for (long[] w : windows) {
+      if (deadline >= w[0] && deadline <= w[1] && change >= w[0] && change <= w[1]) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static String ms(long nanos) {

@@ -33,7 +33,7 @@ public final class Nemesis implements AutoCloseable {
    */
   public record Settings(Duration quiet, Duration holdMin, Duration holdMax, Duration convergeTimeout) {
     public static Settings defaults() {
-      return new Settings(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(6), Duration.ofSeconds(60));
+      return new Settings(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(6), Duration.ofSeconds(120));
     }
   }
 

@@ -31,6 +31,8 @@ public final class WatchRecorder implements AutoCloseable {
   private Watch.Watcher watcher;
   private boolean closed;
   private int resumes;
+  /** Which watch is current: events from an earlier one are ignored (it may still deliver while closing). */
+  private long generation;
 
   /**
    * @param also called for each event as it arrives (on a client thread), e.g. to time deletions
@@ -57,11 +59,13 @@ public final class WatchRecorder implements AutoCloseable {
       key = ByteSequence.from(prefix, StandardCharsets.UTF_8);
       option.isPrefix(true);
     }
-    watcher = client.getWatchClient().watch(key, option.build(), Watch.listener(this::onResponse, this::onError, this::onCompleted));
+    long incarnation = ++generation;
+    watcher = client.getWatchClient().watch(key, option.build(), Watch.listener(
+        r -> onResponse(incarnation, r), t -> onError(incarnation, t), () -> onCompleted(incarnation)));
     return this;
   }
 
-  private void onResponse(WatchResponse response) {
+  private void onResponse(long incarnation, WatchResponse response) {
     long now = System.nanoTime();
     List<WatchedEvent> got = new ArrayList<>();
     for (WatchEvent e : response.getEvents()) {
@@ -72,6 +76,9 @@ public final class WatchRecorder implements AutoCloseable {
       got.add(new WatchedEvent(now, kv.getModRevision(), put, text(kv.getKey()), put ? text(kv.getValue()) : null, prevValue));
     }
     synchronized (this) {
+      if (incarnation != generation) {
+        return; // a replaced watch's late delivery: its successor starts after what was recorded
+      }
       for (WatchedEvent e : got) {
         events.add(e);
         nextRevision = e.revision() + 1;
@@ -80,24 +87,25 @@ public final class WatchRecorder implements AutoCloseable {
     got.forEach(also);
   }
 
-  private void onError(Throwable t) {
+  private void onError(long incarnation, Throwable t) {
     synchronized (this) {
       errors.add(System.nanoTime() + " " + t);
     }
-    restartSoon();
+    restartSoon(incarnation);
   }
 
-  private void onCompleted() {
-    restartSoon();
+  private void onCompleted(long incarnation) {
+    restartSoon(incarnation);
   }
 
   /** Watches again a little later: a member that is down would otherwise be asked in a tight loop. */
-  private void restartSoon() {
-    CompletableFuture.runAsync(this::restart, CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS));
+  private void restartSoon(long incarnation) {
+    CompletableFuture.runAsync(() -> restart(incarnation),
+        CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS));
   }
 
-  private synchronized void restart() {
-    if (closed) {
+  private synchronized void restart(long incarnation) {
+    if (closed || incarnation != generation) {
       return;
     }
     if (watcher != null) {

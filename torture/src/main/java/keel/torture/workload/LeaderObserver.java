@@ -1,0 +1,65 @@
+package keel.torture.workload;
+
+import io.etcd.jetcd.maintenance.StatusResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Asks every member for its status every 100 ms and records when the leader changed (as first
+ * seen by any member). Leader changes bound how late a lease may expire: every new leader
+ * restarts every lease's TTL, as etcd's does.
+ */
+public final class LeaderObserver implements AutoCloseable {
+  private final Clients clients;
+  private final List<long[]> changes = new ArrayList<>(); // {nanos, leader id}
+  private final Thread thread;
+  private volatile boolean stopping;
+
+  public LeaderObserver(Clients clients) {
+    this.clients = clients;
+    this.thread = new Thread(this::run, "leader-observer");
+    thread.setDaemon(true);
+  }
+
+  public LeaderObserver start() {
+    thread.start();
+    return this;
+  }
+
+  private void run() {
+    long current = 0;
+    while (!stopping) {
+      for (int i = 0; i < clients.size() && !stopping; i++) {
+        try {
+          StatusResponse s = clients.member(i).getMaintenanceClient().statusMember(clients.urls().get(i))
+              .get(500, TimeUnit.MILLISECONDS);
+          long leader = s.getLeader();
+          if (leader != 0 && leader != current) {
+            current = leader;
+            synchronized (changes) {
+              changes.add(new long[] {System.nanoTime(), leader});
+            }
+          }
+        } catch (Exception e) {
+          // down, paused or cut off: ask the others
+        }
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+    }
+  }
+
+  /** When a new leader was first seen, in order. */
+  public List<Long> changeTimes() {
+    synchronized (changes) {
+      return changes.stream().map(c -> c[0]).toList();
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    stopping = true;
+    thread.join(5_000);
+  }
+}

@@ -1,0 +1,33 @@
+package keel.torture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The short form of the torture run, on every change: a 3-member cluster of processes under every
+ * fault kind for about a minute and a half, every checker judging the recorded histories. The seed
+ * is printed (and in the report under target/torture/); rerun one with {@code ./keel torture
+ * --duration 90s --seed N}.
+ */
+@Timeout(value = 6, unit = TimeUnit.MINUTES)
+class TortureShortIT {
+  @Test
+  void everyCheckerPassesUnderEveryFault() throws Exception {
+    long seed = Long.getLong("keel.torture.seed", System.currentTimeMillis());
+    System.out.println("TortureShortIT: seed " + seed);
+    Path out = Path.of("target", "torture", "short-" + seed);
+    TortureReport report = new TortureRun(TortureSettings.defaults(out, Duration.ofSeconds(90), seed)).run();
+    System.out.println(report.render());
+
+    assertThat(report.passed()).as("seed %d, report %s:%n%s", seed, out.resolve("report.md"), report.failureSummary())
+        .isTrue();
+    assertThat(report.faults()).extracting(f -> f.type()).as("every fault kind injected")
+        .containsAll(Faults.names());
+    assertThat(report.calls()).filteredOn(c -> c.isOk()).hasSizeGreaterThan(500);
+  }
+}
