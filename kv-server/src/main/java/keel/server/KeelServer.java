@@ -83,6 +83,8 @@ public final class KeelServer implements AutoCloseable {
   private final Proposer proposer;
   private final WatchHub watchHub;
   private final ServerMetrics metrics;
+  /** Test-only broken guarantees ({@link TestBreaks}); {@link TestBreaks#NONE} for every real member. */
+  private final TestBreaks breaks;
   /** Runs the election and lock recipes' watch callbacks, off the watch hub's thread. */
   private final java.util.concurrent.ExecutorService recipesExecutor;
   /** Completes v2 watches, off the apply thread. */
@@ -94,14 +96,18 @@ public final class KeelServer implements AutoCloseable {
   private AutoCompactor autoCompactor;
   private volatile boolean closed;
 
-  private KeelServer(ServerConfig config) throws IOException {
+  private KeelServer(ServerConfig config, TestBreaks breaks) throws IOException {
     this.config = config;
+    this.breaks = breaks;
     Map<String, Long> ids = memberIds(config);
     this.memberId = ids.get(config.name());
     this.clusterId = MemberIds.clusterId(ids.values());
     Files.createDirectories(config.dataDir());
     this.watchHub = new WatchHub(config.name(),
-        WatchHub.Settings.DEFAULTS.withProgressInterval(config.watchProgressNotifyInterval()), this::currentStore);
+        WatchHub.Settings.DEFAULTS.withProgressInterval(config.watchProgressNotifyInterval())
+            // exists only for the torture checkers' self-test (keel.test.break=drop-watch-event)
+            .withDroppedEvent(breaks.dropWatchEvent() ? TestBreaks.DROPPED_WATCH_EVENT : 0),
+        this::currentStore);
     this.recipesExecutor = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
       Thread thread = new Thread(r, "keel-" + config.name() + "-recipes");
       thread.setDaemon(true);
@@ -158,7 +164,10 @@ public final class KeelServer implements AutoCloseable {
 
   /** Starts a member and returns once its client port is listening (not once it has a leader). */
   public static KeelServer start(ServerConfig config) throws IOException {
-    KeelServer server = new KeelServer(config);
+    // Read once per member start; an unknown name stops it here, before anything is opened.
+    TestBreaks breaks = TestBreaks.fromSystemProperty();
+    breaks.warn(config.name());
+    KeelServer server = new KeelServer(config, breaks);
     try {
       server.node.start();
       server.startClientServer();
@@ -189,7 +198,7 @@ public final class KeelServer implements AutoCloseable {
     Headers headers = new Headers(clusterId, memberId, node);
     Validation validation = new Validation(config.maxTxnOps());
     int maxMessage = (int) Math.min(Integer.MAX_VALUE, config.maxRequestBytes() + GRPC_OVERHEAD_BYTES);
-    KvService kv = new KvService(node, stateMachine::store, proposer, validation, headers);
+    KvService kv = new KvService(node::readBarrier, stateMachine::store, proposer, validation, headers, breaks);
     Recipes recipes = new Recipes(kv, new HubWatches(watchHub, recipesExecutor));
     GrpcService grpc = GrpcService.builder()
         .addService(kv)

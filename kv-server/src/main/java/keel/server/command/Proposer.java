@@ -10,7 +10,14 @@ import keel.server.raft.RatisNode;
  * etcd's: the encoded command may not exceed {@code --max-request-bytes}.
  */
 public final class Proposer {
-  private final RatisNode node;
+  /** Where an encoded command goes: {@link RatisNode#submit} (tests pass a fake). */
+  @FunctionalInterface
+  public interface Submitter {
+    /** Completes with the state machine's encoded answer once the command is applied. */
+    CompletableFuture<org.apache.ratis.thirdparty.com.google.protobuf.ByteString> submit(byte[] command);
+  }
+
+  private final Submitter submitter;
   private final long maxRequestBytes;
   private final ProposalObserver observer;
 
@@ -19,7 +26,11 @@ public final class Proposer {
   }
 
   public Proposer(RatisNode node, long maxRequestBytes, ProposalObserver observer) {
-    this.node = node;
+    this(node::submit, maxRequestBytes, observer);
+  }
+
+  public Proposer(Submitter submitter, long maxRequestBytes, ProposalObserver observer) {
+    this.submitter = submitter;
     this.maxRequestBytes = maxRequestBytes;
     this.observer = observer;
   }
@@ -40,7 +51,7 @@ public final class Proposer {
     observer.proposed();
     CompletableFuture<org.apache.ratis.thirdparty.com.google.protobuf.ByteString> submitted;
     try {
-      submitted = node.submit(command.toByteArray());
+      submitted = submitter.submit(command.toByteArray());
     } catch (RuntimeException e) {
       observer.finished(null, e);
       throw e;

@@ -53,29 +53,40 @@ import org.slf4j.LoggerFactory;
 public final class WatchHub implements EventSink, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WatchHub.class);
 
-  /** Tuning; {@link #DEFAULTS} mirrors etcd's sizes where etcd has one. */
+  /**
+   * Tuning; {@link #DEFAULTS} mirrors etcd's sizes where etcd has one.
+   *
+   * @param droppedEvent 0, except in the torture checkers' self-test ({@code
+   *     keel.test.break=drop-watch-event}): the ordinal (from 1) of the one event of its stream
+   *     that every watcher silently drops
+   */
   public record Settings(int queueCapacity, int pageLimit, int incomingCapacity, int watchersPerRound,
-      Duration progressInterval) {
+      Duration progressInterval, long droppedEvent) {
     /**
      * etcd: a watch stream's channel holds 128 responses ({@code chanBufLen}), 512 unsynced
      * watchers are served per sync ({@code maxWatchersPerSync}), progress every 10 minutes.
      */
-    public static final Settings DEFAULTS = new Settings(128, 1000, 16_384, 512, Duration.ofMinutes(10));
+    public static final Settings DEFAULTS = new Settings(128, 1000, 16_384, 512, Duration.ofMinutes(10), 0);
 
     public Settings withProgressInterval(Duration interval) {
-      return new Settings(queueCapacity, pageLimit, incomingCapacity, watchersPerRound, interval);
+      return new Settings(queueCapacity, pageLimit, incomingCapacity, watchersPerRound, interval, droppedEvent);
     }
 
     public Settings withQueueCapacity(int capacity) {
-      return new Settings(capacity, pageLimit, incomingCapacity, watchersPerRound, progressInterval);
+      return new Settings(capacity, pageLimit, incomingCapacity, watchersPerRound, progressInterval, droppedEvent);
     }
 
     public Settings withPageLimit(int limit) {
-      return new Settings(queueCapacity, limit, incomingCapacity, watchersPerRound, progressInterval);
+      return new Settings(queueCapacity, limit, incomingCapacity, watchersPerRound, progressInterval, droppedEvent);
     }
 
     public Settings withIncomingCapacity(int capacity) {
-      return new Settings(queueCapacity, pageLimit, capacity, watchersPerRound, progressInterval);
+      return new Settings(queueCapacity, pageLimit, capacity, watchersPerRound, progressInterval, droppedEvent);
+    }
+
+    /** Exists only for the torture checkers' self-test: every watcher drops its n-th event. */
+    public Settings withDroppedEvent(long n) {
+      return new Settings(queueCapacity, pageLimit, incomingCapacity, watchersPerRound, progressInterval, n);
     }
   }
 
@@ -148,7 +159,7 @@ public final class WatchHub implements EventSink, AutoCloseable {
    * update queued for it: it must only signal, never block.
    */
   public Watcher watcher(long id, WatchSpec spec, boolean progressNotify, Runnable onPending) {
-    return new Watcher(this, id, spec, settings.queueCapacity(), progressNotify, onPending);
+    return new Watcher(this, id, spec, settings.queueCapacity(), progressNotify, onPending, settings.droppedEvent());
   }
 
   /** Registers {@code watcher}; it gets the events from {@code spec.startRevision()} on. */

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import keel.server.mvcc.KeyRange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One watch: what it asked for ({@link WatchSpec}) and a bounded queue of {@link WatchUpdate}s
@@ -19,6 +21,8 @@ import keel.server.mvcc.KeyRange;
  * than the queue and {@link #done} belong to the hub thread.
  */
 public final class Watcher {
+  private static final Logger LOG = LoggerFactory.getLogger(Watcher.class);
+
   private final long id;
   private final WatchSpec spec;
   private final KeyRange range;
@@ -27,6 +31,8 @@ public final class Watcher {
   private final WatchHub hub;
   private volatile boolean done;
   private final boolean progressNotify;
+  /** Test-only (torture self-test): the ordinal of the event to drop, 0 for none. */
+  private final long droppedEvent;
 
   // hub thread only
   volatile boolean synced;
@@ -35,8 +41,11 @@ public final class Watcher {
   long nextRevision;
   /** Whether anything was queued since the last progress tick (etcd elides the next progress). */
   boolean sentSinceTick;
+  /** Events queued for the stream so far (counted only while {@link #droppedEvent} is on). */
+  private long eventsQueued;
 
-  Watcher(WatchHub hub, long id, WatchSpec spec, int capacity, boolean progressNotify, Runnable onPending) {
+  Watcher(WatchHub hub, long id, WatchSpec spec, int capacity, boolean progressNotify, Runnable onPending,
+      long droppedEvent) {
     this.hub = hub;
     this.id = id;
     this.spec = spec;
@@ -45,6 +54,7 @@ public final class Watcher {
     this.progressNotify = progressNotify;
     this.onPending = onPending;
     this.nextRevision = spec.startRevision();
+    this.droppedEvent = droppedEvent;
   }
 
   /** The id the stream gave it; opaque to the hub. */
@@ -92,12 +102,46 @@ public final class Watcher {
     if (done) {
       return true;
     }
+    if (droppedEvent > 0 && !update.events().isEmpty()) {
+      return offerDroppingOne(update);
+    }
     if (!queue.offer(update)) {
       return false;
     }
     if (!update.events().isEmpty()) {
       sentSinceTick = true;
     }
+    onPending.run();
+    return true;
+  }
+
+  /**
+   * Exists only for the torture checkers' self-test ({@code keel.test.break=drop-watch-event}):
+   * queues {@code update} without the {@link #droppedEvent}-th event of this watcher's stream.
+   * Counted only when the update is taken (a full queue retries the same events from history),
+   * so exactly one event goes missing; an update left empty is not queued at all (an empty
+   * update would read as a progress notification).
+   */
+  private boolean offerDroppingOne(WatchUpdate update) {
+    List<Event> events = update.events();
+    long before = eventsQueued;
+    WatchUpdate kept = update;
+    if (before < droppedEvent && droppedEvent <= before + events.size()) {
+      List<Event> rest = new ArrayList<>(events);
+      Event dropped = rest.remove((int) (droppedEvent - before - 1));
+      LOG.warn("keel.test.break=drop-watch-event: watcher {} drops event {} of its stream ({} at revision {})", id,
+          droppedEvent, dropped.getType(), dropped.getKv().getModRevision());
+      if (rest.isEmpty()) {
+        eventsQueued = before + events.size();
+        return true;
+      }
+      kept = new WatchUpdate(update.revision(), rest, update.compactRevision());
+    }
+    if (!queue.offer(kept)) {
+      return false;
+    }
+    eventsQueued = before + events.size();
+    sentSinceTick = true;
     onPending.run();
     return true;
   }

@@ -268,4 +268,49 @@ class WatchHubTest {
     put("r", "4");
     assertThat(show(events(w, 3))).containsExactly("PUT r@3", "PUT r@4", "PUT r@5");
   }
+
+  // ---- keel.test.break=drop-watch-event (the torture checkers' self-test only) -----------------
+
+  @Test
+  void droppedEventSettingTakesExactlyTheNthEventOfEachWatchersStream() throws Exception {
+    hub(WatchHub.Settings.DEFAULTS.withDroppedEvent(3));
+    Watcher early = watchPrefix("d/", 2);
+    put("d/a", "1");
+    put("d/b", "1");
+    Watcher late = watchPrefix("d/", 4);
+    for (int i = 0; i < 5; i++) {
+      put("d/" + i, "1");
+    }
+    // revisions 2..8; each stream loses its own third event, and only that one
+    assertThat(show(events(early, 6))).containsExactly("PUT d/a@2", "PUT d/b@3", "PUT d/1@5", "PUT d/2@6",
+        "PUT d/3@7", "PUT d/4@8");
+    assertThat(show(events(late, 4))).containsExactly("PUT d/0@4", "PUT d/1@5", "PUT d/3@7", "PUT d/4@8");
+    put("d/z", "1");
+    assertThat(show(events(early, 1))).containsExactly("PUT d/z@9");
+    assertThat(show(events(late, 1))).containsExactly("PUT d/z@9");
+  }
+
+  @Test
+  void droppedEventIsCountedOnlyWhenQueuedSoAWatcherCatchingUpStillLosesExactlyOne() throws Exception {
+    hub(WatchHub.Settings.DEFAULTS.withQueueCapacity(2).withDroppedEvent(3));
+    Watcher w = watchPrefix("c/", 2);
+    awaitTrue("the watcher to be synced", () -> hub.syncedCount() == 1);
+    for (int i = 0; i < 10; i++) {
+      put("c/" + i, "1"); // revisions 2..11; the queue is full at 4, which then comes from history
+    }
+    awaitTrue("the hub to reach revision 11", () -> hub.revision() == 11);
+    List<Event> got = events(w, 9);
+    assertThat(got).extracting(e -> e.getKv().getModRevision()).containsExactly(2L, 3L, 5L, 6L, 7L, 8L, 9L, 10L, 11L);
+  }
+
+  @Test
+  void noEventIsDroppedWithoutTheSetting() throws Exception {
+    hub(WatchHub.Settings.DEFAULTS.withQueueCapacity(2));
+    Watcher w = watchPrefix("n/", 2);
+    for (int i = 0; i < 12; i++) {
+      put("n/" + i, "1");
+    }
+    assertThat(events(w, 12)).extracting(e -> e.getKv().getModRevision())
+        .containsExactly(2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L, 13L);
+  }
 }

@@ -1,18 +1,24 @@
 package keel.server.api.grpc;
 
 import io.etcd.jetcd.api.ResponseHeader;
+import java.util.function.LongSupplier;
 import keel.server.raft.RatisNode;
 
 /** Fills etcd's response header: cluster and member id, the store revision, the Raft term. */
 public final class Headers {
   private final long clusterId;
   private final long memberId;
-  private final RatisNode node;
+  private final LongSupplier term;
 
   public Headers(long clusterId, long memberId, RatisNode node) {
+    this(clusterId, memberId, node::term);
+  }
+
+  /** With the Raft term from {@code term} (tests pass a constant). */
+  public Headers(long clusterId, long memberId, LongSupplier term) {
     this.clusterId = clusterId;
     this.memberId = memberId;
-    this.node = node;
+    this.term = term;
   }
 
   public long clusterId() {
@@ -28,7 +34,7 @@ public final class Headers {
         .setClusterId(clusterId)
         .setMemberId(memberId)
         .setRevision(revision)
-        .setRaftTerm(node.term())
+        .setRaftTerm(term.getAsLong())
         .build();
   }
 
