@@ -235,7 +235,11 @@ public final class NetnsNetwork implements AutoCloseable {
       throw new IllegalArgumentException("dropShare must be in [0, 1], was " + dropShare);
     }
     long percent = Math.round(dropShare * 100);
-    drop(node, "numgen random mod 100 < " + percent);
+    if (percent == 100) {
+      drop(node, ""); // numgen's range ends at 99
+    } else if (percent > 0) {
+      drop(node, "numgen random mod 100 < " + percent);
+    }
     faults.add("lossy " + node + " " + percent + "%");
   }
 
@@ -411,7 +415,12 @@ public final class NetnsNetwork implements AutoCloseable {
 
   private void drop(int node, String match) {
     requireOpen();
-    HostCommand.run(inNamespace(node, "nft", "add", "rule", "inet", TABLE, "input", match, "drop"));
+    List<String> command = new ArrayList<>(inNamespace(node, "nft", "add", "rule", "inet", TABLE, "input"));
+    if (!match.isEmpty()) {
+      command.addAll(List.of(match.split(" ")));
+    }
+    command.add("drop");
+    HostCommand.run(command);
   }
 
   private List<String> inNamespace(int node, String... command) {
