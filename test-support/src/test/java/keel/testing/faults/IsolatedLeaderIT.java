@@ -10,6 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,7 +30,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Three Keel member processes, each in its own network namespace ({@link NetnsNetwork}), on etcd's
  * default ports. The leader is cut from both followers (clients still reach it): the two elect a
- * new leader and take writes, the old one serves neither a write nor a linearizable read (only a
+ * new leader and take writes; the old one stops calling itself leader (Ratis steps a leader down
+ * that hears from no majority) and serves neither a write nor a linearizable read (only a
  * serializable one, from its stale store). After healing, every member reaches the same revision
  * with the same HashKV, and the old leader serves the writes it missed.
  */
@@ -49,7 +53,7 @@ class IsolatedLeaderIT {
       try (ClusterProcesses keel = builder.start();
           Client client = Client.builder().endpoints(keel.clientUrls().toArray(String[]::new)).build()) {
         List<String> urls = keel.clientUrls();
-        for (int n = 0; n < 5; n++) {
+        for (int n = 0; n < 3; n++) {
           client.getKVClient().put(key("before-" + n), value(n)).get(10, TimeUnit.SECONDS);
         }
         int leader = Leaders.await(client, urls);
@@ -72,8 +76,21 @@ class IsolatedLeaderIT {
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - isolatedAt));
         Etcdctl viaIsolated = Etcdctl.of(keel.member(leader).address().clientEndpoint())
             .withTimeout(Duration.ofSeconds(15));
-        Etcdctl.Result write = viaIsolated.run("put", "isolated-leader/refused", "x", "--command-timeout=3s");
-        Etcdctl.Result read = viaIsolated.run("get", "isolated-leader/during", "--command-timeout=3s");
+        // Both wait out their timeout: side by side.
+        ExecutorService probes = Executors.newFixedThreadPool(2);
+        Etcdctl.Result write;
+        Etcdctl.Result read;
+        try {
+          Future<Etcdctl.Result> putting =
+              probes.submit(() -> viaIsolated.run("put", "isolated-leader/refused", "x", "--command-timeout=3s"));
+          Future<Etcdctl.Result> reading =
+              probes.submit(() -> viaIsolated.run("get", "isolated-leader/during", "--command-timeout=3s"));
+          write = putting.get(30, TimeUnit.SECONDS);
+          read = reading.get(30, TimeUnit.SECONDS);
+        } finally {
+          probes.shutdownNow();
+          assertThat(probes.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        }
         Etcdctl.Result stale = viaIsolated.run("get", "isolated-leader/before-0", "--consistency=s",
             "--print-value-only", "--command-timeout=3s");
         System.out.printf("IsolatedLeaderIT: %s isolated, %s leads the majority; the isolated one answers a put with "
