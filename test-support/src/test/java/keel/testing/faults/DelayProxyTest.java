@@ -103,16 +103,17 @@ class DelayProxyTest {
   void delaysEachDirectionAndTheChangeTakesEffectWhileRunning() throws IOException {
     try (Socket s = connect()) {
       long fast = roundTripMillis(s);
-      proxy.delay(Duration.ofMillis(100));
+      proxy.delay(Duration.ofMillis(200));
       long slow = roundTripMillis(s);
       proxy.delay(Direction.TO_CLIENT, Delay.NONE);
       long oneWay = roundTripMillis(s);
       proxy.delay(Duration.ZERO);
       long restored = roundTripMillis(s);
 
-      assertThat(slow).as("round trip with 100 ms each way (was %d ms)", fast).isGreaterThanOrEqualTo(200);
-      assertThat(oneWay).as("round trip with 100 ms one way").isBetween(100L, 199L);
-      assertThat(restored).as("round trip without delay").isLessThan(100);
+      // Lower bounds are exact; upper bounds leave 200 ms for a slow machine.
+      assertThat(slow).as("round trip with 200 ms each way (was %d ms)", fast).isGreaterThanOrEqualTo(400);
+      assertThat(oneWay).as("round trip with 200 ms one way").isBetween(200L, 399L);
+      assertThat(restored).as("round trip without delay").isLessThan(200);
     }
   }
 
@@ -130,9 +131,11 @@ class DelayProxyTest {
       }).isInstanceOf(IOException.class);
     }
     proxy.refuseConnections(true);
-    try (Socket s = connect()) {
-      assertThatThrownBy(() -> roundTripMillis(s)).isInstanceOf(IOException.class);
-    }
+    assertThatThrownBy(() -> {
+      try (Socket s = connect()) { // the reset may come before connect() returns, or after
+        roundTripMillis(s);
+      }
+    }).isInstanceOf(IOException.class);
     proxy.refuseConnections(false);
     try (Socket s = connect()) {
       assertThat(roundTripMillis(s)).isLessThan(1000);

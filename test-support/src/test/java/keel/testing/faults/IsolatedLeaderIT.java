@@ -117,7 +117,7 @@ class IsolatedLeaderIT {
     } finally {
       net.close();
     }
-    assertThat(NetnsNetwork.namespaces()).doesNotContain(net.namespace(0), net.namespace(1), net.namespace(2));
+    assertThat(NetnsInventory.namespaces()).doesNotContain(net.namespace(0), net.namespace(1), net.namespace(2));
   }
 
   /** Whether the member at {@code url} says it is the leader (etcd's endpoint status: leader == member id). */

@@ -73,8 +73,8 @@ class NetnsNetworkIT {
       net.close();
     }
     net.close(); // idempotent
-    assertThat(NetnsNetwork.namespaces()).doesNotContain(net.namespace(0), net.namespace(1), net.namespace(2));
-    assertThat(HostCommand.run(List.of("ip", "-o", "link", "show"))).doesNotContain(net.bridgeName());
+    assertThat(NetnsInventory.namespaces()).doesNotContain(net.namespace(0), net.namespace(1), net.namespace(2));
+    assertThat(NetnsInventory.links()).doesNotContain(net.bridgeName());
     assertThat(HostCommand.run(List.of("iptables", "-S", "FORWARD"))).doesNotContain(net.bridgeName());
   }
 
@@ -96,8 +96,8 @@ class NetnsNetworkIT {
 
       assertThat(removed).contains("bridge " + bridge, "namespace " + ns, "veth kv" + id + "-0");
       assertThat(removed).noneMatch(r -> r.contains(live.bridgeName()) || r.contains(live.namespace(0)));
-      assertThat(NetnsNetwork.namespaces()).doesNotContain(ns).contains(live.namespace(0));
-      assertThat(HostCommand.run(List.of("ip", "-o", "link", "show"))).doesNotContain(bridge).contains(live.bridgeName());
+      assertThat(NetnsInventory.namespaces()).doesNotContain(ns).contains(live.namespace(0));
+      assertThat(NetnsInventory.links()).doesNotContain(bridge).contains(live.bridgeName());
     } finally {
       HostCommand.attempt(List.of("ip", "link", "del", bridge));
       HostCommand.attempt(List.of("ip", "netns", "delete", ns));
