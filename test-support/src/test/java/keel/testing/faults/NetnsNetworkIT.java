@@ -69,6 +69,13 @@ class NetnsNetworkIT {
       assertThat(clientReaches(net, 1)).isFalse();
       net.heal();
       assertThat(reaches(net, 0, 1)).isTrue();
+
+      net.lossy(2, 0.3);
+      List<String> listChain = new java.util.ArrayList<>(net.commandPrefix(2));
+      listChain.addAll(List.of("nft", "list", "chain", "inet", NetnsNetwork.TABLE, "input"));
+      assertThat(HostCommand.run(listChain)).contains("numgen random mod 100 < 30 drop");
+      net.heal();
+      assertThat(HostCommand.run(listChain)).doesNotContain("drop");
     } finally {
       net.close();
     }
