@@ -128,6 +128,8 @@ public final class ClusterProcesses implements AutoCloseable {
     private final List<MemberAddress> addresses = new ArrayList<>();
     private final List<String> extraFlags = new ArrayList<>();
     private final Map<String, String> environment = new HashMap<>();
+    private final Map<String, List<String>> wrappers = new HashMap<>();
+    private final Map<String, String> advertisedPeerUrls = new HashMap<>();
     private int size = 3;
     private String host = "127.0.0.1";
     private String clusterName = "c-" + UUID.randomUUID().toString().substring(0, 8);
@@ -164,6 +166,28 @@ public final class ClusterProcesses implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Runs member {@code memberName} with {@code wrapper} before its command line, e.g. {@code ip
+     * netns exec <ns>} to start it in a network namespace ({@code NetnsNetwork.commandPrefix}). The
+     * wrapper must exec the command (keep its pid), as {@code ip netns exec} does, so that kill -9
+     * and SIGSTOP reach the member.
+     */
+    public Builder wrapper(String memberName, List<String> wrapper) {
+      wrappers.put(memberName, List.copyOf(wrapper));
+      return this;
+    }
+
+    /**
+     * Member {@code memberName} still listens on its {@link MemberAddress#peerUrl()} ({@code
+     * --listen-peer-urls}) but tells the others to dial {@code peerUrl} ({@code
+     * --initial-advertise-peer-urls} and its {@code --initial-cluster} entry): e.g. a {@code
+     * DelayProxy} that forwards to the real peer port.
+     */
+    public Builder advertisePeerUrl(String memberName, String peerUrl) {
+      advertisedPeerUrls.put(memberName, peerUrl);
+      return this;
+    }
+
     public Builder environment(String name, String value) {
       environment.put(name, value);
       return this;
@@ -197,6 +221,10 @@ public final class ClusterProcesses implements AutoCloseable {
       }
     }
 
+    private String advertisedPeerUrl(MemberAddress a) {
+      return advertisedPeerUrls.getOrDefault(a.name(), a.peerUrl());
+    }
+
     /** The cluster with its flags worked out and nothing started (for tests of the launcher). */
     ClusterProcesses create() {
       List<MemberAddress> chosen = new ArrayList<>(addresses);
@@ -205,8 +233,9 @@ public final class ClusterProcesses implements AutoCloseable {
           chosen.add(MemberAddress.withFreePorts("m" + i, host));
         }
       }
-      String initialCluster =
-          chosen.stream().map(a -> a.name() + "=" + a.peerUrl()).collect(Collectors.joining(","));
+      String initialCluster = chosen.stream()
+          .map(a -> a.name() + "=" + advertisedPeerUrl(a))
+          .collect(Collectors.joining(","));
       Path dataRoot;
       try {
         dataRoot = Files.createTempDirectory("keel-" + clusterName + "-");
@@ -223,13 +252,15 @@ public final class ClusterProcesses implements AutoCloseable {
             "--listen-client-urls", a.clientUrl(),
             "--advertise-client-urls", a.clientUrl(),
             "--listen-peer-urls", a.peerUrl(),
-            "--initial-advertise-peer-urls", a.peerUrl(),
+            "--initial-advertise-peer-urls", advertisedPeerUrl(a),
             "--initial-cluster", initialCluster,
             "--initial-cluster-token", clusterName,
             "--initial-cluster-state", "new"));
         flags.addAll(extraFlags);
+        List<String> command = new ArrayList<>(wrappers.getOrDefault(a.name(), List.of()));
+        command.addAll(commandPrefix);
         members.add(new MemberProcess(
-            a, commandPrefix, flags, environment, dataDir, clusterLogs.resolve(a.name() + ".log")));
+            a, command, flags, environment, dataDir, clusterLogs.resolve(a.name() + ".log")));
       }
       ClusterProcesses cluster = new ClusterProcesses(clusterName, members, dataRoot);
       MemberLogsOnFailure.record(cluster);
