@@ -5,9 +5,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import keel.torture.nemesis.DelayFault;
 import keel.torture.nemesis.Fault;
 import keel.torture.nemesis.KillFault;
 import keel.torture.nemesis.LeaderTransferFault;
+import keel.torture.nemesis.NetworkFault;
 import keel.torture.nemesis.PauseFault;
 
 /** The fault kinds by name, as {@code --faults} takes them. */
@@ -18,9 +20,22 @@ public final class Faults {
     KINDS.put("kill", KillFault::new);
     KINDS.put("pause", PauseFault::new);
     KINDS.put("transfer", LeaderTransferFault::new);
+    KINDS.put("isolate-leader", NetworkFault::isolateLeader);
+    KINDS.put("split", NetworkFault::split);
+    KINDS.put("bridge", NetworkFault::bridge);
+    KINDS.put("lossy", NetworkFault::lossy);
+    KINDS.put("delay", DelayFault::new);
   }
 
+  /** The faults that need no network namespaces (kill, pause, transfer). */
+  public static final List<String> LOCAL = List.of("kill", "pause", "transfer");
+
   private Faults() {}
+
+  /** Whether these faults need the members in network namespaces. */
+  public static boolean needNetns(List<String> names) {
+    return names.stream().anyMatch(n -> !LOCAL.contains(n));
+  }
 
   public static List<String> names() {
     return List.copyOf(KINDS.keySet());

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import keel.testing.ClusterProcesses;
 import keel.testing.MemberProcess;
+import keel.testing.faults.DelayProxy;
+import keel.testing.faults.NetnsNetwork;
 import keel.torture.workload.Clients;
 
 /**
@@ -15,10 +17,34 @@ import keel.torture.workload.Clients;
 public final class TortureCluster implements AutoCloseable {
   private final ClusterProcesses processes;
   private final Clients clients;
+  private final NetnsNetwork network;
+  private final List<DelayProxy> peerProxies;
 
-  public TortureCluster(ClusterProcesses processes) {
+  /**
+   * @param network the members' namespaces, or {@code null} when they run on loopback
+   * @param peerProxies per member, the proxy in front of its peer port (empty on loopback)
+   */
+  public TortureCluster(ClusterProcesses processes, NetnsNetwork network, List<DelayProxy> peerProxies) {
     this.processes = processes;
     this.clients = new Clients(processes.clientUrls());
+    this.network = network;
+    this.peerProxies = List.copyOf(peerProxies);
+  }
+
+  /** The members' network, for the network faults; fails on loopback. */
+  public NetnsNetwork network() {
+    if (network == null) {
+      throw new IllegalStateException("network faults need the members in network namespaces (--netns)");
+    }
+    return network;
+  }
+
+  /** The proxy in front of member {@code index}'s peer port, for the delay fault. */
+  public DelayProxy peerProxy(int index) {
+    if (peerProxies.isEmpty()) {
+      throw new IllegalStateException("the delay fault needs the members in network namespaces (--netns)");
+    }
+    return peerProxies.get(index);
   }
 
   public int size() {
@@ -108,12 +134,20 @@ public final class TortureCluster implements AutoCloseable {
     return clients.urls();
   }
 
+  /** Stops the members, then removes the proxies and the namespaces (a namespace outlives nothing inside it). */
   @Override
   public void close() {
     try {
       clients.close();
     } finally {
-      processes.close();
+      try {
+        processes.close();
+      } finally {
+        peerProxies.forEach(DelayProxy::close);
+        if (network != null) {
+          network.close();
+        }
+      }
     }
   }
 }

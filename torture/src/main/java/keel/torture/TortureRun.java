@@ -1,6 +1,7 @@
 package keel.torture;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,6 +12,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import keel.testing.ClusterProcesses;
 import keel.testing.KeelProcesses;
+import keel.testing.MemberAddress;
+import keel.testing.faults.DelayProxy;
+import keel.testing.faults.NetnsNetwork;
 import keel.torture.check.AcknowledgedWrites;
 import keel.torture.check.CommittedHistory;
 import keel.torture.check.Convergence;
@@ -52,19 +56,48 @@ public final class TortureRun {
 
   public TortureReport run() throws Exception {
     Files.createDirectories(settings.output());
+    try (TortureCluster cluster = startCluster()) {
+      return run(cluster);
+    }
+  }
+
+  /**
+   * The members as processes: on loopback, or each in a network namespace of its own with a delay
+   * proxy (in the root namespace, on the bridge) in front of its peer port, which the others dial.
+   */
+  private TortureCluster startCluster() {
     long heartbeat = Math.max(10, settings.electionTimeout().toMillis() / 10);
     List<String> jvm = new ArrayList<>();
     if (!settings.breaks().isEmpty()) {
       jvm.add("-Dkeel.test.break=" + String.join(",", settings.breaks()));
     }
-    ClusterProcesses processes = KeelProcesses.builder(jvm.toArray(String[]::new))
+    ClusterProcesses.Builder builder = KeelProcesses.builder(jvm.toArray(String[]::new))
         .size(settings.members())
         .clusterName("torture-" + settings.seed())
         .logDir(settings.output().resolve("logs"))
-        .extraFlags("--enable-v2", "--heartbeat-interval=" + heartbeat, "--election-timeout=" + settings.electionTimeout().toMillis())
-        .start();
-    try (TortureCluster cluster = new TortureCluster(processes)) {
-      return run(cluster);
+        .extraFlags("--enable-v2", "--heartbeat-interval=" + heartbeat,
+            "--election-timeout=" + settings.electionTimeout().toMillis());
+    if (!settings.netns()) {
+      return new TortureCluster(builder.start(), null, List.of());
+    }
+    NetnsNetwork network = NetnsNetwork.create(settings.members());
+    List<DelayProxy> proxies = new ArrayList<>();
+    try {
+      for (int i = 0; i < settings.members(); i++) {
+        String name = "m" + (i + 1);
+        MemberAddress address = new MemberAddress(name, network.address(i), 2379, 2380);
+        DelayProxy proxy = DelayProxy.start("peer-" + name, new InetSocketAddress(network.hostAddress(), 0),
+            new InetSocketAddress(network.address(i), 2380));
+        proxies.add(proxy);
+        builder.member(address)
+            .wrapper(name, network.commandPrefix(i))
+            .advertisePeerUrl(name, "http://" + network.hostAddress() + ":" + proxy.address().getPort());
+      }
+      return new TortureCluster(builder.start(), network, proxies);
+    } catch (RuntimeException | Error e) {
+      proxies.forEach(DelayProxy::close);
+      network.close();
+      throw e;
     }
   }
 
@@ -89,8 +122,9 @@ public final class TortureRun {
     LeaderObserver leaders = new LeaderObserver(cluster.clients()).start();
     History history = new History();
     RegisterWorkload registers = new RegisterWorkload(cluster.clients(), history, settings.registers());
-    LeaseWorkload leases = new LeaseWorkload(cluster.clients(), 3, settings.leaseTtlSeconds());
-    ElectionWorkload election = new ElectionWorkload(cluster.clients(), 3, settings.sessionTtl());
+    int coordinators = settings.coordination() ? 3 : 0;
+    LeaseWorkload leases = new LeaseWorkload(cluster.clients(), coordinators, settings.leaseTtlSeconds());
+    ElectionWorkload election = new ElectionWorkload(cluster.clients(), coordinators, settings.sessionTtl());
     V2TtlWorkload v2 = new V2TtlWorkload(cluster.urls(),
         java.util.stream.IntStream.range(0, cluster.size()).mapToObj(i -> cluster.member(i).name()).toList());
     Nemesis nemesis = new Nemesis(cluster, Faults.of(settings.faults()), settings.nemesis());
@@ -99,7 +133,9 @@ public final class TortureRun {
       registers.start(settings.seed());
       leases.start(settings.seed() + 1);
       election.start(settings.seed() + 2);
-      v2.start(settings.seed() + 4);
+      if (settings.coordination()) {
+        v2.start(settings.seed() + 4);
+      }
       nemesis.start(settings.seed() + 3);
       TimeUnit.NANOSECONDS.sleep(settings.duration().toNanos());
     } finally {
@@ -151,11 +187,13 @@ public final class TortureRun {
       String prefix = w.name().startsWith("reg") ? RegisterWorkload.PREFIX : LeaseWorkload.PREFIX;
       verdicts.add(WatchChecker.check(w.name(), w.events(), committed, prefix, startRevision));
     }
-    verdicts.add(LeaseChecker.check(leases.records(), deletionSeen, leaders.changeTimes(),
-        nemesis.timeline().stream().map(f -> new long[] {f.injectedNanos(), f.convergedNanos()}).toList(),
-        leaseAllowance, observedUntil));
-    verdicts.add(FencingChecker.check(election.writes(), committed, ElectionWorkload.FENCE, election.terms()));
-    verdicts.add(V2TtlChecker.check(v2.created(), v2.streams()));
+    if (settings.coordination()) {
+      verdicts.add(LeaseChecker.check(leases.records(), deletionSeen, leaders.changeTimes(),
+          nemesis.timeline().stream().map(f -> new long[] {f.injectedNanos(), f.convergedNanos()}).toList(),
+          leaseAllowance, observedUntil));
+      verdicts.add(FencingChecker.check(election.writes(), committed, ElectionWorkload.FENCE, election.terms()));
+      verdicts.add(V2TtlChecker.check(v2.created(), v2.streams()));
+    }
     verdicts.add(Convergence.check(cluster.clients(), finalRevision));
 
     TortureReport report = new TortureReport(settings, started, workloadEnded, calls, nemesis.timeline(), verdicts,

@@ -28,7 +28,8 @@ public final class TortureCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "Seed of every random choice (default: from the clock; printed).")
   Long seed;
 
-  @Option(names = "--faults", split = ",", description = "Fault kinds, comma-separated (default: all of ${COMPLETION-CANDIDATES}).",
+  @Option(names = "--faults", split = ",", description = "Fault kinds, comma-separated (default: all of ${COMPLETION-CANDIDATES}; "
+          + "all but kill, pause and transfer put the members in network namespaces, which needs root).",
       completionCandidates = FaultNames.class)
   List<String> faults;
 
@@ -47,10 +48,15 @@ public final class TortureCommand implements Callable<Integer> {
     long s = seed != null ? seed : System.currentTimeMillis();
     Path dir = out != null ? out : Path.of("torture-" + s);
     TortureSettings settings = TortureSettings.defaults(dir, parseDuration(duration), s).withMembers(members);
-    if (faults != null) {
-      Faults.of(faults); // unknown names fail here, before a cluster starts
-      settings = settings.withFaults(faults);
+    List<String> chosen = faults != null ? faults : Faults.names();
+    Faults.of(chosen); // unknown names fail here, before a cluster starts
+    if (Faults.needNetns(chosen) && !"root".equals(System.getProperty("user.name"))) {
+      System.err.println("keel torture: the network faults (" + String.join(", ", chosen)
+          + ") put the members in network namespaces, which needs root; run as root or pick --faults "
+          + String.join(",", Faults.LOCAL));
+      return 2;
     }
+    settings = settings.withFaults(chosen);
     if (breaks != null) {
       settings = settings.withBreaks(breaks);
     }
