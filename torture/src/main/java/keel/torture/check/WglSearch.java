@@ -2,8 +2,10 @@ package keel.torture.check;
 
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import keel.torture.history.Call;
 import keel.torture.history.Op;
 
@@ -24,6 +26,12 @@ import keel.torture.history.Op;
  * <p>The model: a register of {@code Long} ({@code null} = absent), initially absent. READ returns
  * the value; WRITE sets it; CAS that swapped needs value == expected and sets it; CAS that did not
  * swap needs value != expected; CAS with an unknown outcome swaps iff value == expected.
+ *
+ * <p>Unseen writes ({@link Observed#unseen}: unknown outcome, value never observed) all write one
+ * stand-in value, {@code unread}, that nothing reads: which unseen write put it there cannot
+ * matter. For the same reason unseen WRITEs are linearized only in invocation order (any
+ * linearization can swap two of them into that order, as their returns are at +infinity), so k of
+ * them pending at once cost k+1 choices instead of 2^k.
  */
 final class WglSearch {
   /** How many of the last linearized calls a failure keeps for its excerpt. */
@@ -34,6 +42,7 @@ final class WglSearch {
   private static final byte CAS_SWAPPED = 2;
   private static final byte CAS_NOT_SWAPPED = 3;
   private static final byte CAS_UNKNOWN = 4;
+  private static final byte UNSEEN_WRITE = 5;
 
   /** How a search ended. */
   enum Status {
@@ -52,15 +61,21 @@ final class WglSearch {
    * @param stuckState the register's value there
    * @param tail indices of the last (up to {@link #TAIL}) linearized calls there, in order
    * @param tailStates the register's value after each of them
+   * @param unread the value standing for "written by an unseen write"
    */
   record Outcome(
-      Status status, long steps, int deepest, int stuck, Long stuckState, int[] tail, Long[] tailStates) {}
+      Status status, long steps, int deepest, int stuck, Long stuckState, int[] tail,
+      Long[] tailStates, Long unread) {}
 
   private final List<Call> calls;
   private final int n;
   private final byte[] kind;
   private final Long[] value;
   private final Long[] expected;
+  /** The unseen WRITEs' ids in invocation order; only {@code unseen[unseenLifted]} may be lifted. */
+  private final int[] unseen;
+  private int unseenLifted;
+  private final Long unread;
   /** Node 2i is call i's invocation, 2i+1 its return; node 2n is the list head. */
   private final int[] next;
   private final int[] prev;
@@ -78,6 +93,10 @@ final class WglSearch {
     kind = new byte[n];
     value = new Long[n];
     expected = new Long[n];
+    Observed observed = Observed.of(calls);
+    unread = unusedValue(calls);
+    int[] unseenIds = new int[n];
+    int unseenCount = 0;
     for (int i = 0; i < n; i++) {
       Call c = calls.get(i);
       Op op = c.op();
@@ -98,15 +117,50 @@ final class WglSearch {
         case SERIAL_READ -> throw new IllegalArgumentException(
             "serializable reads are not part of the linearizability search: " + Excerpt.call(c));
       }
+      if (observed.unseen(c)) {
+        value[i] = unread;
+        if (kind[i] == WRITE) {
+          kind[i] = UNSEEN_WRITE;
+          unseenIds[unseenCount++] = i;
+        }
+      }
     }
+    unseen = Arrays.copyOf(unseenIds, unseenCount);
     head = 2 * n;
     next = new int[2 * n + 1];
     prev = new int[2 * n + 1];
     link();
   }
 
-  /** Searches for a linearization of {@code calls} (one key), visiting at most {@code budget} entries. */
+  /** A value no call wrote, read or expected. */
+  private static Long unusedValue(List<Call> calls) {
+    Set<Long> used = new HashSet<>();
+    for (Call c : calls) {
+      used.add(c.op().value());
+      used.add(c.op().expected());
+      if (c.isOk()) {
+        used.add(c.result().value());
+      }
+    }
+    long v = Long.MIN_VALUE;
+    while (used.contains(v)) {
+      v++;
+    }
+    return v;
+  }
+
+  /** Invocation order: the order of call ids. */
+  static final Comparator<Call> ORDER =
+      Comparator.comparingLong(Call::invokeNanos).thenComparingLong(c -> c.invoke().index());
+
+  /** Searches for a linearization of {@code calls} (one key, in {@link #ORDER}), visiting at most {@code budget} entries. */
   static Outcome run(List<Call> calls, long budget) {
+    for (int i = 1; i < calls.size(); i++) {
+      if (ORDER.compare(calls.get(i - 1), calls.get(i)) > 0) {
+        throw new IllegalArgumentException("calls must be in invocation order: "
+            + Excerpt.call(calls.get(i - 1)) + " comes before " + Excerpt.call(calls.get(i)));
+      }
+    }
     return new WglSearch(calls).search(budget);
   }
 
@@ -193,13 +247,14 @@ final class WglSearch {
       case READ -> Objects.equals(state, value[call]);
       case CAS_SWAPPED -> Objects.equals(state, expected[call]);
       case CAS_NOT_SWAPPED -> !Objects.equals(state, expected[call]);
+      case UNSEEN_WRITE -> unseen[unseenLifted] == call;
       default -> true;
     };
   }
 
   private Long apply(int call, Long state) {
     return switch (kind[call]) {
-      case WRITE, CAS_SWAPPED -> value[call];
+      case WRITE, CAS_SWAPPED, UNSEEN_WRITE -> value[call];
       case CAS_UNKNOWN -> Objects.equals(state, expected[call]) ? value[call] : state;
       default -> state;
     };
@@ -207,6 +262,9 @@ final class WglSearch {
 
   /** Removes the call's invocation and return from the list (dancing links). */
   private void lift(int call) {
+    if (kind[call] == UNSEEN_WRITE) {
+      unseenLifted++;
+    }
     unlink(2 * call);
     unlink(2 * call + 1);
   }
@@ -215,6 +273,9 @@ final class WglSearch {
   private void unlift(int call) {
     relink(2 * call + 1);
     relink(2 * call);
+    if (kind[call] == UNSEEN_WRITE) {
+      unseenLifted--;
+    }
   }
 
   private void unlink(int node) {
@@ -240,6 +301,6 @@ final class WglSearch {
   }
 
   private Outcome outcome(Status status, long steps) {
-    return new Outcome(status, steps, deepest, stuck, stuckState, tail, tailStates);
+    return new Outcome(status, steps, deepest, stuck, stuckState, tail, tailStates, unread);
   }
 }
