@@ -1,9 +1,12 @@
 package keel.torture.check;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import keel.torture.history.Call;
@@ -12,30 +15,44 @@ import keel.torture.history.Op;
 /**
  * The Wing-Gong-Lowe search for one key's register (Lowe, "Testing for linearizability", 2017; the
  * shape Porcupine uses), over calls that already passed {@link RegisterLinearizability}'s
- * filtering.
+ * filtering, in invocation order.
  *
- * <p>Every call contributes two entries to a doubly linked list sorted by time: its invocation and
- * its return (at +infinity when its outcome is unknown). The search walks the list from the front:
- * at an invocation it tries to linearize that call now (the register model allows it, and the
- * (linearized set, value) configuration is new), and if so removes ("lifts") the call's two
- * entries, pushes it and starts again from the front; at a return it has reached a call that had
- * to take effect before this point but could not, so it pops the last linearized call, restores
- * the value and tries the next candidate after it. An empty list is a linearization; an empty
- * stack at a return is a proof there is none.
+ * <p>Every call with a known outcome contributes two entries to a doubly linked list sorted by
+ * time: its invocation and its return. The search walks the list from the front: at an invocation
+ * it tries to linearize that call now (the register model allows it, and the configuration is
+ * new), and if so removes ("lifts") the call's two entries, pushes it and starts again from the
+ * front. The first return entry it meets is the frontier: every call invoked before it may go
+ * next. There it also tries the calls of unknown outcome invoked before the frontier (they return
+ * at +infinity, so they are kept out of the list and offered here, see below). When none goes, a
+ * call had to take effect before the frontier but could not: it pops the last linearized call,
+ * restores the value and tries the next candidate after it. When every call with a known outcome
+ * is linearized, the unknown ones left can follow in any order (each is a write or a CAS, allowed
+ * in any state): success. An empty stack at a dead end proves there is no linearization.
  *
  * <p>The model: a register of {@code Long} ({@code null} = absent), initially absent. READ returns
  * the value; WRITE sets it; CAS that swapped needs value == expected and sets it; CAS that did not
  * swap needs value != expected; CAS with an unknown outcome swaps iff value == expected.
  *
- * <p>Unseen writes ({@link Observed#unseen}: unknown outcome, value never observed) all write one
- * stand-in value, {@code unread}, that nothing reads: which unseen write put it there cannot
- * matter. For the same reason unseen WRITEs are linearized only in invocation order (any
- * linearization can swap two of them into that order, as their returns are at +infinity), so k of
- * them pending at once cost k+1 choices instead of 2^k.
+ * <p>Unknown calls, cheaply:
+ *
+ * <ul>
+ *   <li>An unknown CAS is offered only where it swaps: one that does not changes nothing and may
+ *       as well go last. They are indexed by their expected value.
+ *   <li>Unseen writes ({@link Observed#unseen}: unknown outcome, value never observed) all write
+ *       one stand-in value, {@code unread}, that nothing reads: which one put it there cannot
+ *       matter. So unseen WRITEs go only in invocation order (any linearization can swap two of
+ *       them into that order), and k of them pending cost k+1 choices instead of 2^k.
+ *   <li>The memo ({@link LinearizedSets}) treats a configuration with more unknown calls
+ *       linearized as dominated by one with fewer and the same rest.
+ * </ul>
  */
 final class WglSearch {
   /** How many of the last linearized calls a failure keeps for its excerpt. */
   static final int TAIL = 6;
+
+  /** Invocation order: the order of call ids. */
+  static final Comparator<Call> ORDER =
+      Comparator.comparingLong(Call::invokeNanos).thenComparingLong(c -> c.invoke().index());
 
   private static final byte READ = 0;
   private static final byte WRITE = 1;
@@ -55,9 +72,9 @@ final class WglSearch {
    * The search's conclusion and, unless linearizable, the deepest point it reached.
    *
    * @param status the conclusion
-   * @param steps list entries visited
-   * @param deepest most calls linearized at once before getting stuck (-1 if never stuck)
-   * @param stuck index in the calls of the call that could not be linearized there (-1 if none)
+   * @param steps list entries visited plus unknown calls offered
+   * @param deepest most calls linearized at once at a dead end (-1 if none)
+   * @param stuck index in the calls of a call that could not be linearized there (-1 if none)
    * @param stuckState the register's value there
    * @param tail indices of the last (up to {@link #TAIL}) linearized calls there, in order
    * @param tailStates the register's value after each of them
@@ -72,14 +89,24 @@ final class WglSearch {
   private final byte[] kind;
   private final Long[] value;
   private final Long[] expected;
-  /** The unseen WRITEs' ids in invocation order; only {@code unseen[unseenLifted]} may be lifted. */
-  private final int[] unseen;
-  private int unseenLifted;
   private final Long unread;
-  /** Node 2i is call i's invocation, 2i+1 its return; node 2n is the list head. */
+  /** Dense index of a known call among the known ones, or of an unknown one among the unknown. */
+  private final int[] dense;
+  private final int knownCount;
+  /** Node 2i is known call i's invocation, 2i+1 its return; node 2n is the list head. */
   private final int[] next;
   private final int[] prev;
   private final int head;
+
+  /** Unknown WRITEs that someone observed, in invocation order. */
+  private final int[] seenWrites;
+  /** Unseen WRITEs in invocation order; only {@code unseen[unseenLifted]} may go next. */
+  private final int[] unseen;
+  private int unseenLifted;
+  /** Unknown CAS by expected value, each in invocation order. */
+  private final Map<Long, int[]> casByExpected = new HashMap<>();
+  private final boolean[] lifted;
+  private final long[] unknownSet;
 
   private int deepest = -1;
   private int stuck = -1;
@@ -93,15 +120,24 @@ final class WglSearch {
     kind = new byte[n];
     value = new Long[n];
     expected = new Long[n];
+    dense = new int[n];
+    lifted = new boolean[n];
     Observed observed = Observed.of(calls);
     unread = unusedValue(calls);
-    int[] unseenIds = new int[n];
-    int unseenCount = 0;
+    List<Integer> seen = new ArrayList<>();
+    List<Integer> unseenList = new ArrayList<>();
+    Map<Long, List<Integer>> cas = new HashMap<>();
+    int known = 0;
+    int unknown = 0;
     for (int i = 0; i < n; i++) {
       Call c = calls.get(i);
       Op op = c.op();
+      dense[i] = c.isUnknown() ? unknown++ : known++;
       switch (op.kind()) {
         case READ -> {
+          if (!c.isOk()) {
+            throw new IllegalArgumentException("only OK reads take part: " + Excerpt.call(c));
+          }
           kind[i] = READ;
           value[i] = c.result().value();
         }
@@ -121,15 +157,39 @@ final class WglSearch {
         value[i] = unread;
         if (kind[i] == WRITE) {
           kind[i] = UNSEEN_WRITE;
-          unseenIds[unseenCount++] = i;
         }
       }
+      switch (kind[i]) {
+        case WRITE -> {
+          if (c.isUnknown()) {
+            seen.add(i);
+          }
+        }
+        case UNSEEN_WRITE -> unseenList.add(i);
+        case CAS_UNKNOWN -> cas.computeIfAbsent(expected[i], e -> new ArrayList<>()).add(i);
+        default -> { }
+      }
     }
-    unseen = Arrays.copyOf(unseenIds, unseenCount);
+    knownCount = known;
+    unknownSet = new long[(unknown + 63) / 64];
+    seenWrites = seen.stream().mapToInt(Integer::intValue).toArray();
+    unseen = unseenList.stream().mapToInt(Integer::intValue).toArray();
+    cas.forEach((e, ids) -> casByExpected.put(e, ids.stream().mapToInt(Integer::intValue).toArray()));
     head = 2 * n;
     next = new int[2 * n + 1];
     prev = new int[2 * n + 1];
     link();
+  }
+
+  /** Searches for a linearization of {@code calls} (one key, in {@link #ORDER}), within {@code budget} steps. */
+  static Outcome run(List<Call> calls, long budget) {
+    for (int i = 1; i < calls.size(); i++) {
+      if (ORDER.compare(calls.get(i - 1), calls.get(i)) > 0) {
+        throw new IllegalArgumentException("calls must be in invocation order: "
+            + Excerpt.call(calls.get(i - 1)) + " comes before " + Excerpt.call(calls.get(i)));
+      }
+    }
+    return new WglSearch(calls).search(budget);
   }
 
   /** A value no call wrote, read or expected. */
@@ -149,27 +209,15 @@ final class WglSearch {
     return v;
   }
 
-  /** Invocation order: the order of call ids. */
-  static final Comparator<Call> ORDER =
-      Comparator.comparingLong(Call::invokeNanos).thenComparingLong(c -> c.invoke().index());
-
-  /** Searches for a linearization of {@code calls} (one key, in {@link #ORDER}), visiting at most {@code budget} entries. */
-  static Outcome run(List<Call> calls, long budget) {
-    for (int i = 1; i < calls.size(); i++) {
-      if (ORDER.compare(calls.get(i - 1), calls.get(i)) > 0) {
-        throw new IllegalArgumentException("calls must be in invocation order: "
-            + Excerpt.call(calls.get(i - 1)) + " comes before " + Excerpt.call(calls.get(i)));
+  private void link() {
+    List<Integer> nodes = new ArrayList<>(2 * n);
+    for (int i = 0; i < n; i++) {
+      if (!calls.get(i).isUnknown()) {
+        nodes.add(2 * i);
+        nodes.add(2 * i + 1);
       }
     }
-    return new WglSearch(calls).search(budget);
-  }
-
-  private void link() {
-    Integer[] nodes = new Integer[2 * n];
-    for (int i = 0; i < 2 * n; i++) {
-      nodes[i] = i;
-    }
-    Arrays.sort(nodes, Comparator.<Integer>comparingLong(this::nanos).thenComparingLong(this::index));
+    nodes.sort(Comparator.<Integer>comparingLong(this::nanos).thenComparingLong(this::index));
     int last = head;
     for (int node : nodes) {
       next[last] = node;
@@ -180,53 +228,95 @@ final class WglSearch {
     prev[head] = last;
   }
 
-  /** When the entry happened; an unknown call's return is at +infinity. */
   private long nanos(int node) {
     Call c = calls.get(node >>> 1);
     return (node & 1) == 0 ? c.invokeNanos() : c.completeNanos();
   }
 
-  /** Tie-break within one nanosecond: the history's order; unknown returns by call. */
+  /** Tie-break within one nanosecond: the history's order. */
   private long index(int node) {
     Call c = calls.get(node >>> 1);
-    if ((node & 1) == 0) {
-      return c.invoke().index();
+    return (node & 1) == 0 ? c.invoke().index() : c.completion().index();
+  }
+
+  /** Whether unknown call {@code u} was invoked before the frontier (a return entry). */
+  private boolean before(int u, int frontier) {
+    Call c = calls.get(u);
+    long at = nanos(frontier);
+    return c.invokeNanos() < at || (c.invokeNanos() == at && c.invoke().index() < index(frontier));
+  }
+
+  /**
+   * The unknown calls that may go next in the current configuration: invoked before the frontier,
+   * not linearized, and changing something: seen unknown writes, the next unseen write, and the
+   * unknown CAS expecting the current value. A function of the configuration alone, so a
+   * backtrack can find its place again.
+   */
+  private List<Integer> unknownCandidates(int frontier, Long state) {
+    List<Integer> out = new ArrayList<>();
+    for (int w : seenWrites) {
+      if (!before(w, frontier)) {
+        break;
+      }
+      if (!lifted[w]) {
+        out.add(w);
+      }
     }
-    return c.isUnknown() ? Long.MAX_VALUE - n + (node >>> 1) : c.completion().index();
+    if (unseenLifted < unseen.length && before(unseen[unseenLifted], frontier)
+        && !Objects.equals(state, unread)) {
+      out.add(unseen[unseenLifted]);
+    }
+    for (int c : casByExpected.getOrDefault(state, new int[0])) {
+      if (!before(c, frontier)) {
+        break;
+      }
+      if (!lifted[c]) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
+  private int frontier() {
+    int e = next[head];
+    while ((e & 1) == 0) {
+      e = next[e];
+    }
+    return e;
   }
 
   private Outcome search(long budget) {
-    LinearizedSets memo = new LinearizedSets(n);
+    LinearizedSets memo = new LinearizedSets(knownCount);
     int[] stack = new int[n];
     Long[] stateBefore = new Long[n];
     int depth = 0;
     Long state = null;
     long steps = 0;
+    int known = knownCount;
     int entry = next[head];
-    while (next[head] != head) {
+    List<Integer> candidates = null;
+    int candidate = 0;
+    while (known > 0) {
       if (++steps > budget) {
         return outcome(Status.BUDGET_EXCEEDED, steps - 1);
       }
-      int call = entry >>> 1;
-      if ((entry & 1) == 0) {
-        if (allows(call, state)) {
-          Long after = apply(call, state);
-          memo.set(call);
-          if (memo.add(after)) {
-            stack[depth] = call;
-            stateBefore[depth] = state;
-            depth++;
-            state = after;
-            lift(call);
-            entry = next[head];
-            continue;
-          }
-          memo.clear(call);
-        }
+      int call;
+      if (candidates == null && (entry & 1) == 0) {
+        call = entry >>> 1;
         entry = next[entry];
+        if (!allows(call, state)) {
+          continue;
+        }
+      } else if (candidates == null) {
+        candidates = unknownCandidates(entry, state);
+        candidate = 0;
+        continue;
+      } else if (candidate < candidates.size()) {
+        call = candidates.get(candidate++);
       } else {
+        // A dead end: the frontier's call could not go before its return.
         if (depth > deepest) {
-          remember(depth, call, state, stack, stateBefore);
+          remember(depth, entry >>> 1, state, stack, stateBefore);
         }
         if (depth == 0) {
           return outcome(Status.NOT_LINEARIZABLE, steps);
@@ -234,47 +324,79 @@ final class WglSearch {
         depth--;
         int undone = stack[depth];
         state = stateBefore[depth];
-        memo.clear(undone);
-        unlift(undone);
-        entry = next[2 * undone];
+        unlift(undone, memo);
+        if (calls.get(undone).isUnknown()) {
+          entry = frontier();
+          candidates = unknownCandidates(entry, state);
+          candidate = candidates.indexOf(undone) + 1;
+        } else {
+          known++;
+          entry = next[2 * undone];
+          candidates = null;
+        }
+        continue;
+      }
+      Long after = apply(call, state);
+      lift(call, memo);
+      if (memo.add(after, unknownSet)) {
+        stack[depth] = call;
+        stateBefore[depth] = state;
+        depth++;
+        state = after;
+        known -= calls.get(call).isUnknown() ? 0 : 1;
+        entry = next[head];
+        candidates = null;
+      } else {
+        unlift(call, memo);
       }
     }
     return outcome(Status.LINEARIZABLE, steps);
   }
 
+  /** Whether a known call may go in {@code state} (unknown ones are offered only where they may). */
   private boolean allows(int call, Long state) {
     return switch (kind[call]) {
       case READ -> Objects.equals(state, value[call]);
       case CAS_SWAPPED -> Objects.equals(state, expected[call]);
       case CAS_NOT_SWAPPED -> !Objects.equals(state, expected[call]);
-      case UNSEEN_WRITE -> unseen[unseenLifted] == call;
       default -> true;
     };
   }
 
   private Long apply(int call, Long state) {
     return switch (kind[call]) {
-      case WRITE, CAS_SWAPPED, UNSEEN_WRITE -> value[call];
-      case CAS_UNKNOWN -> Objects.equals(state, expected[call]) ? value[call] : state;
-      default -> state;
+      case READ, CAS_NOT_SWAPPED -> state;
+      default -> value[call];
     };
   }
 
-  /** Removes the call's invocation and return from the list (dancing links). */
-  private void lift(int call) {
-    if (kind[call] == UNSEEN_WRITE) {
-      unseenLifted++;
+  /** Marks the call linearized; a known call's two entries leave the list (dancing links). */
+  private void lift(int call, LinearizedSets memo) {
+    lifted[call] = true;
+    if (calls.get(call).isUnknown()) {
+      unknownSet[dense[call] >>> 6] |= 1L << dense[call];
+      if (kind[call] == UNSEEN_WRITE) {
+        unseenLifted++;
+      }
+    } else {
+      memo.set(dense[call]);
+      unlink(2 * call);
+      unlink(2 * call + 1);
     }
-    unlink(2 * call);
-    unlink(2 * call + 1);
   }
 
-  /** Puts them back, in the reverse order of {@link #lift}. */
-  private void unlift(int call) {
-    relink(2 * call + 1);
-    relink(2 * call);
-    if (kind[call] == UNSEEN_WRITE) {
-      unseenLifted--;
+  /** Undoes {@link #lift}; lifts are undone in the reverse order, so the links come back exactly. */
+  private void unlift(int call, LinearizedSets memo) {
+    lifted[call] = false;
+    if (calls.get(call).isUnknown()) {
+      unknownSet[dense[call] >>> 6] &= ~(1L << dense[call]);
+      if (kind[call] == UNSEEN_WRITE) {
+        unseenLifted--;
+      }
+    } else {
+      memo.clear(dense[call]);
+      relink(2 * call + 1);
+      relink(2 * call);
     }
   }
 
