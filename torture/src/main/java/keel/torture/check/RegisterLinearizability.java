@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  *   <li>FAILed calls certainly did not happen and are dropped.
  * </ul>
  *
- * A key whose search runs out of its step budget makes the verdict {@link
+ * Each key first gets {@link StaleReads}' cheap look for reads that real time alone convicts (a
+ * stale read, a read from the future), which finds those however long the history; then the
+ * search. A key whose search runs out of its step budget makes the verdict {@link
  * Verdict.Outcome#UNKNOWN} (unless another key is violated): neither pass nor fail.
  */
 public final class RegisterLinearizability {
@@ -92,6 +94,22 @@ public final class RegisterLinearizability {
       List<Call> kept = withoutUnobservedUnknowns(keyCalls);
       pruned += keyCalls.size() - kept.size();
       searched += kept.size();
+      StaleReads.Conviction conviction = StaleReads.find(kept);
+      if (conviction != null) {
+        String problem = "key " + key + ": " + conviction.problem();
+        LOG.warn("{}: key {} is not linearizable: {}", NAME, key, problem);
+        if (violatedKeys.size() < KEYS_SHOWN) {
+          excerpt.add(problem + ":");
+          for (String line : Excerpt.lines(conviction.calls(), start)) {
+            excerpt.add("  " + line);
+          }
+        }
+        if (violatedKeys.isEmpty()) {
+          firstProblem = problem;
+        }
+        violatedKeys.add(key);
+        continue;
+      }
       WglSearch.Outcome outcome = WglSearch.run(kept, stepBudget);
       steps += outcome.steps();
       switch (outcome.status()) {
