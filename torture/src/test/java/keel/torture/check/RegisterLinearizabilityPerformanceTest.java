@@ -2,6 +2,8 @@ package keel.torture.check;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -16,12 +18,14 @@ class RegisterLinearizabilityPerformanceTest {
   @Test
   void fiveClientsTimesTwoThousandCallsOnOneKeyAreCheckedInSeconds() {
     List<Call> calls = RegisterSimulation.run(7, 5, 2000, "k");
-    long started = System.nanoTime();
+    // CPU time of this thread, not wall time: the build machine's load must not fail the test.
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    long started = threads.getCurrentThreadCpuTime();
     Verdict v = new RegisterLinearizability().check(calls);
-    Duration took = Duration.ofNanos(System.nanoTime() - started);
+    Duration took = Duration.ofNanos(threads.getCurrentThreadCpuTime() - started);
     assertThat(v.valid()).as(v.render()).isTrue();
     assertThat(v.counts().get("calls")).isGreaterThan(9000L);
-    assertThat(took).as("checking %s", v.counts()).isLessThan(Duration.ofSeconds(10));
+    assertThat(took).as("checking %s", v.counts()).isLessThan(Duration.ofSeconds(5));
   }
 
   @Test
