@@ -1,7 +1,9 @@
 package keel.torture.check;
 
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
 
@@ -9,9 +11,9 @@ import java.util.SplittableRandom;
  * The search's memo (Lowe's "Testing for linearizability", 2017): the configurations already
  * explored, each the set of calls linearized so far plus the register's value after them. Two
  * paths that linearized the same calls and left the same value have the same future, so the second
- * is cut.
+ * is cut. Calls of unknown outcome are kept apart (see {@link #add}).
  *
- * <p>The live set is a bitset over call ids (ids in invocation order). The search lifts calls
+ * <p>The live set is a bitset over the ids of the calls with a known outcome (in invocation order). The search lifts calls
  * roughly in id order, so a set is nearly always "every id below some point, plus a few above
  * it": it is stored as the words from the first not-full word to the last non-zero one (usually
  * one or two words instead of n/64). Worked example with 64-bit words and 150 calls: ids 0..129
@@ -22,7 +24,7 @@ import java.util.SplittableRandom;
 final class LinearizedSets {
   private final long[] words;
   private final long[] zobrist;
-  private final HashSet<Key> seen = new HashSet<>();
+  private final HashMap<Key, List<long[]>> seen = new HashMap<>();
   private long hash;
   /** Words below {@code lo} are all ones. */
   private int lo;
@@ -61,17 +63,38 @@ final class LinearizedSets {
   }
 
   /**
-   * Records (current set, {@code state}); false when it was already recorded, i.e. this
-   * configuration was explored before and need not be again.
+   * Records (current set, {@code state}, {@code unknowns}); false when it need not be explored:
+   * it was, or one with the same set and state and a subset of these unknown calls was. The
+   * latter dominates: calls of unknown outcome return at +infinity, so whatever can follow after
+   * linearizing more of them could also follow without them (and they go last).
+   *
+   * @param unknowns bitset of the calls of unknown outcome linearized so far (not in the set)
    */
-  boolean add(Long state) {
+  boolean add(Long state, long[] unknowns) {
     int from = lo;
     int to = Math.max(lo, top);
     Key probe = new Key(mix(state), from, words, from, to, state);
-    if (seen.contains(probe)) {
-      return false;
+    List<long[]> explored = seen.get(probe);
+    if (explored == null) {
+      explored = new ArrayList<>(1);
+      seen.put(new Key(probe.hash, from, Arrays.copyOfRange(words, from, to), 0, to - from, state), explored);
+    } else {
+      for (long[] u : explored) {
+        if (subset(u, unknowns)) {
+          return false;
+        }
+      }
     }
-    seen.add(new Key(probe.hash, from, Arrays.copyOfRange(words, from, to), 0, to - from, state));
+    explored.add(unknowns.clone());
+    return true;
+  }
+
+  private static boolean subset(long[] a, long[] b) {
+    for (int i = 0; i < a.length; i++) {
+      if ((a[i] & ~b[i]) != 0) {
+        return false;
+      }
+    }
     return true;
   }
 

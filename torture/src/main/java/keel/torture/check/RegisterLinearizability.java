@@ -1,12 +1,9 @@
 package keel.torture.check;
 
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import keel.torture.history.Call;
 import keel.torture.history.Op;
@@ -28,17 +25,25 @@ import org.slf4j.LoggerFactory;
  *       value differed from the expected one).
  *   <li>Writes and CAS with an unknown outcome (INFO, or no completion): they may take effect at
  *       any time after their invocation, or never, so their return is at +infinity. One whose
- *       value nobody observed is dropped before the search (see {@link #unobserved}): "never" is
- *       always a valid explanation for it, and each kept one multiplies the search.
+ *       value nobody observed is dropped before the search when no failed compare could have needed
+ *       it (see {@link #withoutUnobservedUnknowns}): "never" is always a valid explanation for
+ *       it, and each kept one multiplies the search.
  *   <li>FAILed calls certainly did not happen and are dropped.
  * </ul>
  *
- * A key whose search runs out of its step budget makes the verdict {@link
+ * Each key first gets {@link StaleReads}' cheap look for reads that real time alone convicts (a
+ * stale read, a read from the future), which finds those however long the history; then the
+ * search. A key whose search runs out of its step budget makes the verdict {@link
  * Verdict.Outcome#UNKNOWN} (unless another key is violated): neither pass nor fail.
  */
 public final class RegisterLinearizability {
   public static final String NAME = "linearizability";
-  /** Enough for a few thousand calls per key with ~10 concurrent clients, in about a second. */
+  /**
+   * Steps per key before giving up (a few seconds of CPU). A linearizable key of ~10,000 calls
+   * with 5-10 concurrent clients and some unknown writes needs well under a million. Proving a
+   * violation means exhausting every alternative before it, which on long keys with many unknown
+   * writes can exceed this: then the verdict is UNKNOWN, never a wrong pass.
+   */
   public static final long DEFAULT_STEP_BUDGET = 10_000_000;
   /** How many violated keys get an excerpt. */
   private static final int KEYS_SHOWN = 3;
@@ -94,6 +99,22 @@ public final class RegisterLinearizability {
       List<Call> kept = withoutUnobservedUnknowns(keyCalls);
       pruned += keyCalls.size() - kept.size();
       searched += kept.size();
+      StaleReads.Conviction conviction = StaleReads.find(kept);
+      if (conviction != null) {
+        String problem = "key " + key + ": " + conviction.problem();
+        LOG.warn("{}: key {} is not linearizable: {}", NAME, key, problem);
+        if (violatedKeys.size() < KEYS_SHOWN) {
+          excerpt.add(problem + ":");
+          for (String line : Excerpt.lines(conviction.calls(), start)) {
+            excerpt.add("  " + line);
+          }
+        }
+        if (violatedKeys.isEmpty()) {
+          firstProblem = problem;
+        }
+        violatedKeys.add(key);
+        continue;
+      }
       WglSearch.Outcome outcome = WglSearch.run(kept, stepBudget);
       steps += outcome.steps();
       switch (outcome.status()) {
@@ -144,54 +165,33 @@ public final class RegisterLinearizability {
   }
 
   /**
-   * One key's calls without the writes and CAS of unknown outcome that may be assumed never to
-   * have happened. Such a call {@code w} can go iff nothing observed it: no OK READ returned its
-   * value, no CAS (other than a FAILed one) expected its value, and no CAS that completed without
-   * swapping returned after {@code w} was invoked. Then any linearization with {@code w} stays
+   * One key's calls, in invocation order, without the writes and CAS of unknown outcome that may
+   * be assumed never to have happened. Such a call {@code w} can go when nothing observed it: no
+   * OK READ returned its value, no CAS (other than a FAILed one) expected its value, and no CAS
+   * that completed without swapping returned after {@code w} was invoked ({@link
+   * Observed#droppable}). Then any linearization with {@code w} stays
    * one without it: the reads and swapping CAS between {@code w} and the next write saw another
    * value anyway, and the unknown CAS there (which did not swap, since none expected {@code w}'s
    * value) can move to the end. Conversely {@code w} can always be put last. So the key is
    * linearizable with {@code w} iff it is without it.
    */
   static List<Call> withoutUnobservedUnknowns(List<Call> keyCalls) {
-    Set<Long> observed = new HashSet<>();
-    long lastNotSwappedReturn = Long.MIN_VALUE;
-    for (Call c : keyCalls) {
-      Op op = c.op();
-      if (op.kind() == Op.Kind.READ && c.isOk() && c.result().value() != null) {
-        observed.add(c.result().value());
-      } else if (op.kind() == Op.Kind.CAS) {
-        if (op.expected() != null) {
-          observed.add(op.expected());
-        }
-        if (c.isOk() && !c.result().succeeded()) {
-          lastNotSwappedReturn = Math.max(lastNotSwappedReturn, c.completeNanos());
-        }
-      }
-    }
+    Observed observed = Observed.of(keyCalls);
     List<Call> kept = new ArrayList<>(keyCalls.size());
     for (Call c : keyCalls) {
-      if (!unobserved(c, observed, lastNotSwappedReturn)) {
+      if (!observed.droppable(c)) {
         kept.add(c);
       }
     }
     // Ids in invocation order keep the search's linearized sets compact (LinearizedSets).
-    kept.sort(Comparator.comparingLong(Call::invokeNanos).thenComparingLong(c -> c.invoke().index()));
+    kept.sort(WglSearch.ORDER);
     return kept;
-  }
-
-  private static boolean unobserved(Call c, Set<Long> observed, long lastNotSwappedReturn) {
-    // A CAS that returned in the same nanosecond as the invocation may have returned after it.
-    return c.isUnknown()
-        && c.op().kind() != Op.Kind.READ
-        && !observed.contains(c.op().value())
-        && lastNotSwappedReturn < c.invokeNanos();
   }
 
   private static String stuckLine(String key, List<Call> calls, WglSearch.Outcome o) {
     Call stuck = calls.get(o.stuck());
     return "key " + key + ": " + Excerpt.call(stuck) + " cannot be linearized after "
-        + o.deepest() + " of " + calls.size() + " calls (register " + Excerpt.value(o.stuckState())
+        + o.deepest() + " of " + calls.size() + " calls (register " + register(o, o.stuckState())
         + ")";
   }
 
@@ -208,15 +208,15 @@ public final class RegisterLinearizability {
     }
     String what = o.status() == WglSearch.Status.BUDGET_EXCEEDED ? "deepest point before giving up"
         : "longest linearizable prefix";
-    lines.add("key " + key + ": " + what + ": " + o.deepest() + " of " + calls.size()
-        + " calls; its last " + o.tail().length + ", with the register after each:");
+    lines.add("key " + key + ": " + what + ": " + o.deepest() + " of " + calls.size() + " calls"
+        + (o.tail().length == 0 ? "" : "; its last " + o.tail().length + ", with the register after each:"));
     for (int i = 0; i < o.tail().length; i++) {
       lines.add("  " + Excerpt.call(calls.get(o.tail()[i])) + "  => "
-          + Excerpt.value(o.tailStates()[i]));
+          + register(o, o.tailStates()[i]));
     }
     Call stuck = calls.get(o.stuck());
     lines.add("key " + key + ": " + Excerpt.call(stuck) + " cannot be linearized on register "
-        + Excerpt.value(o.stuckState()) + "; it and the calls concurrent with it:");
+        + register(o, o.stuckState()) + "; it and the calls concurrent with it:");
     List<Call> around = new ArrayList<>();
     around.add(stuck);
     for (Call c : concurrentWith(stuck, calls)) {
@@ -239,6 +239,12 @@ public final class RegisterLinearizability {
       lines.add("  " + line);
     }
     return lines;
+  }
+
+  /** The register's value as text; the unseen writes' stand-in is named as such. */
+  private static String register(WglSearch.Outcome o, Long value) {
+    return value != null && value.equals(o.unread()) ? "(a value no read saw, from an unknown write)"
+        : Excerpt.value(value);
   }
 
   /** The calls whose interval overlaps {@code c}'s, nearest in invocation first. */
