@@ -76,4 +76,9 @@ public record TortureSettings(
     return new TortureSettings(members, duration, seed, faults, breaks, output, registers, nemesis,
         leaseTtlSeconds, sessionTtl, electionTimeout, coordination, netns);
   }
+
+  public TortureSettings withNemesis(Nemesis.Settings nemesis) {
+    return new TortureSettings(members, duration, seed, faults, breaks, output, registers, nemesis,
+        leaseTtlSeconds, sessionTtl, electionTimeout, coordination, netns);
+  }
 }

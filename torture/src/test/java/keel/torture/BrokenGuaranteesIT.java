@@ -26,7 +26,7 @@ class BrokenGuaranteesIT {
   void theRightCheckerReportsTheViolation(String broken, String checker, String faults) throws Exception {
     long seed = Long.getLong("keel.torture.seed", System.currentTimeMillis());
     Path out = Path.of("target", "torture", broken + "-" + seed);
-    TortureSettings settings = TortureSettings.defaults(out, Duration.ofSeconds(15), seed)
+    TortureSettings settings = TortureSettings.defaults(out, Duration.ofSeconds(12), seed)
         .withoutCoordination()
         .withBreaks(List.of(broken))
         .withFaults(faults.isEmpty() ? List.of() : List.of(faults.split(" ")));

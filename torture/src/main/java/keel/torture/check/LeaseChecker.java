@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import keel.torture.workload.LeaseRecord;
 
 /**
@@ -16,6 +17,8 @@ import keel.torture.workload.LeaseRecord;
  * place at the deadline (the leader may have been dead or frozen then, and nobody could expire the
  * lease until the next one took office). The key must be gone by the deadline plus the allowance
  * (one election timeout for a change to be noticed here, plus the revoke's commit and delivery).
+ * A keep-alive that got no answer may still refresh the lease when it arrives: if it was sent
+ * during a fault, up to when that fault was over, otherwise within the client's timeout.
  */
 public final class LeaseChecker {
   private static final String NAME = "leases";
@@ -41,6 +44,9 @@ public final class LeaseChecker {
       long ttl = Duration.ofSeconds(l.ttlSeconds()).toNanos();
       long earliest = l.lastRefreshSentNanos() + ttl;
       long deadline = l.lastRefreshAnsweredNanos() + ttl;
+      if (l.unansweredSentNanos() != 0) {
+        deadline = Math.max(deadline, arrivedBy(faultWindows, l.unansweredSentNanos()) + ttl);
+      }
       for (long change : leaderChanges) {
         if (change > l.lastRefreshAnsweredNanos()
             && (change <= deadline + allowance.toNanos() || sameFault(faultWindows, deadline, change))) {
@@ -77,6 +83,17 @@ public final class LeaseChecker {
     return Verdict.ok(NAME, judged + " leases expired in time: none early (closest " + ms(tightestMargin)
         + " after its earliest allowed time), the latest " + ms(worstOverrun)
         + " after its deadline (last refresh or leader change + TTL; allowed " + ms(allowance.toNanos()) + ")");
+  }
+
+  /** The latest a request sent at {@code sent} arrives: the end of a fault it was sent in, or a second. */
+  private static long arrivedBy(List<long[]> windows, long sent) {
+    long by = sent + TimeUnit.SECONDS.toNanos(1);
+    for (long[] w : windows) {
+      if (sent >= w[0] && sent <= w[1]) {
+        by = Math.max(by, w[1]);
+      }
+    }
+    return by;
   }
 
   private static boolean sameFault(List<long[]> windows, long deadline, long change) {

@@ -13,7 +13,10 @@ package keel.torture.workload;
  *     may expire from this plus the TTL on
  * @param lostNanos when a keep-alive answered that the lease was gone while the client still kept
  *     it alive, or 0
+ * @param unansweredSentNanos when the last keep-alive after that answered one was sent that got no
+ *     answer in time, or 0: it may still reach the leader later (from a member that was frozen or
+ *     cut off) and refresh the lease then
  */
 public record LeaseRecord(
     long id, String key, long ttlSeconds, boolean keyWritten,
-    long lastRefreshSentNanos, long lastRefreshAnsweredNanos, long lostNanos) {}
+    long lastRefreshSentNanos, long lastRefreshAnsweredNanos, long lostNanos, long unansweredSentNanos) {}

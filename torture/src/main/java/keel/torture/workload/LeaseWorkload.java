@@ -73,6 +73,7 @@ public final class LeaseWorkload implements AutoCloseable {
       written = false;
     }
     long lost = 0;
+    long unanswered = 0;
     long keepUntil = System.nanoTime() + Duration.ofMillis(random.nextInt(4000)).toNanos();
     while (!stopping && System.nanoTime() < keepUntil) {
       LockSupport.parkNanos(Duration.ofMillis(400).toNanos());
@@ -82,6 +83,7 @@ public final class LeaseWorkload implements AutoCloseable {
         if (r.getTTL() > 0) {
           sent = s;
           answered = System.nanoTime();
+          unanswered = 0;
         } else {
           lost = System.nanoTime();
           break;
@@ -92,11 +94,11 @@ public final class LeaseWorkload implements AutoCloseable {
           lost = System.nanoTime();
           break;
         }
-        // unanswered: no refresh known; keep trying until the keep-alive period is over
+        unanswered = s; // no refresh known, but it may still arrive; keep trying until the period is over
       }
     }
     synchronized (records) {
-      records.add(new LeaseRecord(id, key, grant.getTTL(), written, sent, answered, lost));
+      records.add(new LeaseRecord(id, key, grant.getTTL(), written, sent, answered, lost, unanswered));
     }
   }
 

@@ -12,7 +12,7 @@ class LeaseCheckerTest {
   private static final long S = 1_000_000_000L;
   private static final Duration ALLOWANCE = Duration.ofSeconds(4);
   // TTL 3 s; last refresh sent at 10 s, answered at 10.1 s: alive until 13 s at least, gone by 17.1 s.
-  private static final LeaseRecord LEASE = new LeaseRecord(1, "lease/1", 3, true, 10 * S, 10 * S + S / 10, 0);
+  private static final LeaseRecord LEASE = new LeaseRecord(1, "lease/1", 3, true, 10 * S, 10 * S + S / 10, 0, 0);
 
   @Test
   void aDeletionBetweenTheEarliestAndLatestAllowedTimesIsValid() {
@@ -28,7 +28,7 @@ class LeaseCheckerTest {
 
   @Test
   void aKeepAliveAnsweringNotFoundBeforeTheDeadlineIsEarly() {
-    LeaseRecord lost = new LeaseRecord(1, "lease/1", 3, true, 10 * S, 10 * S, 11 * S);
+    LeaseRecord lost = new LeaseRecord(1, "lease/1", 3, true, 10 * S, 10 * S, 11 * S, 0);
     assertThat(LeaseChecker.check(List.of(lost), Map.of("lease/1", 14 * S), List.of(), List.of(), ALLOWANCE, 30 * S).summary())
         .contains("'not found'");
   }
@@ -61,5 +61,16 @@ class LeaseCheckerTest {
         .valid()).isTrue();
     assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 30 * S), changes, List.of(), ALLOWANCE, 50 * S)
         .failed()).as("the same change without a fault in place").isTrue();
+  }
+
+  @Test
+  void anUnansweredKeepAliveMayRefreshTheLeaseUntilItsFaultIsOver() {
+    // a keep-alive sent at 11 s into a fault that lasted until 20 s: it may land then, deadline 23 s
+    LeaseRecord late = new LeaseRecord(1, "lease/1", 3, true, 10 * S, 10 * S + S / 10, 0, 11 * S);
+    List<long[]> faults = List.<long[]>of(new long[] {9 * S, 20 * S});
+    assertThat(LeaseChecker.check(List.of(late), Map.of("lease/1", 24 * S), List.of(), faults, ALLOWANCE, 50 * S)
+        .valid()).isTrue();
+    assertThat(LeaseChecker.check(List.of(late), Map.of("lease/1", 24 * S), List.of(), List.of(), ALLOWANCE, 50 * S)
+        .summary()).as("without a fault it lands within a second: deadline 15 s").contains("outlived");
   }
 }
