@@ -7,18 +7,17 @@ import java.util.Map;
 import java.util.function.Supplier;
 import keel.torture.nemesis.DelayFault;
 import keel.torture.nemesis.Fault;
-import keel.torture.nemesis.KillFault;
 import keel.torture.nemesis.LeaderTransferFault;
 import keel.torture.nemesis.NetworkFault;
-import keel.torture.nemesis.PauseFault;
+import keel.torture.nemesis.ProcessFault;
 
 /** The fault kinds by name, as {@code --faults} takes them. */
 public final class Faults {
   private static final Map<String, Supplier<Fault>> KINDS = new LinkedHashMap<>();
 
   static {
-    KINDS.put("kill", KillFault::new);
-    KINDS.put("pause", PauseFault::new);
+    KINDS.put("kill", ProcessFault::kill);
+    KINDS.put("pause", ProcessFault::pause);
     KINDS.put("transfer", LeaderTransferFault::new);
     KINDS.put("isolate-leader", NetworkFault::isolateLeader);
     KINDS.put("split", NetworkFault::split);

@@ -25,18 +25,9 @@ public final class DelayFault implements Fault {
     DelayProxy.Delay d = new DelayProxy.Delay(delay, delay.dividedBy(2));
     proxy.delay(DelayProxy.Direction.TO_TARGET, d);
     proxy.delay(DelayProxy.Direction.TO_CLIENT, d);
-    String label = Targets.label(cluster, victim, leader) + " +" + delay.toMillis() + " ms";
-    return new Injected() {
-      @Override
-      public String target() {
-        return label;
-      }
-
-      @Override
-      public void heal() {
-        proxy.delay(DelayProxy.Direction.TO_TARGET, DelayProxy.Delay.NONE);
-        proxy.delay(DelayProxy.Direction.TO_CLIENT, DelayProxy.Delay.NONE);
-      }
-    };
+    return new Injected(Targets.label(cluster, victim, leader) + " +" + delay.toMillis() + " ms", () -> {
+      proxy.delay(DelayProxy.Direction.TO_TARGET, DelayProxy.Delay.NONE);
+      proxy.delay(DelayProxy.Direction.TO_CLIENT, DelayProxy.Delay.NONE);
+    });
   }
 }

@@ -11,12 +11,21 @@ public interface Fault {
   /** Injects one fault of this kind; the cluster still has a leader before it. */
   Injected inject(TortureCluster cluster, SplittableRandom random) throws Exception;
 
-  /** A fault in place. */
-  interface Injected {
-    /** What it hit, for the timeline: {@code m2 (leader)}. */
-    String target();
+  /**
+   * A fault in place.
+   *
+   * @param target what it hit, for the timeline: {@code m2 (leader)}
+   * @param healing undoes it: restarts, resumes, reconnects
+   */
+  record Injected(String target, Healing healing) {
+    public void heal() throws Exception {
+      healing.heal();
+    }
+  }
 
-    /** Undoes it: restarts, resumes, reconnects. */
+  /** How a fault is undone. */
+  @FunctionalInterface
+  interface Healing {
     void heal() throws Exception;
   }
 }

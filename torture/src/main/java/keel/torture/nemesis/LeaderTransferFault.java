@@ -25,15 +25,6 @@ public final class LeaderTransferFault implements Fault {
     }
     cluster.clients().member(leader).getMaintenanceClient()
         .moveLeader(transferee.getHeader().getMemberId()).get(10, TimeUnit.SECONDS);
-    String label = cluster.member(leader).name() + " -> " + cluster.member(to).name();
-    return new Injected() {
-      @Override
-      public String target() {
-        return label;
-      }
-
-      @Override
-      public void heal() {}
-    };
+    return new Injected(cluster.member(leader).name() + " -> " + cluster.member(to).name(), () -> {});
   }
 }

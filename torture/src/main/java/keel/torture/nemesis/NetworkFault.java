@@ -94,18 +94,7 @@ public final class NetworkFault implements Fault {
       }
       default -> throw new IllegalStateException("unknown network fault " + name);
     }
-    String label = target;
-    return new Injected() {
-      @Override
-      public String target() {
-        return label;
-      }
-
-      @Override
-      public void heal() {
-        net.heal();
-      }
-    };
+    return new Injected(target, net::heal);
   }
 
   private static String names(TortureCluster cluster, Set<Integer> members, int leader) {
