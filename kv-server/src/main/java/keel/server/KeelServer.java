@@ -32,6 +32,7 @@ import keel.server.api.grpc.KvService;
 import keel.server.api.grpc.LeaseService;
 import keel.server.api.grpc.MaintenanceService;
 import keel.server.api.grpc.OversizeMessages;
+import keel.server.api.grpc.WireTypeCheck;
 import keel.server.api.grpc.WatchService;
 import keel.server.api.http.gateway.GatewayRoutes;
 import keel.server.api.http.HttpRoutes;
@@ -206,7 +207,7 @@ public final class KeelServer implements AutoCloseable {
         .maxRequestMessageLength(maxMessage)
         .maxResponseMessageLength(Integer.MAX_VALUE)
         .exceptionHandler(new OversizeMessages().orElse(GrpcExceptionHandlerFunction.of()))
-        .intercept(metrics.grpc())
+        .intercept(new WireTypeCheck(), metrics.grpc())
         .build();
     metrics.grpc().initialize(grpc.services());
     ServerBuilder builder = Server.builder();

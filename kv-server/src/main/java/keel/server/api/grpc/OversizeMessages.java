@@ -6,7 +6,7 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import keel.server.errors.GrpcLimitError;
+import keel.server.errors.GrpcTransportError;
 
 /**
  * Renders Armeria's refusal of a request message above {@code maxRequestMessageLength} as etcd's
@@ -29,11 +29,11 @@ public final class OversizeMessages implements GrpcExceptionHandlerFunction {
         : cause != null && cause.getMessage() != null ? cause.getMessage() : "";
     Matcher frame = FRAME_TOO_LARGE.matcher(text);
     if (frame.find()) {
-      return GrpcLimitError.messageTooLarge(Long.parseLong(frame.group(1)), Long.parseLong(frame.group(2)));
+      return GrpcTransportError.messageTooLarge(Long.parseLong(frame.group(1)), Long.parseLong(frame.group(2)));
     }
     Matcher decompressed = DECOMPRESSED_TOO_LARGE.matcher(text);
     if (decompressed.find()) {
-      return GrpcLimitError.decompressedMessageTooLarge(Long.parseLong(decompressed.group(1)));
+      return GrpcTransportError.decompressedMessageTooLarge(Long.parseLong(decompressed.group(1)));
     }
     return null;
   }
