@@ -4,7 +4,9 @@ import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServerPort;
+import com.linecorp.armeria.server.ServiceBindingBuilder;
 import com.linecorp.armeria.server.grpc.GrpcService;
+import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
 import io.etcd.jetcd.api.CompactionRequest;
 import io.etcd.jetcd.api.LeaseRevokeRequest;
 import java.io.IOException;
@@ -29,6 +31,8 @@ import keel.server.api.grpc.Headers;
 import keel.server.api.grpc.KvService;
 import keel.server.api.grpc.LeaseService;
 import keel.server.api.grpc.MaintenanceService;
+import keel.server.api.grpc.OversizeMessages;
+import keel.server.api.grpc.WireTypeCheck;
 import keel.server.api.grpc.WatchService;
 import keel.server.api.http.gateway.GatewayRoutes;
 import keel.server.api.http.HttpRoutes;
@@ -211,11 +215,18 @@ public final class KeelServer implements AutoCloseable {
         .addService(new LockService(recipes, kv, headers))
         .maxRequestMessageLength(maxMessage)
         .maxResponseMessageLength(Integer.MAX_VALUE)
-        .intercept(metrics.grpc())
+        .exceptionHandler(new OversizeMessages().orElse(GrpcExceptionHandlerFunction.of()))
+        .intercept(new WireTypeCheck(), metrics.grpc())
         .build();
     metrics.grpc().initialize(grpc.services());
-    ServerBuilder builder = Server.builder()
-        .service(grpc)
+    ServerBuilder builder = Server.builder();
+    // gRPC: the limit is per message (above, answered as grpc-go does), not per HTTP/2 stream: a
+    // Watch or LeaseKeepAlive stream carries requests for as long as the client keeps it, and
+    // Armeria's request length counts every byte of a stream (it would end a long stream with 413).
+    ServiceBindingBuilder grpcRoutes = builder.route();
+    grpc.routes().forEach(grpcRoutes::addRoute);
+    grpcRoutes.maxRequestLength(0).build(grpc);
+    builder
         .maxRequestLength(maxMessage + 1024L)
         .requestTimeout(Duration.ZERO)
         .idleTimeout(Duration.ZERO)

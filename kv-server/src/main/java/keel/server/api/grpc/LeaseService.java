@@ -1,5 +1,6 @@
 package keel.server.api.grpc;
 
+import com.linecorp.armeria.server.ServiceRequestContext;
 import io.etcd.jetcd.api.LeaseGrantRequest;
 import io.etcd.jetcd.api.LeaseGrantResponse;
 import io.etcd.jetcd.api.LeaseGrpc;
@@ -17,6 +18,7 @@ import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 import keel.server.command.Command;
 import keel.server.command.LeaderAnswer;
@@ -76,9 +78,19 @@ public final class LeaseService extends LeaseGrpc.LeaseImplBase {
    * the leader does not know (etcd's answer). The header is taken before the renewal, as etcd does,
    * so its revision is never later than the renewal. A failure to reach a leader ends the stream
    * with etcd's error.
+   *
+   * <p>A client may half-close right after its last request (etcd answers every request before it
+   * reads the end of the stream): the stream ends only after the answers to every request before
+   * the half-close went out. Answers and the end are therefore all sent from the call's event
+   * loop. Armeria runs a send or close made on its event loop at once, but one made elsewhere (an
+   * answer completed on a Ratis thread) later, as a task: an answer sent from a Ratis thread could
+   * be overtaken by the half-close's close running on the event loop, and be dropped ("call is
+   * closed"), leaving the client without its answer.
    */
   @Override
   public StreamObserver<LeaseKeepAliveRequest> leaseKeepAlive(StreamObserver<LeaseKeepAliveResponse> responses) {
+    ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
+    Executor sender = ctx != null ? ctx.eventLoop() : Runnable::run;
     return new StreamObserver<>() {
       /** Renewals of this stream, one after another: each answer is sent before the next starts. */
       private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
@@ -86,23 +98,22 @@ public final class LeaseService extends LeaseGrpc.LeaseImplBase {
 
       @Override
       public synchronized void onNext(LeaseKeepAliveRequest request) {
-        tail = tail.thenCompose(ignored -> renew(request)).thenAccept(response -> {
+        tail = tail.thenCompose(ignored -> renew(request)).handleAsync((response, error) -> {
           synchronized (this) {
-            // A client that sent one request and went (jetcd's keepAliveOnce) has cancelled the call:
-            // sending then would only make Armeria log "call is closed".
-            if (!failed && !cancelled(responses)) {
+            if (failed) {
+              return null;
+            }
+            if (error != null) {
+              failed = true;
+              responses.onError(Replies.toStatus(error).asRuntimeException());
+            } else if (!cancelled(responses)) {
+              // A client that sent one request and went (jetcd's keepAliveOnce) has cancelled the
+              // call: sending then would only make Armeria log "call is closed".
               responses.onNext(response);
             }
           }
-        }).exceptionally(error -> {
-          synchronized (this) {
-            if (!failed) {
-              failed = true;
-              responses.onError(Replies.toStatus(error).asRuntimeException());
-            }
-          }
           return null;
-        });
+        }, sender);
       }
 
       @Override
@@ -112,14 +123,14 @@ public final class LeaseService extends LeaseGrpc.LeaseImplBase {
 
       @Override
       public synchronized void onCompleted() {
-        tail = tail.thenRun(() -> {
+        tail = tail.thenRunAsync(() -> {
           synchronized (this) {
             if (!failed) {
               failed = true;
               responses.onCompleted();
             }
           }
-        });
+        }, sender);
       }
     };
   }

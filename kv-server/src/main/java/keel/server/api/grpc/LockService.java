@@ -38,9 +38,10 @@ public final class LockService extends LockGrpc.LockImplBase {
         .build()), observer);
   }
 
+  /** Deletes the lock's key; etcd's errors reach the caller as etcd's v3lock passes them on (UNKNOWN). */
   @Override
   public void unlock(UnlockRequest request, StreamObserver<UnlockResponse> observer) {
-    Replies.reply(kv.deleteRange(DeleteRangeRequest.newBuilder().setKey(request.getKey()).build())
+    Replies.replyAsEtcdClient(kv.deleteRange(DeleteRangeRequest.newBuilder().setKey(request.getKey()).build())
         .thenApply(deleted -> UnlockResponse.newBuilder().setHeader(deleted.getHeader()).build()), observer);
   }
 }

@@ -27,6 +27,24 @@ final class Replies {
     });
   }
 
+  /**
+   * As {@link #reply(CompletableFuture, StreamObserver)}, for etcd's v3lock and v3election
+   * servers, which reach etcd through its Go client: an etcd error comes back to them as a plain
+   * Go error, which gRPC sends as UNKNOWN with etcd's text (e.g. an Unlock of an empty key).
+   */
+  static <T> void replyAsEtcdClient(CompletableFuture<T> future, StreamObserver<T> observer) {
+    future.whenComplete((value, error) -> {
+      if (error == null) {
+        observer.onNext(value);
+        observer.onCompleted();
+      } else if (cause(error) instanceof EtcdException etcd) {
+        observer.onError(Status.UNKNOWN.withDescription(etcd.error().message()).asRuntimeException());
+      } else {
+        observer.onError(toStatus(error).asRuntimeException());
+      }
+    });
+  }
+
   /** Runs a synchronous answer (validation and local reads), catching etcd errors thrown by it. */
   static <T> void reply(Supplier<T> answer, StreamObserver<T> observer) {
     T value;
