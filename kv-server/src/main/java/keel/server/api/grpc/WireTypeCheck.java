@@ -22,6 +22,10 @@ import keel.server.errors.GrpcTransportError;
  * that jetcd-grpc's protos lack are read as unknown fields on purpose (WatchStream).
  */
 public final class WireTypeCheck implements ServerInterceptor {
+  /** Per message type: whether it has message-typed fields, the only ones worth a reflective walk. */
+  private static final java.util.concurrent.ConcurrentMap<com.google.protobuf.Descriptors.Descriptor, Boolean>
+      HAS_MESSAGE_FIELDS = new java.util.concurrent.ConcurrentHashMap<>();
+
   @Override
   public <Req, Resp> ServerCall.Listener<Req> interceptCall(ServerCall<Req, Resp> call, Metadata headers,
       ServerCallHandler<Req, Resp> next) {
@@ -61,6 +65,9 @@ public final class WireTypeCheck implements ServerInterceptor {
         return GrpcTransportError.wrongWireType(wireType(unknown.getValue()), goName(declared.getName()));
       }
     }
+    if (!HAS_MESSAGE_FIELDS.computeIfAbsent(message.getDescriptorForType(), WireTypeCheck::hasMessageFields)) {
+      return null; // Put, Range, keep-alives...: no nested message, no reflection on the hot path
+    }
     for (Map.Entry<FieldDescriptor, Object> field : message.getAllFields().entrySet()) {
       if (field.getKey().getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
         continue;
@@ -74,6 +81,10 @@ public final class WireTypeCheck implements ServerInterceptor {
       }
     }
     return null;
+  }
+
+  private static boolean hasMessageFields(com.google.protobuf.Descriptors.Descriptor type) {
+    return type.getFields().stream().anyMatch(f -> f.getJavaType() == FieldDescriptor.JavaType.MESSAGE);
   }
 
   private static int wireType(UnknownFieldSet.Field field) {
