@@ -23,13 +23,14 @@ public final class TortureReport {
   private final List<FaultRecord> faults;
   private final List<Verdict> verdicts;
   private final List<String> problems;
+  private final List<String> notInjected;
   private final int watchResumes;
   private final int leases;
   private final int terms;
 
   TortureReport(TortureSettings settings, long startedNanos, long endedNanos, List<Call> calls,
-      List<FaultRecord> faults, List<Verdict> verdicts, List<String> problems, int watchResumes, int leases,
-      int terms) {
+      List<FaultRecord> faults, List<Verdict> verdicts, List<String> problems, List<String> notInjected,
+      int watchResumes, int leases, int terms) {
     this.settings = settings;
     this.startedNanos = startedNanos;
     this.endedNanos = endedNanos;
@@ -37,6 +38,7 @@ public final class TortureReport {
     this.faults = faults;
     this.verdicts = verdicts;
     this.problems = problems;
+    this.notInjected = notInjected;
     this.watchResumes = watchResumes;
     this.leases = leases;
     this.terms = terms;
@@ -133,6 +135,10 @@ public final class TortureReport {
           .append(h.getTotalCount() == 0 ? "-" : String.format("%.1f / %.1f / %.1f ms",
               h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0))
           .append(" |\n");
+    }
+    if (!notInjected.isEmpty()) {
+      b.append("\nNot injected (").append(notInjected.size()).append("; not a verdict):\n\n");
+      notInjected.forEach(n -> b.append("- ").append(n).append('\n'));
     }
     b.append("\nTimeline (s from start):\n\n```\n").append(timeline()).append("```\n");
 

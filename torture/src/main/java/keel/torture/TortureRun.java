@@ -197,7 +197,8 @@ public final class TortureRun {
     verdicts.add(Convergence.check(cluster.clients(), finalRevision));
 
     TortureReport report = new TortureReport(settings, started, workloadEnded, calls, nemesis.timeline(), verdicts,
-        problems, watchers.stream().mapToInt(WatchRecorder::resumes).sum(), leases.records().size(),
+        problems, nemesis.notInjected(), watchers.stream().mapToInt(WatchRecorder::resumes).sum(),
+        leases.records().size(),
         election.terms());
     write(history, report);
     writeDetails(watchers, leases.records(), v2, started);
