@@ -12,8 +12,8 @@ import keel.torture.workload.LeaseRecord;
  * answered alive lives until at least {@code s + TTL}, so its key's deletion must not be seen
  * before that, and no keep-alive may answer "not found" before it. Not too late: once its last
  * refresh was answered at {@code a}, its deadline is {@code a + TTL}. A new leader restarts every
- * lease's TTL (as etcd's does), so a leader change seen before the deadline (plus the allowance)
- * moves it to that change plus the TTL; so does the first leader change within a fault that was in
+ * lease's TTL and adds one election timeout (as etcd's does), so a leader change seen before the
+ * deadline (plus the allowance) moves it to that change plus the TTL plus the extension; so does the first leader change within a fault that was in
  * place at the deadline (the leader may have been dead or frozen then, and nobody could expire the
  * lease until the next one took office). The key must be gone by the deadline plus the allowance
  * (one election timeout for a change to be noticed here, plus the revoke's commit and delivery).
@@ -29,11 +29,13 @@ public final class LeaseChecker {
    * @param deletionSeen per lease key, when a watcher first saw its deletion (nanoTime)
    * @param leaderChanges when a new leader was first seen, in order
    * @param faultWindows each fault's {@code [injected, converged]} nanos
+   * @param promotionExtension what a new leader adds to every lease's TTL when it takes office (etcd
+   *     and Keel: one election timeout)
    * @param allowance how long after its deadline a lease's key may still be seen
    * @param endNanos when observation ended; leases whose latest deadline is after it are not judged late
    */
   public static Verdict check(List<LeaseRecord> leases, Map<String, Long> deletionSeen, List<Long> leaderChanges,
-      List<long[]> faultWindows, Duration allowance, long endNanos) {
+      List<long[]> faultWindows, Duration promotionExtension, Duration allowance, long endNanos) {
     int judged = 0;
     long worstOverrun = Long.MIN_VALUE;
     long tightestMargin = Long.MAX_VALUE;
@@ -50,7 +52,7 @@ public final class LeaseChecker {
       for (long change : leaderChanges) {
         if (change > l.lastRefreshAnsweredNanos()
             && (change <= deadline + allowance.toNanos() || sameFault(faultWindows, deadline, change))) {
-          deadline = Math.max(deadline, change + ttl);
+          deadline = Math.max(deadline, change + ttl + promotionExtension.toNanos());
         }
       }
       long latest = deadline + allowance.toNanos();

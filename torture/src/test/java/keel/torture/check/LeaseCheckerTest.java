@@ -16,12 +16,12 @@ class LeaseCheckerTest {
 
   @Test
   void aDeletionBetweenTheEarliestAndLatestAllowedTimesIsValid() {
-    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 14 * S), List.of(), List.of(), ALLOWANCE, 30 * S).valid()).isTrue();
+    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 14 * S), List.of(), List.of(), Duration.ZERO, ALLOWANCE, 30 * S).valid()).isTrue();
   }
 
   @Test
   void aDeletionSeenBeforeTheLastRefreshPlusTtlIsEarly() {
-    Verdict v = LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 12 * S), List.of(), List.of(), ALLOWANCE, 30 * S);
+    Verdict v = LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 12 * S), List.of(), List.of(), Duration.ZERO, ALLOWANCE, 30 * S);
     assertThat(v.failed()).isTrue();
     assertThat(v.summary()).contains("expired early").contains("1000 ms");
   }
@@ -29,16 +29,16 @@ class LeaseCheckerTest {
   @Test
   void aKeepAliveAnsweringNotFoundBeforeTheDeadlineIsEarly() {
     LeaseRecord lost = new LeaseRecord(1, "lease/1", 3, true, 10 * S, 10 * S, 11 * S, 0);
-    assertThat(LeaseChecker.check(List.of(lost), Map.of("lease/1", 14 * S), List.of(), List.of(), ALLOWANCE, 30 * S).summary())
+    assertThat(LeaseChecker.check(List.of(lost), Map.of("lease/1", 14 * S), List.of(), List.of(), Duration.ZERO, ALLOWANCE, 30 * S).summary())
         .contains("'not found'");
   }
 
   @Test
   void aKeyThatOutlivesTheAllowanceOrNeverGoesIsReported() {
-    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 18 * S), List.of(), List.of(), ALLOWANCE, 30 * S).summary())
+    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 18 * S), List.of(), List.of(), Duration.ZERO, ALLOWANCE, 30 * S).summary())
         .contains("outlived");
-    assertThat(LeaseChecker.check(List.of(LEASE), Map.of(), List.of(), List.of(), ALLOWANCE, 30 * S).summary()).contains("never expired");
-    assertThat(LeaseChecker.check(List.of(LEASE), Map.of(), List.of(), List.of(), ALLOWANCE, 15 * S).valid())
+    assertThat(LeaseChecker.check(List.of(LEASE), Map.of(), List.of(), List.of(), Duration.ZERO, ALLOWANCE, 30 * S).summary()).contains("never expired");
+    assertThat(LeaseChecker.check(List.of(LEASE), Map.of(), List.of(), List.of(), Duration.ZERO, ALLOWANCE, 15 * S).valid())
         .as("not judged before its deadline").isTrue();
   }
 
@@ -46,9 +46,9 @@ class LeaseCheckerTest {
   void aLeaderChangeBeforeTheDeadlineRestartsTheTtl() {
     // deadline 13.1 s; a new leader at 12 s restarts it: 15 s, then another at 14 s: 17 s (+4 s allowance)
     List<Long> changes = List.of(5 * S, 12 * S, 14 * S, 40 * S);
-    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 20 * S), changes, List.of(), ALLOWANCE, 40 * S).valid())
+    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 20 * S), changes, List.of(), Duration.ZERO, ALLOWANCE, 40 * S).valid())
         .isTrue();
-    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 22 * S), changes, List.of(), ALLOWANCE, 40 * S).summary())
+    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 22 * S), changes, List.of(), Duration.ZERO, ALLOWANCE, 40 * S).summary())
         .contains("outlived its deadline by 5000 ms");
   }
 
@@ -57,9 +57,9 @@ class LeaseCheckerTest {
     // deadline 13.1 s falls in a fault [12 s, 40 s]; its new leader is seen only at 25 s: deadline 28 s
     List<Long> changes = List.of(25 * S);
     List<long[]> faults = List.<long[]>of(new long[] {12 * S, 40 * S});
-    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 30 * S), changes, faults, ALLOWANCE, 50 * S)
+    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 30 * S), changes, faults, Duration.ZERO, ALLOWANCE, 50 * S)
         .valid()).isTrue();
-    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 30 * S), changes, List.of(), ALLOWANCE, 50 * S)
+    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 30 * S), changes, List.of(), Duration.ZERO, ALLOWANCE, 50 * S)
         .failed()).as("the same change without a fault in place").isTrue();
   }
 
@@ -68,9 +68,19 @@ class LeaseCheckerTest {
     // a keep-alive sent at 11 s into a fault that lasted until 20 s: it may land then, deadline 23 s
     LeaseRecord late = new LeaseRecord(1, "lease/1", 3, true, 10 * S, 10 * S + S / 10, 0, 11 * S);
     List<long[]> faults = List.<long[]>of(new long[] {9 * S, 20 * S});
-    assertThat(LeaseChecker.check(List.of(late), Map.of("lease/1", 24 * S), List.of(), faults, ALLOWANCE, 50 * S)
+    assertThat(LeaseChecker.check(List.of(late), Map.of("lease/1", 24 * S), List.of(), faults, Duration.ZERO, ALLOWANCE, 50 * S)
         .valid()).isTrue();
-    assertThat(LeaseChecker.check(List.of(late), Map.of("lease/1", 24 * S), List.of(), List.of(), ALLOWANCE, 50 * S)
+    assertThat(LeaseChecker.check(List.of(late), Map.of("lease/1", 24 * S), List.of(), List.of(), Duration.ZERO, ALLOWANCE, 50 * S)
         .summary()).as("without a fault it lands within a second: deadline 15 s").contains("outlived");
+  }
+
+  @Test
+  void aNewLeaderAddsItsExtensionToTheDeadline() {
+    // a leader change at 12 s with a 1 s extension: deadline 16 s, gone by 20 s
+    List<Long> changes = List.of(12 * S);
+    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 19 * S + S / 2), changes, List.of(),
+        Duration.ofSeconds(1), ALLOWANCE, 50 * S).valid()).isTrue();
+    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 19 * S + S / 2), changes, List.of(),
+        Duration.ZERO, ALLOWANCE, 50 * S).failed()).isTrue();
   }
 }
