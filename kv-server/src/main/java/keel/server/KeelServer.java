@@ -34,6 +34,7 @@ import keel.server.api.grpc.MaintenanceService;
 import keel.server.api.grpc.OversizeMessages;
 import keel.server.api.grpc.WireTypeCheck;
 import keel.server.api.grpc.WatchService;
+import keel.server.api.http.GoHeaderLimits;
 import keel.server.api.http.gateway.GatewayRoutes;
 import keel.server.api.http.HttpRoutes;
 import keel.server.api.http.MetricsListener;
@@ -226,7 +227,7 @@ public final class KeelServer implements AutoCloseable {
     ServiceBindingBuilder grpcRoutes = builder.route();
     grpc.routes().forEach(grpcRoutes::addRoute);
     grpcRoutes.maxRequestLength(0).build(grpc);
-    builder
+    GoHeaderLimits.apply(builder) // etcd's Go server reads request heads up to 1 MiB; Armeria's default is 8 KiB
         .maxRequestLength(maxMessage + 1024L)
         .requestTimeout(Duration.ZERO)
         .idleTimeout(Duration.ZERO)

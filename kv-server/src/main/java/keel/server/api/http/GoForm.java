@@ -20,10 +20,20 @@ final class GoForm {
   private GoForm() {}
 
   static Parsed parse(String query) {
+    return query == null ? parse(new byte[0]) : parse(query.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * A form body as sent: Go keeps its bytes, so text is made of each value only once unescaped
+   * ({@link GoUtf8}: bytes that are not UTF-8 become U+FFFD one by one, as etcd's JSON prints them).
+   */
+  static Parsed parse(byte[] raw) {
+    // one char per byte: splitting on the ASCII separators leaves every other byte as it was
+    String query = new String(raw, StandardCharsets.ISO_8859_1);
     Map<String, List<String>> values = new LinkedHashMap<>();
     String error = null;
     int from = 0;
-    while (query != null && from <= query.length() && !query.isEmpty()) {
+    while (from <= query.length() && !query.isEmpty()) {
       int amp = query.indexOf('&', from);
       String pair = query.substring(from, amp < 0 ? query.length() : amp);
       from = amp < 0 ? query.length() + 1 : amp + 1;
@@ -56,13 +66,16 @@ final class GoForm {
     return merged;
   }
 
-  /** Go's {@code QueryUnescape}; bytes that are not UTF-8 become U+FFFD, as Go's JSON later prints them. */
-  static String unescape(String s) {
+  /**
+   * Go's {@code QueryUnescape} of {@code s}, one char per byte (ISO-8859-1); bytes that are not
+   * UTF-8 become U+FFFD, each on its own, as Go's JSON later prints them.
+   */
+  private static String unescape(String s) {
+    byte[] in = s.getBytes(StandardCharsets.ISO_8859_1);
     if (s.indexOf('%') < 0 && s.indexOf('+') < 0) {
-      return s;
+      return GoUtf8.decode(in);
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
-    byte[] in = s.getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < in.length; i++) {
       byte b = in[i];
       if (b == '%') {
@@ -78,7 +91,7 @@ final class GoForm {
         out.write(b);
       }
     }
-    return out.toString(StandardCharsets.UTF_8);
+    return GoUtf8.decode(out.toByteArray());
   }
 
   private static int hex(byte c) {

@@ -40,15 +40,18 @@ final class GoPathRedirect {
     if (!rawPath.contains("//") && !rawPath.contains("/.") && rawPath.indexOf('%') < 0) {
       return delegate.serve(ctx, req); // the usual case, gRPC's included: nothing to clean
     }
-    String decoded = unescape(rawPath);
-    if (decoded == null) {
+    byte[] decodedBytes = unescapeBytes(rawPath);
+    if (decodedBytes == null) {
       return delegate.serve(ctx, req);
     }
+    // cleaned as bytes (one char each): Go keeps a path's bytes, valid UTF-8 or not, and escapes
+    // them again byte by byte ("%ff" stays "%FF" in the Location, never U+FFFD's "%EF%BF%BD")
+    String decoded = new String(decodedBytes, StandardCharsets.ISO_8859_1);
     String cleaned = cleanPath(decoded);
     if (cleaned.equals(decoded)) {
       return delegate.serve(ctx, req);
     }
-    String location = escape(cleaned) + query;
+    String location = escapeBytes(cleaned.getBytes(StandardCharsets.ISO_8859_1)) + query;
     ResponseHeadersBuilder headers = ResponseHeaders.builder(HttpStatus.MOVED_PERMANENTLY).add("location", location);
     if (req.method() == HttpMethod.GET || req.method() == HttpMethod.HEAD) {
       headers.contentType(MediaType.HTML_UTF_8);
@@ -72,8 +75,14 @@ final class GoPathRedirect {
 
   /** Percent-decoding as Go's URL parser does for a path ({@code +} stays); null when malformed. */
   static String unescape(String raw) {
+    byte[] bytes = unescapeBytes(raw);
+    return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
+  }
+
+  /** Percent-decoding as Go's URL parser does for a path, to the path's bytes; null when malformed. */
+  static byte[] unescapeBytes(String raw) {
     if (raw.indexOf('%') < 0) {
-      return raw;
+      return raw.getBytes(StandardCharsets.UTF_8);
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length());
     byte[] bytes = raw.getBytes(StandardCharsets.UTF_8);
@@ -93,13 +102,18 @@ final class GoPathRedirect {
       out.write(hi << 4 | lo);
       i += 2;
     }
-    return out.toString(StandardCharsets.UTF_8);
+    return out.toByteArray();
   }
 
   /** Go's path escaping ({@code url.URL.EscapedPath} with no raw path to keep). */
   static String escape(String path) {
+    return escapeBytes(path.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Go's path escaping of a path's bytes, whether they are UTF-8 or not. */
+  static String escapeBytes(byte[] path) {
     StringBuilder out = new StringBuilder();
-    for (byte b : path.getBytes(StandardCharsets.UTF_8)) {
+    for (byte b : path) {
       int c = b & 0xff;
       if (Character.isLetterOrDigit(c) && c < 0x80 || "-_.~$&+,/:;=@".indexOf(c) >= 0) {
         out.append((char) c);

@@ -19,7 +19,7 @@ public final class MetricsListener {
 
   /** Starts listening on every URL; the caller stops the returned server. */
   public static Server start(List<URI> urls, HttpRoutes routes, MetricsRoute metrics) {
-    ServerBuilder builder = Server.builder()
+    ServerBuilder builder = GoHeaderLimits.apply(Server.builder())
         .requestTimeout(Duration.ZERO)
         .gracefulShutdownTimeout(Duration.ZERO, Duration.ofMillis(500));
     builder.decorator(GoPathRedirect::serve);

@@ -12,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import keel.server.metrics.ServerMetrics;
 
 /**
- * etcd's {@code GET /metrics} on the client port: this member's metrics in Prometheus text format
+ * etcd's {@code /metrics} on the client port (any method, as etcd's): this member's metrics in Prometheus text format
  * 0.0.4, with the content type etcd 3.4 sends. Scraping reads JVM management beans and Raft state,
  * so it runs on the blocking executor, never on the event loop.
  */
@@ -26,7 +26,8 @@ public final class MetricsRoute {
   }
 
   public void addTo(ServerBuilder builder) {
-    builder.route().get("/metrics").build((ctx, req) ->
+    // etcd mounts promhttp's handler, which answers every method alike (POST /metrics is a 200 there)
+    builder.route().path("/metrics").build((ctx, req) ->
         HttpResponse.of(CompletableFuture.supplyAsync(this::scrape, ctx.blockingTaskExecutor())));
   }
 

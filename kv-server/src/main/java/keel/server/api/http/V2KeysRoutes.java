@@ -100,8 +100,20 @@ public final class V2KeysRoutes {
     return read(request);
   }
 
-  private String keyPath(ServiceRequestContext ctx) {
-    return ctx.decodedPath().substring(PREFIX.length());
+  /**
+   * The key as Go's {@code r.URL.Path} has it: the path as sent, every %-escape decoded ({@code %2F}
+   * too), bytes that are not UTF-8 each one U+FFFD as etcd prints them ({@link GoUtf8});
+   * Armeria's decoded path keeps {@code %2F} and makes one U+FFFD of a whole bad sequence.
+   */
+  private static String keyPath(ServiceRequestContext ctx) {
+    String raw = ctx.rawPath();
+    int q = raw.indexOf('?');
+    byte[] bytes = GoPathRedirect.unescapeBytes(q < 0 ? raw : raw.substring(0, q));
+    String path = bytes == null ? null : GoUtf8.decode(bytes);
+    if (path == null || !path.startsWith(PREFIX)) {
+      path = ctx.decodedPath();
+    }
+    return path.substring(PREFIX.length());
   }
 
   /** Go's Request.Form: a form body's values (PUT and POST) before the query's. */
@@ -114,7 +126,7 @@ public final class V2KeysRoutes {
       if (req.content().length() > MAX_FORM_BYTES) {
         throw V2Error.INVALID_FORM.requestError("http: POST too large");
       }
-      body = GoForm.parse(req.contentUtf8());
+      body = GoForm.parse(req.content().array());
     }
     GoForm.Parsed query = GoForm.parse(ctx.query());
     String error = body.error() != null ? body.error() : query.error();

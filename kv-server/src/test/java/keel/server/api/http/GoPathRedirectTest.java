@@ -34,4 +34,11 @@ class GoPathRedirectTest {
     assertThat(GoPathRedirect.escape("/k/$&+,:;=@-_.~")).isEqualTo("/k/$&+,:;=@-_.~");
     assertThat(GoPathRedirect.escape("/é!")).isEqualTo("/%C3%A9%21");
   }
+
+  /** Found by HttpFuzzIT: {@code GET /v2/keys/fuzz//%ff} is redirected to {@code /v2/keys/fuzz/%FF} by etcd. */
+  @Test
+  void bytesThatAreNotUtf8AreEscapedAgainAsTheyCame() {
+    assertThat(GoPathRedirect.unescapeBytes("/a%ff%e2%82")).containsExactly('/', 'a', 0xff, 0xe2, 0x82);
+    assertThat(GoPathRedirect.escapeBytes(new byte[] {'/', 'a', (byte) 0xff})).isEqualTo("/a%FF");
+  }
 }
