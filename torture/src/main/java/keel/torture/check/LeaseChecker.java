@@ -13,9 +13,10 @@ import keel.torture.workload.LeaseRecord;
  * before that, and no keep-alive may answer "not found" before it. Not too late: once its last
  * refresh was answered at {@code a}, its deadline is {@code a + TTL}. A new leader restarts every
  * lease's TTL and adds one election timeout (as etcd's does), so a leader change seen before the
- * deadline (plus the allowance) moves it to that change plus the TTL plus the extension; so does the first leader change within a fault that was in
- * place at the deadline (the leader may have been dead or frozen then, and nobody could expire the
- * lease until the next one took office). The key must be gone by the deadline plus the allowance
+ * deadline (plus the allowance) moves it to that change plus the TTL plus the extension; so does
+ * a leader change within a fault that was in place at the deadline or began within the allowance
+ * after it (the leader may have been dead or frozen with the revoke uncommitted, and nobody could
+ * expire the lease until the next one took office). The key must be gone by the deadline plus the allowance
  * (one election timeout for a change to be noticed here, plus the revoke's commit and delivery).
  * A keep-alive that got no answer may still refresh the lease when it arrives: if it was sent
  * during a fault, up to when that fault was over, otherwise within the client's timeout.
@@ -51,7 +52,8 @@ public final class LeaseChecker {
       }
       for (long change : leaderChanges) {
         if (change > l.lastRefreshAnsweredNanos()
-            && (change <= deadline + allowance.toNanos() || sameFault(faultWindows, deadline, change))) {
+            && (change <= deadline + allowance.toNanos()
+              || sameFault(faultWindows, deadline, allowance.toNanos(), change))) {
           deadline = Math.max(deadline, change + ttl + promotionExtension.toNanos());
         }
       }
@@ -98,9 +100,14 @@ public final class LeaseChecker {
     return by;
   }
 
-  private static boolean sameFault(List<long[]> windows, long deadline, long change) {
+  /**
+   * Whether the deadline fell in a fault, or so shortly before it that the revoke was still in
+   * flight when the fault began (the leader froze or was cut off with it uncommitted), and the
+   * change came within that fault.
+   */
+  private static boolean sameFault(List<long[]> windows, long deadline, long allowance, long change) {
     for (long[] w : windows) {
-      if (deadline >= w[0] && deadline <= w[1] && change >= w[0] && change <= w[1]) {
+      if (deadline + allowance >= w[0] && deadline <= w[1] && change >= w[0] && change <= w[1]) {
         return true;
       }
     }

@@ -83,4 +83,17 @@ class LeaseCheckerTest {
     assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 19 * S + S / 2), changes, List.of(),
         Duration.ZERO, ALLOWANCE, 50 * S).failed()).isTrue();
   }
+
+  @Test
+  void aFaultBeginningWhileTheRevokeWasInFlightCountsToo() {
+    // deadline 13.1 s; the leader froze at 13.4 s with the revoke uncommitted; the next leader was
+    // seen at 17.5 s (after the 4 s allowance's 17.1 s) and expired it at 21 s: deadline 20.5 + 1 s
+    List<Long> changes = List.of(17 * S + S / 2);
+    List<long[]> faults = List.<long[]>of(new long[] {13 * S + 4 * S / 10, 25 * S});
+    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 21 * S), changes, faults,
+        Duration.ofSeconds(1), Duration.ofSeconds(4), 50 * S).valid()).isTrue();
+    List<long[]> later = List.<long[]>of(new long[] {17 * S + S / 5, 25 * S}); // began after the allowance
+    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 22 * S), List.of(18 * S), later,
+        Duration.ofSeconds(1), Duration.ofSeconds(4), 50 * S).failed()).isTrue();
+  }
 }
