@@ -190,7 +190,9 @@ class ClusterScenarioIT {
       long staleGone = awaitGone(frozenPid);
       deaths.put(frozenPid, staleGone);
       figure("SIGCONT of " + frozenName + " -> its stale gated process gone", staleGone - resumed);
-      assertThat(Duration.ofNanos(staleGone - resumed)).isLessThanOrEqualTo(Duration.ofMillis(100));
+      // typically 12-60 ms; 285 ms seen with a torture run beside the tests on 2 cores
+      assertThat(Duration.ofNanos(staleGone - resumed)).as("from SIGCONT to the stale gated process gone")
+          .isLessThanOrEqualTo(Duration.ofMillis(500));
       load.up(frozenName);
       awaitEveryProxyReaches(successor, layout.nodes());
       load.phase("after");
