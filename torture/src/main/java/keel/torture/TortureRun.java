@@ -202,6 +202,8 @@ public final class TortureRun {
         election.terms());
     write(history, report);
     writeDetails(watchers, leases.records(), v2, started);
+    Files.writeString(settings.output().resolve("streams").resolve("leader-changes.txt"), leaders.changeTimes().stream()
+        .map(t -> String.format("%.3f%n", (t - started) / 1e6)).collect(java.util.stream.Collectors.joining()));
     return report;
   }
 

@@ -17,7 +17,9 @@ import keel.torture.workload.LeaseRecord;
  * a leader change within a fault that was in place at the deadline or began within the allowance
  * after it (the leader may have been dead or frozen with the revoke uncommitted, and nobody could
  * expire the lease until the next one took office). The key must be gone by the deadline plus the allowance
- * (one election timeout for a change to be noticed here, plus the revoke's commit and delivery).
+ * (one election timeout for a change to be noticed here, plus the revoke's commit and delivery),
+ * or, when a fault was in place at the deadline and no new leader took over, by the time that
+ * fault was over and the cluster had converged, plus the allowance.
  * A keep-alive that got no answer may still refresh the lease when it arrives: if it was sent
  * during a fault, up to when that fault was over, otherwise within the client's timeout.
  */
@@ -57,6 +59,7 @@ public final class LeaseChecker {
           deadline = Math.max(deadline, change + ttl + promotionExtension.toNanos());
         }
       }
+      deadline = Math.max(deadline, faultOver(faultWindows, deadline, allowance.toNanos()));
       long latest = deadline + allowance.toNanos();
       if (l.lostNanos() != 0 && l.lostNanos() < earliest) {
         return Verdict.violation(NAME, "lease " + l.key() + " answered 'not found' " + ms(earliest - l.lostNanos())
@@ -98,6 +101,21 @@ public final class LeaseChecker {
       }
     }
     return by;
+  }
+
+  /**
+   * When a fault in place at the deadline (or begun while the revoke was in flight) was over and
+   * the cluster had converged, or 0: a frozen or cut-off leader that no other replaced cannot
+   * expire anything until then.
+   */
+  private static long faultOver(List<long[]> windows, long deadline, long allowance) {
+    long over = 0;
+    for (long[] w : windows) {
+      if (deadline + allowance >= w[0] && deadline <= w[1]) {
+        over = Math.max(over, w[1]);
+      }
+    }
+    return over;
   }
 
   /**

@@ -96,4 +96,15 @@ class LeaseCheckerTest {
     assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 22 * S), List.of(18 * S), later,
         Duration.ofSeconds(1), Duration.ofSeconds(4), 50 * S).failed()).isTrue();
   }
+
+  @Test
+  void aLeaderFrozenAtTheDeadlineWithNoSuccessorExpiresItOnceTheFaultIsOver() {
+    // deadline 13.1 s; the leader froze at 13 s until the cluster converged at 16 s, no new leader:
+    // gone by 16 + 4 s
+    List<long[]> faults = List.<long[]>of(new long[] {13 * S, 16 * S});
+    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 19 * S), List.of(), faults,
+        Duration.ofSeconds(1), Duration.ofSeconds(4), 50 * S).valid()).isTrue();
+    assertThat(LeaseChecker.check(List.of(LEASE), Map.of("lease/1", 21 * S), List.of(), faults,
+        Duration.ofSeconds(1), Duration.ofSeconds(4), 50 * S).failed()).isTrue();
+  }
 }
