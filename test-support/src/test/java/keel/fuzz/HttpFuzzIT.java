@@ -484,9 +484,10 @@ class HttpFuzzIT {
     Arbitrary<String> paths = Arbitraries.of("/version", "/health", "/metrics");
     Arbitrary<String> methods = Arbitraries.of("GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "FOO");
     Arbitrary<byte[]> queries = Arbitraries.oneOf(
-        // no bad escapes and no raw non-ASCII bytes in the query: see BAD_ESCAPES and RAW_NON_ASCII
+        // no bad escapes, no %00 and no raw non-ASCII bytes in the query: Armeria refuses those
+        // before any route (see BAD_ESCAPES and RAW_NON_ASCII)
         Arbitraries.of("", "?", "?a=b", "?;", "?a=%ff", "?serializable=true", "?&&=", "?x=" + "y".repeat(3_000),
-            "?%C3%BC=1", "?a=%00").map(q -> q.getBytes(StandardCharsets.UTF_8)));
+            "?%C3%BC=1").map(q -> q.getBytes(StandardCharsets.UTF_8)));
     return Combinators.combine(paths, methods, queries).as((path, method, query) -> {
       ByteArrayOutputStream target = new ByteArrayOutputStream();
       target.writeBytes(path.getBytes(StandardCharsets.US_ASCII));

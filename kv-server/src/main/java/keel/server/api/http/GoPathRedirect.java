@@ -29,6 +29,14 @@ import keel.server.v2store.V2Paths;
 final class GoPathRedirect {
   private GoPathRedirect() {}
 
+  /**
+   * The query part of the redirect's Location: Go's ServeMux redirects to a URL made of the clean
+   * path and the raw query, which prints {@code ?query} only when the query is not empty.
+   */
+  static String redirectQuery(String rawQuery) {
+    return rawQuery == null || rawQuery.isEmpty() ? "" : "?" + rawQuery;
+  }
+
   static HttpResponse serve(HttpService delegate, ServiceRequestContext ctx, HttpRequest req) throws Exception {
     if (req.method() == HttpMethod.CONNECT) {
       return delegate.serve(ctx, req);
@@ -36,7 +44,7 @@ final class GoPathRedirect {
     String target = ctx.rawPath(); // as sent: ctx.path() and req.path() are already cleaned
     int q = target.indexOf('?');
     String rawPath = q < 0 ? target : target.substring(0, q);
-    String query = q >= 0 ? target.substring(q) : ctx.query() != null ? "?" + ctx.query() : "";
+    String query = redirectQuery(q >= 0 ? target.substring(q + 1) : ctx.query());
     if (!rawPath.contains("//") && !rawPath.contains("/.") && rawPath.indexOf('%') < 0) {
       return delegate.serve(ctx, req); // the usual case, gRPC's included: nothing to clean
     }

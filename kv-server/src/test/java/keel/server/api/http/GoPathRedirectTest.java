@@ -17,6 +17,13 @@ class GoPathRedirectTest {
   }
 
   @Test
+  void theRedirectKeepsAQueryButNotABareQuestionMark() {
+    assertThat(GoPathRedirect.redirectQuery("wait=true")).isEqualTo("?wait=true");
+    assertThat(GoPathRedirect.redirectQuery("")).as("GET /v2/keys//a? -> Location /v2/keys/a").isEmpty();
+    assertThat(GoPathRedirect.redirectQuery(null)).isEmpty();
+  }
+
+  @Test
   void cleanPathsStayAndATrailingSlashIsKept() {
     assertThat(GoPathRedirect.cleanPath("/v2/keys/a/")).isEqualTo("/v2/keys/a/");
     assertThat(GoPathRedirect.cleanPath("/v2//keys/a/")).isEqualTo("/v2/keys/a/");
