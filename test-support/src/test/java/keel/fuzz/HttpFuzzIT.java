@@ -209,9 +209,31 @@ class HttpFuzzIT {
     text = EXPIRATION.matcher(text).replaceAll("$1<expiration>$2");
     text = TTL.matcher(text).replaceAll("$1\"<ttl>\"");
     try {
-      return JSON.readTree(text);
+      JsonNode tree = JSON.readTree(text);
+      sortChildren(tree);
+      return tree;
     } catch (IOException notJson) {
       return text;
+    }
+  }
+
+  /**
+   * A directory's "nodes" in key order: etcd lists them in Go's map order, which differs from one
+   * answer to the next (Keel sorts them), so only the set is compared.
+   */
+  private static void sortChildren(JsonNode node) {
+    if (node == null || !node.isContainerNode()) {
+      return;
+    }
+    node.forEach(HttpFuzzIT::sortChildren);
+    JsonNode nodes = node.get("nodes");
+    if (node.isObject() && nodes != null && nodes.isArray()) {
+      java.util.List<JsonNode> children = new java.util.ArrayList<>();
+      nodes.forEach(children::add);
+      children.sort(java.util.Comparator.comparing(c -> c.path("key").asText()));
+      com.fasterxml.jackson.databind.node.ArrayNode sorted = JSON.createArrayNode();
+      children.forEach(sorted::add);
+      ((com.fasterxml.jackson.databind.node.ObjectNode) node).set("nodes", sorted);
     }
   }
 

@@ -65,6 +65,14 @@ public final class TortureReport {
     return faults;
   }
 
+  /** The fault kinds injected, or tried and refused (a leader transfer may time out under load). */
+  public java.util.Set<String> triedKinds() {
+    java.util.Set<String> kinds = new java.util.TreeSet<>();
+    faults.forEach(f -> kinds.add(f.type()));
+    notInjected.forEach(n -> kinds.add(n.substring(0, n.indexOf(':'))));
+    return kinds;
+  }
+
   public List<Call> calls() {
     return calls;
   }

@@ -138,6 +138,12 @@ public final class TortureRun {
       }
       nemesis.start(settings.seed() + 3);
       TimeUnit.NANOSECONDS.sleep(settings.duration().toNanos());
+      // A short run goes on until every fault kind came round once (a killed member may take long
+      // to serve again), for at most two more minutes.
+      long extra = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+      while (!nemesis.everyKindTried() && System.nanoTime() < extra) {
+        TimeUnit.MILLISECONDS.sleep(200);
+      }
     } finally {
       nemesis.close();
       try {

@@ -123,6 +123,16 @@ public final class Nemesis implements AutoCloseable {
     }
   }
 
+  /** Whether every fault kind has been injected (or tried) at least once. */
+  public boolean everyKindTried() {
+    synchronized (timeline) {
+      java.util.Set<String> tried = new java.util.HashSet<>();
+      timeline.forEach(f -> tried.add(f.type()));
+      notInjected.forEach(n -> tried.add(n.substring(0, n.indexOf(':'))));
+      return faults.stream().allMatch(f -> tried.contains(f.name()));
+    }
+  }
+
   /** Faults that could not be injected, and why. */
   public List<String> notInjected() {
     synchronized (timeline) {
