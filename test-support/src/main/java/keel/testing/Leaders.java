@@ -29,9 +29,15 @@ public final class Leaders {
 
   /** The index of the member that says it leads now, or -1 (no leader, or it does not answer). */
   public static int leaderIndex(Client client, List<String> clientUrls) {
+    return leaderIndex(client, clientUrls, Duration.ofSeconds(2));
+  }
+
+  /** {@link #leaderIndex(Client, List)}, giving each member {@code perMember} to answer. */
+  public static int leaderIndex(Client client, List<String> clientUrls, Duration perMember) {
     for (int i = 0; i < clientUrls.size(); i++) {
       try {
-        StatusResponse status = client.getMaintenanceClient().statusMember(clientUrls.get(i)).get(2, TimeUnit.SECONDS);
+        StatusResponse status = client.getMaintenanceClient().statusMember(clientUrls.get(i))
+            .get(perMember.toMillis(), TimeUnit.MILLISECONDS);
         if (status.getLeader() != 0 && status.getLeader() == status.getHeader().getMemberId()) {
           return i;
         }

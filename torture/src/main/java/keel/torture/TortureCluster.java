@@ -5,10 +5,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import keel.testing.ClusterProcesses;
+import keel.testing.Leaders;
 import keel.testing.MemberProcess;
 import keel.testing.faults.DelayProxy;
 import keel.testing.faults.NetnsNetwork;
 import keel.torture.workload.Clients;
+import keel.torture.workload.RegisterWorkload;
 
 /**
  * The cluster under test: its member processes and one client per member. What the nemesis and
@@ -61,9 +63,14 @@ public final class TortureCluster implements AutoCloseable {
 
   /** Member {@code index}'s status, or {@code null} when it does not answer within a second. */
   public StatusResponse status(int index) {
+    return status(index, Duration.ofSeconds(1));
+  }
+
+  /** Member {@code index}'s status, or {@code null} when it does not answer within {@code timeout}. */
+  public StatusResponse status(int index, Duration timeout) {
     try {
       return clients.member(index).getMaintenanceClient().statusMember(clients.urls().get(index))
-          .get(1, TimeUnit.SECONDS);
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       return null;
     }
@@ -71,13 +78,7 @@ public final class TortureCluster implements AutoCloseable {
 
   /** The member that says it leads, or -1. */
   public int leader() {
-    for (int i = 0; i < size(); i++) {
-      StatusResponse s = status(i);
-      if (s != null && s.getLeader() != 0 && s.getLeader() == s.getHeader().getMemberId()) {
-        return i;
-      }
-    }
-    return -1;
+    return Leaders.leaderIndex(clients.member(0), clients.urls(), Duration.ofSeconds(1));
   }
 
   /**
@@ -115,7 +116,7 @@ public final class TortureCluster implements AutoCloseable {
     }
     for (int i = 0; i < size(); i++) {
       try {
-        clients.member(i).getKVClient().get(keel.torture.workload.RegisterWorkload.bytes("converged?"))
+        clients.member(i).getKVClient().get(RegisterWorkload.bytes("converged?"))
             .get(1, TimeUnit.SECONDS);
       } catch (Exception e) {
         return false;
@@ -126,7 +127,7 @@ public final class TortureCluster implements AutoCloseable {
 
   /** The revision member {@code index} serves linearizably now. */
   public long revision(int index) throws Exception {
-    return clients.member(index).getKVClient().get(keel.torture.workload.RegisterWorkload.bytes("revision?"))
+    return clients.member(index).getKVClient().get(RegisterWorkload.bytes("revision?"))
         .get(5, TimeUnit.SECONDS).getHeader().getRevision();
   }
 

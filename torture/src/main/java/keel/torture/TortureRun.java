@@ -119,7 +119,7 @@ public final class TortureRun {
             }
           }).start());
     }
-    LeaderObserver leaders = new LeaderObserver(cluster.clients()).start();
+    LeaderObserver leaders = new LeaderObserver(cluster.size(), i -> cluster.status(i, Duration.ofMillis(500))).start();
     History history = new History();
     RegisterWorkload registers = new RegisterWorkload(cluster.clients(), history, settings.registers());
     int coordinators = settings.coordination() ? 3 : 0;

@@ -19,7 +19,7 @@ public final class DelayFault implements Fault {
   @Override
   public Injected inject(TortureCluster cluster, SplittableRandom random) {
     int leader = cluster.leader();
-    int victim = Targets.pick(cluster, random);
+    int victim = Targets.pick(cluster, leader, random);
     DelayProxy proxy = cluster.peerProxy(victim);
     Duration delay = Duration.ofMillis(50 + random.nextInt(250));
     DelayProxy.Delay d = new DelayProxy.Delay(delay, delay.dividedBy(2));

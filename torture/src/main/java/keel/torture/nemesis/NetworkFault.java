@@ -88,7 +88,7 @@ public final class NetworkFault implements Fault {
             + names(cluster, right, leader);
       }
       case "lossy" -> {
-        int victim = Targets.pick(cluster, random);
+        int victim = Targets.pick(cluster, leader, random);
         net.lossy(victim, 0.3);
         target = Targets.label(cluster, victim, leader) + " 30%";
       }

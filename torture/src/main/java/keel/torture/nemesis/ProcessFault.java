@@ -41,7 +41,7 @@ public final class ProcessFault implements Fault {
   @Override
   public Injected inject(TortureCluster cluster, SplittableRandom random) {
     int leader = cluster.leader();
-    int target = Targets.pick(cluster, random);
+    int target = Targets.pick(cluster, leader, random);
     MemberProcess member = cluster.member(target);
     injure.accept(member);
     return new Injected(Targets.label(cluster, target, leader), () -> heal.accept(member));

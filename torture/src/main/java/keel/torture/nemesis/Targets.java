@@ -7,8 +7,8 @@ import keel.torture.TortureCluster;
 final class Targets {
   private Targets() {}
 
-  static int pick(TortureCluster cluster, SplittableRandom random) {
-    int leader = cluster.leader();
+  /** @param leader the leader's index as the fault found it, or -1 */
+  static int pick(TortureCluster cluster, int leader, SplittableRandom random) {
     if (leader >= 0 && random.nextBoolean()) {
       return leader;
     }

@@ -7,7 +7,6 @@ import io.etcd.jetcd.options.PutOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -29,7 +28,7 @@ public final class ElectionWorkload implements AutoCloseable {
   private final int candidates;
   private final Duration sessionTtl;
   private final List<FencedWrite> writes = new ArrayList<>();
-  private final List<Thread> threads = new ArrayList<>();
+  private ClientThreads threads;
   private volatile boolean stopping;
   private int terms;
 
@@ -40,15 +39,7 @@ public final class ElectionWorkload implements AutoCloseable {
   }
 
   public void start(long seed) {
-    Random seeds = new Random(seed);
-    for (int c = 0; c < candidates; c++) {
-      int candidate = c;
-      SplittableRandom random = new SplittableRandom(seeds.nextLong());
-      Thread t = new Thread(() -> run(candidate, random), "candidate-" + c);
-      t.setDaemon(true);
-      threads.add(t);
-      t.start();
-    }
+    threads = new ClientThreads("candidate", candidates, seed, this::run);
   }
 
   private void run(int candidate, SplittableRandom random) {
@@ -112,8 +103,8 @@ public final class ElectionWorkload implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     stopping = true;
-    for (Thread t : threads) {
-      t.join(25_000);
+    if (threads != null) {
+      threads.join(25_000);
     }
   }
 }

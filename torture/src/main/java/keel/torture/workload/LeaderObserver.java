@@ -4,6 +4,7 @@ import io.etcd.jetcd.maintenance.StatusResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -12,13 +13,16 @@ import java.util.concurrent.locks.LockSupport;
  * restarts every lease's TTL, as etcd's does.
  */
 public final class LeaderObserver implements AutoCloseable {
-  private final Clients clients;
+  private final int members;
+  private final IntFunction<StatusResponse> status;
   private final List<long[]> changes = new ArrayList<>(); // {nanos, leader id}
   private final Thread thread;
   private volatile boolean stopping;
 
-  public LeaderObserver(Clients clients) {
-    this.clients = clients;
+  /** @param status member i's status, or {@code null} when it does not answer (soon) */
+  public LeaderObserver(int members, IntFunction<StatusResponse> status) {
+    this.members = members;
+    this.status = status;
     this.thread = new Thread(this::run, "leader-observer");
     thread.setDaemon(true);
   }
@@ -31,19 +35,14 @@ public final class LeaderObserver implements AutoCloseable {
   private void run() {
     long current = 0;
     while (!stopping) {
-      for (int i = 0; i < clients.size() && !stopping; i++) {
-        try {
-          StatusResponse s = clients.member(i).getMaintenanceClient().statusMember(clients.urls().get(i))
-              .get(500, TimeUnit.MILLISECONDS);
-          long leader = s.getLeader();
-          if (leader != 0 && leader != current) {
-            current = leader;
-            synchronized (changes) {
-              changes.add(new long[] {System.nanoTime(), leader});
-            }
+      for (int i = 0; i < members && !stopping; i++) {
+        StatusResponse s = status.apply(i); // down, paused or cut off: null, ask the others
+        long leader = s == null ? 0 : s.getLeader();
+        if (leader != 0 && leader != current) {
+          current = leader;
+          synchronized (changes) {
+            changes.add(new long[] {System.nanoTime(), leader});
           }
-        } catch (Exception e) {
-          // down, paused or cut off: ask the others
         }
       }
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));

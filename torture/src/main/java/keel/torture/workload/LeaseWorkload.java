@@ -7,7 +7,6 @@ import io.etcd.jetcd.options.PutOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -25,7 +24,7 @@ public final class LeaseWorkload implements AutoCloseable {
   private final int processes;
   private final long ttlSeconds;
   private final List<LeaseRecord> records = new ArrayList<>();
-  private final List<Thread> threads = new ArrayList<>();
+  private ClientThreads threads;
   private volatile boolean stopping;
 
   public LeaseWorkload(Clients clients, int processes, long ttlSeconds) {
@@ -35,15 +34,7 @@ public final class LeaseWorkload implements AutoCloseable {
   }
 
   public void start(long seed) {
-    Random seeds = new Random(seed);
-    for (int p = 0; p < processes; p++) {
-      int process = p;
-      SplittableRandom random = new SplittableRandom(seeds.nextLong());
-      Thread t = new Thread(() -> run(process, random), "lease-" + p);
-      t.setDaemon(true);
-      threads.add(t);
-      t.start();
-    }
+    threads = new ClientThreads("lease", processes, seed, this::run);
   }
 
   private void run(int process, SplittableRandom random) {
@@ -111,8 +102,8 @@ public final class LeaseWorkload implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     stopping = true;
-    for (Thread t : threads) {
-      t.join(10_000);
+    if (threads != null) {
+      threads.join(10_000);
     }
   }
 }

@@ -11,10 +11,7 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -43,7 +40,7 @@ public final class RegisterWorkload implements AutoCloseable {
   private final History history;
   private final Settings settings;
   private final AtomicLong ops = new AtomicLong();
-  private final List<Thread> threads = new ArrayList<>();
+  private ClientThreads threads;
   /** A recently seen value per key: CAS compares against it, so that many of them swap. */
   private final Map<String, Long> lastSeen = new ConcurrentHashMap<>();
   private volatile boolean stopping;
@@ -72,15 +69,7 @@ public final class RegisterWorkload implements AutoCloseable {
   }
 
   public void start(long seed) {
-    Random seeds = new Random(seed);
-    for (int p = 0; p < settings.processes(); p++) {
-      int process = p;
-      SplittableRandom random = new SplittableRandom(seeds.nextLong());
-      Thread t = new Thread(() -> run(process, random), "register-" + p);
-      t.setDaemon(true);
-      threads.add(t);
-      t.start();
-    }
+    threads = new ClientThreads("register", settings.processes(), seed, this::run);
   }
 
   private void run(int process, SplittableRandom random) {
@@ -166,8 +155,8 @@ public final class RegisterWorkload implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     stopping = true;
-    for (Thread t : threads) {
-      t.join(settings.timeout().toMillis() * 3);
+    if (threads != null) {
+      threads.join(settings.timeout().toMillis() * 3);
     }
   }
 
