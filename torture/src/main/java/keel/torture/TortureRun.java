@@ -140,10 +140,7 @@ public final class TortureRun {
       TimeUnit.NANOSECONDS.sleep(settings.duration().toNanos());
       // A short run goes on until every fault kind came round once (a killed member may take long
       // to serve again), for at most two more minutes.
-      long extra = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-      while (!nemesis.everyKindTried() && System.nanoTime() < extra) {
-        TimeUnit.MILLISECONDS.sleep(200);
-      }
+      awaitUntil(System.nanoTime() + TimeUnit.MINUTES.toNanos(2), nemesis::everyKindTried);
     } finally {
       nemesis.close();
       try {
