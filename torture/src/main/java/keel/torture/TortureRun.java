@@ -68,6 +68,7 @@ public final class TortureRun {
   private TortureCluster startCluster() {
     long heartbeat = Math.max(10, settings.electionTimeout().toMillis() / 10);
     List<String> jvm = new ArrayList<>();
+    jvm.add("-XX:TieredStopAtLevel=4"); // members under torture run the JIT they run in production
     if (!settings.breaks().isEmpty()) {
       jvm.add("-Dkeel.test.break=" + String.join(",", settings.breaks()));
     }

@@ -268,10 +268,14 @@ public final class RatisNode implements Closeable {
   }
 
   /**
-   * Asks the leader's state machine a question only the leader can answer (a {@code LeaderQuery}):
-   * a non-linearizable Raft read sent to the leader, locally when this member leads. Retried, like
-   * {@link #submit}, while there is no ready leader, until etcd's request timeout. Never empty:
-   * an empty query is the ReadIndex barrier.
+   * Asks the leader's state machine a question only the leader can answer (a {@code LeaderQuery}:
+   * renew a lease, a lease's time to live). Sent to the leader as a linearizable read, so the
+   * leader first confirms with a majority that it still leads (etcd's {@code ensureLeadership}
+   * before a renewal): a leader that was paused or cut off, and does not know yet that another
+   * member was elected, must not renew a lease on its own clock, which the new leader never sees
+   * (the lease would then expire earlier than the client was told). Retried, like {@link #submit},
+   * while there is no ready leader, until etcd's request timeout. Never empty: an empty query is
+   * the ReadIndex barrier.
    */
   public CompletableFuture<ByteString> queryLeader(byte[] query) {
     if (query.length == 0) {
@@ -280,7 +284,7 @@ public final class RatisNode implements Closeable {
     long callId = callIds.incrementAndGet();
     Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(query));
     CompletableFuture<ByteString> result = new CompletableFuture<>();
-    attempt(callId, message, RaftClientRequest.readRequestType(true),
+    attempt(callId, message, RaftClientRequest.readRequestType(),
         System.currentTimeMillis() + requestTimeoutMillis, result);
     return offRaftThreads(result);
   }

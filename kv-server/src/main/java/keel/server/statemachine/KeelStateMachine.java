@@ -191,8 +191,9 @@ public final class KeelStateMachine extends BaseStateMachine {
 
   /**
    * Two kinds of read. Empty: the ReadIndex barrier, the caller reads the local store once this
-   * completes. Otherwise a {@link LeaderQuery}, sent to the leader as a non-linearizable read, for
-   * what only the leader knows (lease clocks). Before the leader is ready it answers Ratis's
+   * completes. Otherwise a {@link LeaderQuery}, sent to the leader as a linearizable read (so asked
+   * only after the leader confirmed it still leads), for what only the leader knows (lease clocks).
+   * A follower asked one answers "leader not ready" too. Before the leader is ready it answers Ratis's
    * "leader not ready", which the asking member retries.
    */
   @Override
