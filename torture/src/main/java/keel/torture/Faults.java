@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import keel.torture.nemesis.ClockFault;
 import keel.torture.nemesis.DelayFault;
 import keel.torture.nemesis.Fault;
 import keel.torture.nemesis.LeaderTransferFault;
@@ -24,10 +25,11 @@ public final class Faults {
     KINDS.put("bridge", NetworkFault::bridge);
     KINDS.put("lossy", NetworkFault::lossy);
     KINDS.put("delay", DelayFault::new);
+    KINDS.put("clock", ClockFault::new);
   }
 
-  /** The faults that need no network namespaces (kill, pause, transfer). */
-  public static final List<String> LOCAL = List.of("kill", "pause", "transfer");
+  /** The faults that need no network namespaces (kill, pause, transfer, clock). */
+  public static final List<String> LOCAL = List.of("kill", "pause", "transfer", "clock");
 
   private Faults() {}
 

@@ -8,6 +8,7 @@ import keel.testing.ClusterProcesses;
 import keel.testing.Leaders;
 import keel.testing.MemberProcess;
 import keel.testing.faults.DelayProxy;
+import keel.testing.faults.FakeClocks;
 import keel.testing.faults.NetnsNetwork;
 import keel.torture.workload.Clients;
 import keel.torture.workload.RegisterWorkload;
@@ -21,16 +22,28 @@ public final class TortureCluster implements AutoCloseable {
   private final Clients clients;
   private final NetnsNetwork network;
   private final List<DelayProxy> peerProxies;
+  private final FakeClocks clocks;
 
   /**
    * @param network the members' namespaces, or {@code null} when they run on loopback
    * @param peerProxies per member, the proxy in front of its peer port (empty on loopback)
+   * @param clocks the members' steppable wall clocks, or {@code null} when they run on the true one
    */
-  public TortureCluster(ClusterProcesses processes, NetnsNetwork network, List<DelayProxy> peerProxies) {
+  public TortureCluster(ClusterProcesses processes, NetnsNetwork network, List<DelayProxy> peerProxies,
+      FakeClocks clocks) {
     this.processes = processes;
     this.clients = new Clients(processes.clientUrls());
     this.network = network;
     this.peerProxies = List.copyOf(peerProxies);
+    this.clocks = clocks;
+  }
+
+  /** The members' wall clocks, for the clock fault; fails when they run on the true clock. */
+  public FakeClocks clocks() {
+    if (clocks == null) {
+      throw new IllegalStateException("the clock fault needs the members started under libfaketime (--faults clock)");
+    }
+    return clocks;
   }
 
   /** The members' network, for the network faults; fails on loopback. */

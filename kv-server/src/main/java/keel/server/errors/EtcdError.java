@@ -58,6 +58,8 @@ public enum EtcdError {
 
   AUTH_NOT_ENABLED(Status.Code.FAILED_PRECONDITION, "etcdserver: authentication is not enabled"),
   ROOT_USER_NOT_EXIST(Status.Code.FAILED_PRECONDITION, "etcdserver: root user does not exist"),
+  USER_EMPTY(Status.Code.INVALID_ARGUMENT, "etcdserver: user name is empty"),
+  ROLE_EMPTY(Status.Code.INVALID_ARGUMENT, "etcdserver: role name is empty"),
   USER_NOT_FOUND(Status.Code.FAILED_PRECONDITION, "etcdserver: user name not found"),
   ROLE_NOT_FOUND(Status.Code.FAILED_PRECONDITION, "etcdserver: role name not found"),
   /** Keel's own: the auth store cannot hold users or roles yet (see README). */

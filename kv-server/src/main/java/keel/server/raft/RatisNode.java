@@ -263,7 +263,7 @@ public final class RatisNode implements Closeable {
     Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(command));
     CompletableFuture<ByteString> result = new CompletableFuture<>();
     attempt(callId, message, RaftClientRequest.writeRequestType(),
-        System.currentTimeMillis() + requestTimeoutMillis, result);
+        nowMillis() + requestTimeoutMillis, result);
     return offRaftThreads(result);
   }
 
@@ -285,7 +285,7 @@ public final class RatisNode implements Closeable {
     Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(query));
     CompletableFuture<ByteString> result = new CompletableFuture<>();
     attempt(callId, message, RaftClientRequest.readRequestType(),
-        System.currentTimeMillis() + requestTimeoutMillis, result);
+        nowMillis() + requestTimeoutMillis, result);
     return offRaftThreads(result);
   }
 
@@ -293,7 +293,7 @@ public final class RatisNode implements Closeable {
   public CompletableFuture<Void> readBarrier() {
     long callId = callIds.incrementAndGet();
     CompletableFuture<ByteString> result = new CompletableFuture<>();
-    attemptRead(callId, System.currentTimeMillis() + requestTimeoutMillis, result);
+    attemptRead(callId, nowMillis() + requestTimeoutMillis, result);
     return offRaftThreads(result).thenApply(ignored -> null);
   }
 
@@ -304,7 +304,7 @@ public final class RatisNode implements Closeable {
    * at once, as in etcd.
    */
   public CompletableFuture<Void> transferLeadership(String transferee) {
-    long deadline = System.currentTimeMillis() + requestTimeoutMillis;
+    long deadline = nowMillis() + requestTimeoutMillis;
     TransferLeadershipRequest request = new TransferLeadershipRequest(clientId, self, group.getGroupId(),
         callIds.incrementAndGet(), RaftPeerId.valueOf(transferee), requestTimeoutMillis);
     CompletableFuture<Void> result = new CompletableFuture<>();
@@ -331,7 +331,7 @@ public final class RatisNode implements Closeable {
     if (name.equals(leaderName())) {
       LOG.info("{}: leadership moved to {}", member, name);
       result.complete(null);
-    } else if (System.currentTimeMillis() >= deadline) {
+    } else if (nowMillis() >= deadline) {
       result.completeExceptionally(new EtcdException(EtcdError.LEADER_TRANSFER_TIMEOUT));
     } else {
       retries.schedule(() -> awaitLeader(name, deadline, result), RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
@@ -364,7 +364,7 @@ public final class RatisNode implements Closeable {
       Throwable failure = error != null ? unwrap(error) : reply.getException();
       if (failure == null) {
         result.complete(reply.getMessage().getContent());
-      } else if (retriable(failure) && System.currentTimeMillis() < deadline) {
+      } else if (retriable(failure) && nowMillis() < deadline) {
         retries.schedule(() -> attemptRead(callId, deadline, result), RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
       } else if (retriable(failure)) {
         // etcd's read loop answers "request timed out" when no read index arrives in time.
@@ -393,13 +393,13 @@ public final class RatisNode implements Closeable {
       if (failure == null && !target.equals(self) && type.is(org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase.WRITE)) {
         // Answer once this member applied the entry too, as etcd does: the client reads its own
         // write here. Bounded by the request's deadline: the write is committed either way.
-        long wait = Math.max(1, deadline - System.currentTimeMillis());
+        long wait = Math.max(1, deadline - nowMillis());
         applied.reach(r.getLogIndex())
             .completeOnTimeout(null, wait, TimeUnit.MILLISECONDS)
             .thenRun(() -> result.complete(r.getMessage().getContent()));
       } else if (failure == null) {
         result.complete(r.getMessage().getContent());
-      } else if (retriable(failure) && System.currentTimeMillis() < deadline) {
+      } else if (retriable(failure) && nowMillis() < deadline) {
         LOG.debug("{}: retrying call {} after {}", member, callId, failure.toString());
         retries.schedule(() -> attempt(callId, message, type, deadline, result),
             RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
@@ -431,6 +431,15 @@ public final class RatisNode implements Closeable {
         .setMessage(message)
         .setType(type)
         .build();
+  }
+
+  /**
+   * The clock of request deadlines: monotonic milliseconds, as Go's context deadlines are. A step
+   * of the wall clock (NTP, a VM resumed) must neither time out every request in flight nor let
+   * one retry for as long as the clock went back.
+   */
+  private static long nowMillis() {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
   }
 
   private static Throwable unwrap(Throwable error) {

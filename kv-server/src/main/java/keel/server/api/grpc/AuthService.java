@@ -127,14 +127,16 @@ public final class AuthService extends AuthGrpc.AuthImplBase {
     fail(EtcdError.ROLE_NOT_FOUND, observer);
   }
 
+  /** An empty name gets etcd's refusal; any other is not supported yet. */
   @Override
   public void userAdd(AuthUserAddRequest request, StreamObserver<AuthUserAddResponse> observer) {
-    fail(EtcdError.AUTH_CHANGES_UNSUPPORTED, observer);
+    fail(request.getName().isEmpty() ? EtcdError.USER_EMPTY : EtcdError.AUTH_CHANGES_UNSUPPORTED, observer);
   }
 
+  /** An empty name gets etcd's refusal; any other is not supported yet. */
   @Override
   public void roleAdd(AuthRoleAddRequest request, StreamObserver<AuthRoleAddResponse> observer) {
-    fail(EtcdError.AUTH_CHANGES_UNSUPPORTED, observer);
+    fail(request.getName().isEmpty() ? EtcdError.ROLE_EMPTY : EtcdError.AUTH_CHANGES_UNSUPPORTED, observer);
   }
 
   private io.etcd.jetcd.api.ResponseHeader header() {
