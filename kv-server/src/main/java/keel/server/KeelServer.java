@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import keel.server.api.grpc.AuthService;
+import keel.server.api.grpc.GoWireMarshaller;
 import keel.server.api.grpc.ClusterService;
 import keel.server.api.grpc.ElectionService;
 import keel.server.api.grpc.LockService;
@@ -205,15 +206,19 @@ public final class KeelServer implements AutoCloseable {
     int maxMessage = (int) Math.min(Integer.MAX_VALUE, config.maxRequestBytes() + GRPC_OVERHEAD_BYTES);
     KvService kv = new KvService(node::readBarrier, stateMachine::store, proposer, validation, headers, breaks);
     Recipes recipes = new Recipes(kv, new HubWatches(watchHub, recipesExecutor));
+    // Every request is read by Go's protobuf tag rules before Java parses it (GoWireMarshaller).
     GrpcService grpc = GrpcService.builder()
-        .addService(kv)
-        .addService(new MaintenanceService(node, stateMachine::store, headers, ids))
-        .addService(new ClusterService(config, ids, stateMachine::members, headers))
-        .addService(new WatchService(watchHub, stateMachine::store, headers, config.maxRequestBytes()))
-        .addService(new LeaseService(node, stateMachine::store, stateMachine::lessor, proposer, headers).definition())
-        .addService(new AuthService(headers, () -> stateMachine.store().currentRevision()))
-        .addService(new ElectionService(recipes, headers))
-        .addService(new LockService(recipes, kv, headers))
+        .addService(GoWireMarshaller.wrap(kv.bindService()))
+        .addService(GoWireMarshaller.wrap(new MaintenanceService(node, stateMachine::store, headers, ids).bindService()))
+        .addService(GoWireMarshaller.wrap(new ClusterService(config, ids, stateMachine::members, headers).bindService()))
+        .addService(GoWireMarshaller.wrap(
+            new WatchService(watchHub, stateMachine::store, headers, config.maxRequestBytes()).bindService()))
+        .addService(GoWireMarshaller.wrap(
+            new LeaseService(node, stateMachine::store, stateMachine::lessor, proposer, headers).definition()))
+        .addService(GoWireMarshaller.wrap(
+            new AuthService(headers, () -> stateMachine.store().currentRevision()).bindService()))
+        .addService(GoWireMarshaller.wrap(new ElectionService(recipes, headers).bindService()))
+        .addService(GoWireMarshaller.wrap(new LockService(recipes, kv, headers).bindService()))
         .maxRequestMessageLength(maxMessage)
         .maxResponseMessageLength(Integer.MAX_VALUE)
         .exceptionHandler(new OversizeMessages().orElse(GrpcExceptionHandlerFunction.of()))

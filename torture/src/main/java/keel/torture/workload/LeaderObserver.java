@@ -8,8 +8,8 @@ import java.util.function.IntFunction;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Asks every member for its status every 100 ms and records when the leader changed (as first
- * seen by any member). Leader changes bound how late a lease may expire: every new leader
+ * Asks every member for its status every 100 ms and records when a new leadership began (as first
+ * seen by any member): another leader, or the same one elected again in a later term. Leader changes bound how late a lease may expire: every new leader
  * restarts every lease's TTL, as etcd's does.
  */
 public final class LeaderObserver implements AutoCloseable {
@@ -33,19 +33,33 @@ public final class LeaderObserver implements AutoCloseable {
   }
 
   private void run() {
-    long current = 0;
     while (!stopping) {
-      for (int i = 0; i < members && !stopping; i++) {
-        StatusResponse s = status.apply(i); // down, paused or cut off: null, ask the others
-        long leader = s == null ? 0 : s.getLeader();
-        if (leader != 0 && leader != current) {
-          current = leader;
-          synchronized (changes) {
-            changes.add(new long[] {System.nanoTime(), leader});
-          }
+      poll();
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+    }
+  }
+
+  private long currentLeader;
+  private long currentTerm;
+
+  /**
+   * Asks every member once. A leadership is a leader in a term: the same member elected again in a
+   * later term (after a failed leader transfer, say) is a new leader too, and restarts every
+   * lease's TTL as much as another member would. A member still reporting an older term is behind.
+   */
+  void poll() {
+    for (int i = 0; i < members && !stopping; i++) {
+      StatusResponse s = status.apply(i); // down, paused or cut off: null, ask the others
+      if (s == null || s.getLeader() == 0 || s.getRaftTerm() < currentTerm) {
+        continue;
+      }
+      if (s.getRaftTerm() > currentTerm || s.getLeader() != currentLeader) {
+        currentLeader = s.getLeader();
+        currentTerm = s.getRaftTerm();
+        synchronized (changes) {
+          changes.add(new long[] {System.nanoTime(), currentLeader});
         }
       }
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
     }
   }
 

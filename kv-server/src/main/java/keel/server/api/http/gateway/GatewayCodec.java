@@ -45,6 +45,9 @@ final class GatewayCodec {
   }
 
   private static Message prototype(MethodDescriptor.Marshaller<?> marshaller) {
+    if (marshaller instanceof keel.server.api.grpc.GoWireMarshaller<?> goWire) {
+      marshaller = goWire.delegate();
+    }
     if (marshaller instanceof MethodDescriptor.PrototypeMarshaller<?> proto
         && proto.getMessagePrototype() instanceof Message message) {
       return message;

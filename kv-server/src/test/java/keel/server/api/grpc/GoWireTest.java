@@ -1,0 +1,94 @@
+package keel.server.api.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.etcd.jetcd.api.Compare;
+import io.etcd.jetcd.api.RangeRequest;
+import io.etcd.jetcd.api.TxnRequest;
+import java.io.ByteArrayOutputStream;
+import org.junit.jupiter.api.Test;
+
+/** Go's reading of protobuf tags, where Java's differs (found by GrpcFuzzIT). */
+class GoWireTest {
+  @Test
+  void wellFormedBytesPassUntouched() {
+    byte[] bytes = RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("a")).setRangeEnd(ByteString.copyFromUtf8("b"))
+        .setLimit(5).build().toByteArray();
+    GoWire.Read read = GoWire.read(bytes, RangeRequest.getDescriptor());
+    assertThat(read.problem()).isNull();
+    assertThat(read.bytes()).isSameAs(bytes);
+  }
+
+  @Test
+  void aTagWhoseGoFieldNumberIsNegativeOrZeroIsIllegal() {
+    // field 1, wire type 2, plus bit 34: Go's int32(tag >> 3) is negative
+    byte[] negative = concat(varint((1L << 34) | (1 << 3) | 2), varint(1), new byte[] {'a'});
+    assertThat(GoWire.read(negative, RangeRequest.getDescriptor()).problem())
+        .startsWith("proto: RangeRequest: illegal tag -");
+    byte[] zero = concat(varint(2), varint(0));
+    assertThat(GoWire.read(zero, RangeRequest.getDescriptor()).problem())
+        .isEqualTo("proto: RangeRequest: illegal tag 0 (wire type 2)");
+  }
+
+  @Test
+  void endGroupOutsideAGroupAndWireTypesSixAndSevenAreRefused() {
+    assertThat(GoWire.read(varint((1 << 3) | 4), RangeRequest.getDescriptor()).problem())
+        .isEqualTo("proto: RangeRequest: wiretype end group for non-group");
+    assertThat(GoWire.read(varint((1 << 3) | 6), RangeRequest.getDescriptor()).problem())
+        .isEqualTo("proto: illegal wireType 6");
+  }
+
+  @Test
+  void aLengthWiderThanTheMessageIsUnexpectedEof() {
+    // Java reads the low 32 bits of the length (1) and would parse the key "a"
+    byte[] bytes = concat(varint((1 << 3) | 2), varint((1L << 32) | 1), new byte[] {'a'});
+    assertThat(GoWire.read(bytes, RangeRequest.getDescriptor()).problem()).isEqualTo("unexpected EOF");
+  }
+
+  @Test
+  void aFieldGoReadsAsAnUndeclaredNumberIsDroppedAlsoInsideNestedMessages() throws Exception {
+    // key (field 1) with bit 32 in its tag: Java would read field 1, Go field 2^29 + 1 and skip it
+    byte[] oddKey = concat(varint((1L << 32) | (1 << 3) | 2), varint(1), new byte[] {'x'});
+    byte[] rangeEnd = concat(varint((2 << 3) | 2), varint(1), new byte[] {'z'});
+    GoWire.Read top = GoWire.read(concat(oddKey, rangeEnd), RangeRequest.getDescriptor());
+    RangeRequest range = RangeRequest.parseFrom(top.bytes());
+    assertThat(range.getKey()).isEmpty();
+    assertThat(range.getRangeEnd().toStringUtf8()).isEqualTo("z");
+
+    byte[] compareValue = concat(varint((7 << 3) | 2), varint(1), new byte[] {'v'}); // Compare.value
+    byte[] compare = concat(oddKey, compareValue);
+    byte[] txn = concat(varint((1 << 3) | 2), varint(compare.length), compare); // TxnRequest.compare
+    GoWire.Read nested = GoWire.read(txn, TxnRequest.getDescriptor());
+    assertThat(nested.problem()).isNull();
+    Compare parsed = TxnRequest.parseFrom(nested.bytes()).getCompare(0);
+    assertThat(parsed.getKey()).isEmpty();
+    assertThat(parsed.getValue().toStringUtf8()).isEqualTo("v");
+  }
+
+  @Test
+  void anIllegalTagInsideANestedMessageIsRefused() {
+    byte[] compare = concat(varint(2), varint(0)); // field 0
+    byte[] txn = concat(varint((1 << 3) | 2), varint(compare.length), compare);
+    assertThat(GoWire.read(txn, TxnRequest.getDescriptor()).problem())
+        .isEqualTo("proto: Compare: illegal tag 0 (wire type 2)");
+  }
+
+  private static byte[] varint(long value) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    while ((value & ~0x7fL) != 0) {
+      out.write((int) (value & 0x7f) | 0x80);
+      value >>>= 7;
+    }
+    out.write((int) value);
+    return out.toByteArray();
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] p : parts) {
+      out.writeBytes(p);
+    }
+    return out.toByteArray();
+  }
+}
