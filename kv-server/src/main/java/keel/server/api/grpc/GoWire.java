@@ -184,68 +184,30 @@ final class GoWire {
   /** The message without the fields Go skips (known well-formed: {@link Scan} passed it). */
   private static byte[] rewrite(byte[] b, int from, int to, Descriptor type) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(to - from);
-    int[] at = {from};
-    while (at[0] < to) {
-      int fieldStart = at[0];
-      long tag = readVarint(b, at);
+    Scan cursor = new Scan();
+    cursor.at = from;
+    while (cursor.at < to) {
+      int fieldStart = cursor.at;
+      long tag = cursor.varint(b, to);
       int wireType = (int) (tag & 7);
-      int fieldNumber = (int) (tag >>> 3);
       boolean goSkips = goSkips(tag);
-      int tagEnd = at[0];
-      FieldDescriptor declared = goSkips ? null : type.findFieldByNumber(fieldNumber);
+      int tagEnd = cursor.at;
+      FieldDescriptor declared = goSkips ? null : type.findFieldByNumber((int) (tag >>> 3));
       if (wireType == 2 && declared != null && declared.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
-        int length = (int) readVarint(b, at);
-        byte[] nested = rewrite(b, at[0], at[0] + length, declared.getMessageType());
-        at[0] += length;
+        int length = (int) cursor.varint(b, to);
+        byte[] nested = rewrite(b, cursor.at, cursor.at + length, declared.getMessageType());
+        cursor.at += length;
         out.write(b, fieldStart, tagEnd - fieldStart);
         writeVarint(out, nested.length);
         out.writeBytes(nested);
-        continue;
-      }
-      skipValue(b, at, wireType);
-      if (!goSkips) {
-        out.write(b, fieldStart, at[0] - fieldStart);
+      } else {
+        cursor.value(b, to, wireType, null, MAX_DEPTH); // skips it, nested or not
+        if (!goSkips) {
+          out.write(b, fieldStart, cursor.at - fieldStart);
+        }
       }
     }
     return out.toByteArray();
-  }
-
-  private static void skipValue(byte[] b, int[] at, int wireType) {
-    switch (wireType) {
-      case 0 -> readVarint(b, at);
-      case 1 -> at[0] += 8;
-      case 5 -> at[0] += 4;
-      case 2 -> {
-        long length = readVarint(b, at);
-        at[0] += (int) length;
-      }
-      case 3 -> {
-        int depth = 1;
-        while (depth > 0) {
-          long tag = readVarint(b, at);
-          int inner = (int) (tag & 7);
-          if (inner == 3) {
-            depth++;
-          } else if (inner == 4) {
-            depth--;
-          } else {
-            skipValue(b, at, inner);
-          }
-        }
-      }
-      default -> throw new IllegalStateException("wire type " + wireType + " passed the scan");
-    }
-  }
-
-  private static long readVarint(byte[] b, int[] at) {
-    long value = 0;
-    for (int shift = 0; ; shift += 7) {
-      int x = b[at[0]++] & 0xff;
-      value |= (long) (x & 0x7f) << shift;
-      if (x < 0x80) {
-        return value;
-      }
-    }
   }
 
   private static void writeVarint(ByteArrayOutputStream out, long value) {
