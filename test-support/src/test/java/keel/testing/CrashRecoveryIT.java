@@ -67,6 +67,19 @@ class CrashRecoveryIT {
       List<String> others = keel.clientUrls().subList(0, 2);
       long compactedAt;
       try (Client client = client(others)) {
+        // A snapshot larger than one peer message (etcd's stores reach that soon): 20 values of
+        // 1 MiB, then the filler's snapshots. Ratis sends it in chunks, each of which must fit the
+        // peers' gRPC limit.
+        java.util.Random random = new java.util.Random(20261206); // values that do not compress
+        for (int i = 0; i < 20; i++) {
+          StringBuilder big = new StringBuilder(1 << 20);
+          for (int c = 0; c < 1 << 20; c++) {
+            big.append((char) ('!' + random.nextInt(90)));
+          }
+          String key = PREFIX + "big/" + i;
+          client.getKVClient().put(bytes(key), bytes(big.toString())).get(10, TimeUnit.SECONDS);
+          expected.put(key, big.toString());
+        }
         String filler = "x".repeat(200);
         for (int i = 0; i < 6 * SNAPSHOT_COUNT; i++) {
           String key = PREFIX + "later/" + String.format("%04d", i % 97);
@@ -95,7 +108,9 @@ class CrashRecoveryIT {
   }
 
   private static Client client(List<String> urls) {
-    return Client.builder().endpoints(urls.stream().map(URI::create).toArray(URI[]::new)).build();
+    // the prefix read answers the 20 MiB of big values at once
+    return Client.builder().endpoints(urls.stream().map(URI::create).toArray(URI[]::new))
+        .maxInboundMessageSize(64 << 20).build();
   }
 
   private static GetResponse prefix(Client client, boolean serializable) throws Exception {

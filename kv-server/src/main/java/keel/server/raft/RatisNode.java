@@ -198,7 +198,13 @@ public final class RatisNode implements Closeable {
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, appendLimit);
     // Ratis writes one entry through its write buffer, which must hold the largest.
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(appendLimit.getSize() + 8));
-    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(appendLimit.getSize() + (1 << 20)));
+    // A lagging member is sent the snapshot in chunks, each one peer message: Ratis's default chunk
+    // (16 MiB) is above the message limit, so a snapshot over 13 MiB could never be installed and
+    // such a member never caught up (found by the torture run).
+    SizeInBytes snapshotChunk = SizeInBytes.valueOf(4L << 20);
+    RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, snapshotChunk);
+    GrpcConfigKeys.setMessageSizeMax(p,
+        SizeInBytes.valueOf(Math.max(appendLimit.getSize(), snapshotChunk.getSize()) + (1 << 20)));
     // Back-pressure: pending writes beyond these limits are refused with "too many requests".
     RaftServerConfigKeys.Write.setElementLimit(p, 8192);
     RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf(256L << 20));
