@@ -21,6 +21,7 @@ import keel.server.cli.EtcdUrls;
 import keel.server.errors.EtcdError;
 import keel.server.errors.EtcdException;
 import org.apache.ratis.client.RaftClientRpc;
+import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
@@ -156,6 +157,7 @@ public final class RatisNode implements Closeable {
 
   private static RaftProperties properties(ServerConfig config) {
     RaftProperties p = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(p, new KeelRpcType()); // gRPC, with RaceSafeLogAppender
     RaftServerConfigKeys.setStorageDir(p, List.of(config.dataDir().resolve("raft").toFile()));
     URI peerUrl = config.listenPeerUrls().get(0);
     GrpcConfigKeys.Server.setHost(p, EtcdUrls.host(peerUrl));
