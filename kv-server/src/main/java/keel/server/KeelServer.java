@@ -6,6 +6,7 @@ import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServerPort;
 import com.linecorp.armeria.server.ServiceBindingBuilder;
 import com.linecorp.armeria.server.grpc.GrpcService;
+import com.linecorp.armeria.server.grpc.GrpcServiceBuilder;
 import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
 import io.etcd.jetcd.api.CompactionRequest;
 import io.etcd.jetcd.api.LeaseRevokeRequest;
@@ -33,7 +34,6 @@ import keel.server.api.grpc.KvService;
 import keel.server.api.grpc.LeaseService;
 import keel.server.api.grpc.MaintenanceService;
 import keel.server.api.grpc.OversizeMessages;
-import keel.server.api.grpc.WireTypeCheck;
 import keel.server.api.grpc.WatchService;
 import keel.server.api.http.GoHeaderLimits;
 import keel.server.api.http.gateway.GatewayRoutes;
@@ -206,23 +206,22 @@ public final class KeelServer implements AutoCloseable {
     int maxMessage = (int) Math.min(Integer.MAX_VALUE, config.maxRequestBytes() + GRPC_OVERHEAD_BYTES);
     KvService kv = new KvService(node::readBarrier, stateMachine::store, proposer, validation, headers, breaks);
     Recipes recipes = new Recipes(kv, new HubWatches(watchHub, recipesExecutor));
-    // Every request is read by Go's protobuf tag rules before Java parses it (GoWireMarshaller).
-    GrpcService grpc = GrpcService.builder()
-        .addService(GoWireMarshaller.wrap(kv.bindService()))
-        .addService(GoWireMarshaller.wrap(new MaintenanceService(node, stateMachine::store, headers, ids).bindService()))
-        .addService(GoWireMarshaller.wrap(new ClusterService(config, ids, stateMachine::members, headers).bindService()))
-        .addService(GoWireMarshaller.wrap(
-            new WatchService(watchHub, stateMachine::store, headers, config.maxRequestBytes()).bindService()))
-        .addService(GoWireMarshaller.wrap(
-            new LeaseService(node, stateMachine::store, stateMachine::lessor, proposer, headers).definition()))
-        .addService(GoWireMarshaller.wrap(
-            new AuthService(headers, () -> stateMachine.store().currentRevision()).bindService()))
-        .addService(GoWireMarshaller.wrap(new ElectionService(recipes, headers).bindService()))
-        .addService(GoWireMarshaller.wrap(new LockService(recipes, kv, headers).bindService()))
+    GrpcServiceBuilder grpcBuilder = GrpcService.builder();
+    // Every request is read by Go's protobuf rules before Java parses it (GoWireMarshaller).
+    List.of(kv.bindService(),
+        new MaintenanceService(node, stateMachine::store, headers, ids).bindService(),
+        new ClusterService(config, ids, stateMachine::members, headers).bindService(),
+        new WatchService(watchHub, stateMachine::store, headers, config.maxRequestBytes()).bindService(),
+        new LeaseService(node, stateMachine::store, stateMachine::lessor, proposer, headers).definition(),
+        new AuthService(headers, () -> stateMachine.store().currentRevision()).bindService(),
+        new ElectionService(recipes, headers).bindService(),
+        new LockService(recipes, kv, headers).bindService())
+        .forEach(service -> grpcBuilder.addService(GoWireMarshaller.wrap(service)));
+    GrpcService grpc = grpcBuilder
         .maxRequestMessageLength(maxMessage)
         .maxResponseMessageLength(Integer.MAX_VALUE)
         .exceptionHandler(new OversizeMessages().orElse(GrpcExceptionHandlerFunction.of()))
-        .intercept(new WireTypeCheck(), metrics.grpc())
+        .intercept(metrics.grpc())
         .build();
     metrics.grpc().initialize(grpc.services());
     ServerBuilder builder = Server.builder();

@@ -22,6 +22,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import keel.testing.ClusterProcesses;
@@ -29,6 +30,7 @@ import keel.testing.RealEtcd;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -107,6 +109,28 @@ class GrpcFuzzIT {
   @Property(tries = 150)
   void kvRequestsWithAbsurdFieldsGetEtcdsAnswer(@ForAll("kvRequests") Request request) throws Exception {
     sameAnswerAsEtcd(request.method(), request.body());
+  }
+
+  /**
+   * Protobuf Go reads otherwise than Java (GoWire): a declared field with another wire type, a tag
+   * Go calls illegal, on a unary call and on a stream. Keel's code and words must be etcd's.
+   */
+  @Example
+  void protobufGoRefusesIsRefusedInGosWords() throws Exception {
+    byte[] keyAsFixed64 = {9, 0, 0, 0, 0, 0, 0, 0, 0}; // RangeRequest.key with wire type 1
+    byte[] illegalTag = {(byte) 0x8a, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x40, 1, 'a'}; // bit 34: negative field
+    byte[] idAsBytes = {(byte) ((1 << 3) | 2), 1, 'x'}; // LeaseKeepAliveRequest.ID, length-delimited
+    MethodDescriptor<byte[], byte[]> range = RawGrpc.method("etcdserverpb.KV/Range", MethodDescriptor.MethodType.UNARY);
+    MethodDescriptor<byte[], byte[]> keepAlive =
+        RawGrpc.method("etcdserverpb.Lease/LeaseKeepAlive", MethodDescriptor.MethodType.BIDI_STREAMING);
+    for (var c : List.of(Map.entry(range, keyAsFixed64), Map.entry(range, illegalTag), Map.entry(keepAlive, idAsBytes))) {
+      RawGrpc.Exchange fromKeel = keelGrpc.call(c.getKey(), List.of(c.getValue()), CALL_DEADLINE);
+      RawGrpc.Exchange fromEtcd = etcdGrpc.call(c.getKey(), List.of(c.getValue()), CALL_DEADLINE);
+      String what = c.getKey().getFullMethodName() + " with " + hex(c.getValue());
+      assertThat(fromEtcd.status().getCode()).as("%s: etcd refuses it", what).isEqualTo(io.grpc.Status.Code.INTERNAL);
+      assertThat(fromKeel.status().getCode()).as("%s: Keel answered %s", what, fromKeel).isEqualTo(fromEtcd.status().getCode());
+      assertThat(text(fromKeel)).as("%s: etcd's words", what).isEqualTo(text(fromEtcd));
+    }
   }
 
   /**

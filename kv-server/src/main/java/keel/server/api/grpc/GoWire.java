@@ -2,24 +2,30 @@ package keel.server.api.grpc;
 
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.WireFormat;
 import java.io.ByteArrayOutputStream;
+import keel.server.errors.GrpcTransportError;
 
 /**
- * Reads the tags of a request's protobuf bytes as Go's protobuf code (etcd's gogo-generated
- * Unmarshal) does, where Java's reader bends them. A tag is a varint of up to 64 bits; Go takes
- * its field number as {@code int32(tag >> 3)}, bits 3 to 34, and Java as bits 3 to 31 of the low
- * 32 bits. So, for a tag with any of bits 32-34 set:
+ * Reads a request's protobuf bytes as Go's protobuf code (etcd's gogo-generated Unmarshal) does,
+ * where Java's reader differs, before Java parses them:
  *
  * <ul>
- *   <li>bit 34 set, or bits 3-34 all clear: Go refuses the message, "illegal tag" (as for a tag
- *       that says "end group" outside a group, or a wire type of 6 or 7); so does Keel;
- *   <li>otherwise Go reads a field number of 2^29 or more, which no message declares, and skips the
- *       field, where Java would read a smaller number, perhaps a declared field, and serve another
- *       request. Keel drops such fields before Java parses the bytes.
+ *   <li>A declared field sent with another wire type: Go refuses the message ("proto: wrong
+ *       wireType = 1 for field Key"); Java would keep the bytes as an unknown field and leave the
+ *       field unset, serving another request (an unset range_end: one key instead of a range).
+ *       Numbers the message does not declare stay allowed, as in Go: etcd 3.4 fields that
+ *       jetcd-grpc's protos lack are read as unknown fields on purpose (WatchStream).
+ *   <li>A tag is a varint of up to 64 bits; Go takes its field number as {@code int32(tag >> 3)},
+ *       bits 3 to 34, and Java as bits 3 to 31. For a tag with any of bits 32-34 set: bit 34
+ *       set, or bits 3-34 all clear, Go refuses the message, "illegal tag" (as for "end group"
+ *       outside a group, or a wire type of 6 or 7); otherwise Go reads a field number of 2^29 or
+ *       more, which no message declares, and skips the field, where Java would read a smaller
+ *       number, perhaps a declared field. Such fields are dropped before Java parses the bytes.
+ *   <li>A field's length is read whole (Go: past the end is "unexpected EOF").
  * </ul>
  *
- * A length of a field is likewise read whole (Go: past the end is "unexpected EOF"). Nested
- * messages of declared fields are read by the same rules, as Go's Unmarshal recurses into them.
+ * Nested messages of declared fields are read by the same rules, as Go's Unmarshal recurses.
  */
 final class GoWire {
   private static final int MAX_DEPTH = 100;
@@ -64,6 +70,9 @@ final class GoWire {
         boolean goSkips = goSkips(tag);
         dropped |= goSkips;
         FieldDescriptor declared = goSkips ? null : type.findFieldByNumber(fieldNumber);
+        if (declared != null && !accepts(declared, wireType)) {
+          return GrpcTransportError.wrongWireType(wireType, goName(declared.getName()));
+        }
         String problem = value(b, to, wireType, declared, depth);
         if (problem != null) {
           return problem;
@@ -174,6 +183,27 @@ final class GoWire {
         }
       }
     }
+  }
+
+  /** The field's own wire type, or length-delimited for a packable repeated field (Go and Java read both). */
+  private static boolean accepts(FieldDescriptor field, int wireType) {
+    return wireType == field.getLiteType().getWireType()
+        || field.isPackable() && wireType == WireFormat.WIRETYPE_LENGTH_DELIMITED;
+  }
+
+  /** protoc-gen-go's field name: {@code range_end} is {@code RangeEnd}, {@code ID} stays. */
+  static String goName(String protoName) {
+    StringBuilder name = new StringBuilder(protoName.length());
+    boolean upper = true;
+    for (char c : protoName.toCharArray()) {
+      if (c == '_') {
+        upper = true;
+        continue;
+      }
+      name.append(upper ? Character.toUpperCase(c) : c);
+      upper = false;
+    }
+    return name.toString();
   }
 
   /** Bits 32-33 set (34 is refused): Go reads a field number of 2^29 or more, declared nowhere. */

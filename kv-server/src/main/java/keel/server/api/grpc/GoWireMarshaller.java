@@ -7,16 +7,15 @@ import com.google.protobuf.Parser;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.Status;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import keel.server.errors.GrpcTransportError;
 
 /**
- * A request marshaller that reads the bytes by Go's tag rules ({@link GoWire}) before Java's
- * protobuf parses them: a request etcd refuses is refused with grpc-go's INTERNAL, and a field etcd
- * skips is skipped. Responses are written by the method's own marshaller. Not a prototype
+ * A request marshaller that reads the bytes by Go's rules ({@link GoWire}) before Java's protobuf
+ * parses them: a request etcd refuses is refused with grpc-go's INTERNAL and words, and a field
+ * etcd skips is skipped. Responses are written by the method's own marshaller. Not a prototype
  * marshaller on purpose: Armeria would then parse the bytes itself, past this check.
  */
 public final class GoWireMarshaller<T> implements MethodDescriptor.Marshaller<T> {
@@ -79,8 +78,7 @@ public final class GoWireMarshaller<T> implements MethodDescriptor.Marshaller<T>
     try {
       return parser.parseFrom(read.bytes());
     } catch (InvalidProtocolBufferException e) {
-      throw Status.INTERNAL.withDescription(GrpcTransportError.unreadableRequest(stream, "proto: " + e.getMessage())
-          .getDescription()).withCause(e).asRuntimeException();
+      throw GrpcTransportError.unreadableRequest(stream, "proto: " + e.getMessage()).withCause(e).asRuntimeException();
     }
   }
 }

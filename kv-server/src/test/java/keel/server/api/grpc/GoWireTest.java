@@ -6,11 +6,43 @@ import com.google.protobuf.ByteString;
 import io.etcd.jetcd.api.Compare;
 import io.etcd.jetcd.api.RangeRequest;
 import io.etcd.jetcd.api.TxnRequest;
+import io.etcd.jetcd.api.WatchCreateRequest;
 import java.io.ByteArrayOutputStream;
 import org.junit.jupiter.api.Test;
 
-/** Go's reading of protobuf tags, where Java's differs (found by GrpcFuzzIT). */
+/** Go's reading of protobuf, where Java's differs (found by GrpcFuzzIT). */
 class GoWireTest {
+  @Test
+  void aDeclaredFieldWithAnotherWireTypeIsRefusedWithGosWords() throws Exception {
+    // field 1 (key) as fixed64: Java's protobuf would leave the key unset and serve the request
+    byte[] bytes = {9, 0, 0, 0, 0, 0, 0, 0, 0};
+    assertThat(RangeRequest.parseFrom(bytes).getKey()).as("what Java alone would read").isEmpty();
+    assertThat(GoWire.read(bytes, RangeRequest.getDescriptor()).problem())
+        .isEqualTo("proto: wrong wireType = 1 for field Key");
+    byte[] badCompare = {(byte) (3 << 3), 1}; // Compare.key (3) as a varint, inside TxnRequest.compare
+    byte[] txn = concat(varint((1 << 3) | 2), varint(badCompare.length), badCompare);
+    assertThat(GoWire.read(txn, TxnRequest.getDescriptor()).problem())
+        .isEqualTo("proto: wrong wireType = 0 for field Key");
+  }
+
+  @Test
+  void packedAndUnpackedRepeatedNumbersAndUndeclaredNumbersPass() {
+    // WatchCreateRequest.filters (5), a repeated enum: one value unpacked, then two packed
+    byte[] filters = concat(varint(5 << 3), varint(1), varint((5 << 3) | 2), varint(2), varint(0), varint(1));
+    assertThat(GoWire.read(filters, WatchCreateRequest.getDescriptor()).problem()).isNull();
+    // etcd 3.4's watch_id (7), which jetcd-grpc's WatchCreateRequest lacks, stays allowed
+    byte[] watchId = concat(WatchCreateRequest.newBuilder().setKey(ByteString.copyFromUtf8("a")).build().toByteArray(),
+        varint(7 << 3), varint(5));
+    assertThat(GoWire.read(watchId, WatchCreateRequest.getDescriptor()).problem()).isNull();
+  }
+
+  @Test
+  void goNamesFollowProtocGenGo() {
+    assertThat(GoWire.goName("range_end")).isEqualTo("RangeEnd");
+    assertThat(GoWire.goName("ID")).isEqualTo("ID");
+    assertThat(GoWire.goName("key")).isEqualTo("Key");
+  }
+
   @Test
   void wellFormedBytesPassUntouched() {
     byte[] bytes = RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("a")).setRangeEnd(ByteString.copyFromUtf8("b"))
@@ -35,8 +67,11 @@ class GoWireTest {
   void endGroupOutsideAGroupAndWireTypesSixAndSevenAreRefused() {
     assertThat(GoWire.read(varint((1 << 3) | 4), RangeRequest.getDescriptor()).problem())
         .isEqualTo("proto: RangeRequest: wiretype end group for non-group");
-    assertThat(GoWire.read(varint((1 << 3) | 6), RangeRequest.getDescriptor()).problem())
+    // an undeclared field: Go's skip refuses the wire type (a declared one is a wrong wire type)
+    assertThat(GoWire.read(varint((99 << 3) | 6), RangeRequest.getDescriptor()).problem())
         .isEqualTo("proto: illegal wireType 6");
+    assertThat(GoWire.read(varint((1 << 3) | 6), RangeRequest.getDescriptor()).problem())
+        .isEqualTo("proto: wrong wireType = 6 for field Key");
   }
 
   @Test
