@@ -123,6 +123,11 @@ public final class ClusterProcesses implements AutoCloseable {
     }
   }
 
+  /** The name of member {@code index} (from 0) when the builder names them: m1, m2, ... */
+  public static String memberName(int index) {
+    return "m" + (index + 1);
+  }
+
   public static final class Builder {
     private final List<String> commandPrefix;
     private final List<MemberAddress> addresses = new ArrayList<>();
@@ -229,8 +234,8 @@ public final class ClusterProcesses implements AutoCloseable {
     ClusterProcesses create() {
       List<MemberAddress> chosen = new ArrayList<>(addresses);
       if (chosen.isEmpty()) {
-        for (int i = 1; i <= size; i++) {
-          chosen.add(MemberAddress.withFreePorts("m" + i, host));
+        for (int i = 0; i < size; i++) {
+          chosen.add(MemberAddress.withFreePorts(memberName(i), host));
         }
       }
       String initialCluster = chosen.stream()

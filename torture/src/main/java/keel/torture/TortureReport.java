@@ -67,10 +67,7 @@ public final class TortureReport {
 
   /** The fault kinds injected, or tried and refused (a leader transfer may time out under load). */
   public java.util.Set<String> triedKinds() {
-    java.util.Set<String> kinds = new java.util.TreeSet<>();
-    faults.forEach(f -> kinds.add(f.type()));
-    notInjected.forEach(n -> kinds.add(n.substring(0, n.indexOf(':'))));
-    return kinds;
+    return keel.torture.nemesis.Nemesis.triedKinds(faults, notInjected);
   }
 
   public List<Call> calls() {

@@ -84,7 +84,7 @@ public final class TortureRun {
         ? FakeClocks.create(settings.output().resolve("clocks")) : null;
     if (!settings.netns()) {
       for (int i = 0; i < settings.members(); i++) {
-        String name = "m" + (i + 1); // ClusterProcesses' own names on loopback
+        String name = ClusterProcesses.memberName(i);
         builder.wrapper(name, clockPrefix(clocks, name));
       }
       return new TortureCluster(builder.start(), null, List.of(), clocks);
@@ -93,7 +93,7 @@ public final class TortureRun {
     List<DelayProxy> proxies = new ArrayList<>();
     try {
       for (int i = 0; i < settings.members(); i++) {
-        String name = "m" + (i + 1);
+        String name = ClusterProcesses.memberName(i);
         MemberAddress address = new MemberAddress(name, network.address(i), 2379, 2380);
         DelayProxy proxy = DelayProxy.start("peer-" + name, new InetSocketAddress(network.hostAddress(), 0),
             new InetSocketAddress(network.address(i), 2380));

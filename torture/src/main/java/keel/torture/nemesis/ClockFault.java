@@ -24,13 +24,12 @@ public final class ClockFault implements Fault {
   @Override
   public Injected inject(TortureCluster cluster, SplittableRandom random) {
     FakeClocks clocks = cluster.clocks();
-    int leader = cluster.leader();
-    int victim = Targets.pick(cluster, leader, random);
-    String member = cluster.member(victim).name();
+    Targets.Target victim = Targets.pickOne(cluster, random);
+    String member = cluster.member(victim.index()).name();
     long seconds = 5 + random.nextInt((int) MAX_STEP.toSeconds() - 4);
     Duration step = Duration.ofSeconds(random.nextBoolean() ? seconds : -seconds);
     clocks.step(member, step);
-    return new Injected(Targets.label(cluster, victim, leader) + " wall clock " + (step.isNegative() ? "" : "+")
+    return new Injected(victim.label() + " wall clock " + (step.isNegative() ? "" : "+")
         + step.toSeconds() + " s", () -> clocks.reset(member));
   }
 }

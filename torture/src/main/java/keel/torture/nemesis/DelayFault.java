@@ -18,14 +18,13 @@ public final class DelayFault implements Fault {
 
   @Override
   public Injected inject(TortureCluster cluster, SplittableRandom random) {
-    int leader = cluster.leader();
-    int victim = Targets.pick(cluster, leader, random);
-    DelayProxy proxy = cluster.peerProxy(victim);
+    Targets.Target victim = Targets.pickOne(cluster, random);
+    DelayProxy proxy = cluster.peerProxy(victim.index());
     Duration delay = Duration.ofMillis(50 + random.nextInt(250));
     DelayProxy.Delay d = new DelayProxy.Delay(delay, delay.dividedBy(2));
     proxy.delay(DelayProxy.Direction.TO_TARGET, d);
     proxy.delay(DelayProxy.Direction.TO_CLIENT, d);
-    return new Injected(Targets.label(cluster, victim, leader) + " +" + delay.toMillis() + " ms", () -> {
+    return new Injected(victim.label() + " +" + delay.toMillis() + " ms", () -> {
       proxy.delay(DelayProxy.Direction.TO_TARGET, DelayProxy.Delay.NONE);
       proxy.delay(DelayProxy.Direction.TO_CLIENT, DelayProxy.Delay.NONE);
     });

@@ -126,11 +126,21 @@ public final class Nemesis implements AutoCloseable {
   /** Whether every fault kind has been injected (or tried) at least once. */
   public boolean everyKindTried() {
     synchronized (timeline) {
-      java.util.Set<String> tried = new java.util.HashSet<>();
-      timeline.forEach(f -> tried.add(f.type()));
-      notInjected.forEach(n -> tried.add(n.substring(0, n.indexOf(':'))));
+      java.util.Set<String> tried = triedKinds(timeline, notInjected);
       return faults.stream().allMatch(f -> tried.contains(f.name()));
     }
+  }
+
+  /**
+   * The fault kinds injected, or tried and refused (a leader transfer may time out under load).
+   *
+   * @param notInjected as {@link #notInjected()} words them: "kind: why"
+   */
+  public static java.util.SortedSet<String> triedKinds(List<FaultRecord> timeline, List<String> notInjected) {
+    java.util.SortedSet<String> kinds = new java.util.TreeSet<>();
+    timeline.forEach(f -> kinds.add(f.type()));
+    notInjected.forEach(n -> kinds.add(n.substring(0, n.indexOf(':'))));
+    return kinds;
   }
 
   /** Faults that could not be injected, and why. */

@@ -40,10 +40,9 @@ public final class ProcessFault implements Fault {
 
   @Override
   public Injected inject(TortureCluster cluster, SplittableRandom random) {
-    int leader = cluster.leader();
-    int target = Targets.pick(cluster, leader, random);
-    MemberProcess member = cluster.member(target);
+    Targets.Target target = Targets.pickOne(cluster, random);
+    MemberProcess member = cluster.member(target.index());
     injure.accept(member);
-    return new Injected(Targets.label(cluster, target, leader), () -> heal.accept(member));
+    return new Injected(target.label(), () -> heal.accept(member));
   }
 }

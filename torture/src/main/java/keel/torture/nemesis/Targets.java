@@ -15,6 +15,16 @@ final class Targets {
     return random.nextInt(cluster.size());
   }
 
+  /** One member a fault hits, and how the timeline names it. */
+  record Target(int index, String label) {}
+
+  /** Looks up the leader, then {@link #pick}s one member. */
+  static Target pickOne(TortureCluster cluster, SplittableRandom random) {
+    int leader = cluster.leader();
+    int index = pick(cluster, leader, random);
+    return new Target(index, label(cluster, index, leader));
+  }
+
   static String label(TortureCluster cluster, int member, int leader) {
     return cluster.member(member).name() + (member == leader ? " (leader)" : "");
   }

@@ -9,15 +9,19 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Asks every member for its status every 100 ms and records when a new leadership began (as first
- * seen by any member): another leader, or the same one elected again in a later term. Leader changes bound how late a lease may expire: every new leader
- * restarts every lease's TTL, as etcd's does.
+ * seen by any member): another leader, or the same one elected again in a later term. Leader
+ * changes bound how late a lease may expire: every new leader restarts every lease's TTL, as
+ * etcd's does.
  */
 public final class LeaderObserver implements AutoCloseable {
   private final int members;
   private final IntFunction<StatusResponse> status;
-  private final List<long[]> changes = new ArrayList<>(); // {nanos, leader id}
+  private final List<Long> changes = new ArrayList<>(); // when, nanoTime
   private final Thread thread;
   private volatile boolean stopping;
+  // The leadership last recorded; read and written by the observer's one thread.
+  private long currentLeader;
+  private long currentTerm;
 
   /** @param status member i's status, or {@code null} when it does not answer (soon) */
   public LeaderObserver(int members, IntFunction<StatusResponse> status) {
@@ -39,9 +43,6 @@ public final class LeaderObserver implements AutoCloseable {
     }
   }
 
-  private long currentLeader;
-  private long currentTerm;
-
   /**
    * Asks every member once. A leadership is a leader in a term: the same member elected again in a
    * later term (after a failed leader transfer, say) is a new leader too, and restarts every
@@ -57,7 +58,7 @@ public final class LeaderObserver implements AutoCloseable {
         currentLeader = s.getLeader();
         currentTerm = s.getRaftTerm();
         synchronized (changes) {
-          changes.add(new long[] {System.nanoTime(), currentLeader});
+          changes.add(System.nanoTime());
         }
       }
     }
@@ -66,7 +67,7 @@ public final class LeaderObserver implements AutoCloseable {
   /** When a new leader was first seen, in order. */
   public List<Long> changeTimes() {
     synchronized (changes) {
-      return changes.stream().map(c -> c[0]).toList();
+      return List.copyOf(changes);
     }
   }
 
