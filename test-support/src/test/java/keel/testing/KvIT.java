@@ -208,10 +208,7 @@ class KvIT {
 
   /** etcd_server_proposals_committed_total (the Raft commit index) of one member, from /metrics. */
   private static long committed(URI endpoint) throws Exception {
-    java.net.http.HttpResponse<String> page = java.net.http.HttpClient.newHttpClient().send(
-        java.net.http.HttpRequest.newBuilder(endpoint.resolve("/metrics")).GET().build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString());
-    return (long) PrometheusText.parse(page.body()).value("etcd_server_proposals_committed_total");
+    return (long) PrometheusText.scrape(endpoint).value("etcd_server_proposals_committed_total");
   }
 
   @Test

@@ -78,6 +78,18 @@ final class PrometheusText {
 
   private PrometheusText() {}
 
+  /** A member's /metrics page, fetched and parsed; fails unless it answers 200. */
+  static Page scrape(java.net.URI endpoint) throws java.io.IOException, InterruptedException {
+    java.net.http.HttpResponse<String> page = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(endpoint.resolve("/metrics"))
+            .timeout(java.time.Duration.ofSeconds(10)).GET().build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    if (page.statusCode() != 200) {
+      throw new AssertionError(endpoint + "/metrics answered " + page.statusCode());
+    }
+    return parse(page.body());
+  }
+
   static Page parse(String text) {
     return new Parser().parse(text);
   }

@@ -2,6 +2,7 @@ package keel.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -21,7 +22,8 @@ class WallClockStepIT {
   @Test
   void aWriteWithoutLeaderEndsInTimeWhenTheWallClockStepsBack(@TempDir Path dir) throws Exception {
     FakeClocks clocks = FakeClocks.create(dir);
-    try (ClusterProcesses keel = KeelProcesses.builder().size(3).wrapper("m1", clocks.commandPrefix("m1")).start()) {
+    String first = ClusterProcesses.memberName(0);
+    try (ClusterProcesses keel = KeelProcesses.builder().size(3).wrapper(first, clocks.commandPrefix(first)).start()) {
       MemberProcess stepped = keel.member(0);
       keel.member(1).kill9();
       keel.member(2).kill9();
@@ -29,9 +31,11 @@ class WallClockStepIT {
       long start = System.nanoTime();
       CompletableFuture<Etcdctl.Result> put =
           CompletableFuture.supplyAsync(() -> alone.run("put", "k", "v", "--command-timeout=90s"));
-      // The member reads its clock file at most a second late: the put is in flight by then, its
-      // deadline taken before the step.
-      clocks.step("m1", Duration.ofSeconds(-60));
+      // The step comes once the put waits for a leader, its deadline taken before the step.
+      Deadlines.await("the put pending on " + stepped.name(), Duration.ofSeconds(10))
+          .until(() -> PrometheusText.scrape(URI.create(stepped.address().clientUrl()))
+              .value("etcd_server_proposals_pending") >= 1);
+      clocks.step(stepped.name(), Duration.ofSeconds(-60));
       Etcdctl.Result result = put.get(40, TimeUnit.SECONDS);
       long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       System.out.printf("WallClockStepIT: without a leader, with the wall clock stepped back 60 s, the put ended"
