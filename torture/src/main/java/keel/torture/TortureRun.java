@@ -83,9 +83,9 @@ public final class TortureRun {
     FakeClocks clocks = settings.faults().contains("clock")
         ? FakeClocks.create(settings.output().resolve("clocks")) : null;
     if (!settings.netns()) {
-      for (int i = 0; i < settings.members(); i++) {
+      for (int i = 0; clocks != null && i < settings.members(); i++) {
         String name = ClusterProcesses.memberName(i);
-        builder.wrapper(name, clockPrefix(clocks, name));
+        builder.wrapper(name, clocks.commandPrefix(name));
       }
       return new TortureCluster(builder.start(), null, List.of(), clocks);
     }

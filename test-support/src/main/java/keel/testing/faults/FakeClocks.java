@@ -45,11 +45,6 @@ public final class FakeClocks {
     return new FakeClocks(library, dir);
   }
 
-  /** Whether libfaketime is installed here. */
-  public static boolean available() {
-    return findLibrary().isPresent();
-  }
-
   private static Optional<Path> findLibrary() {
     try (DirectoryStream<Path> arches = Files.newDirectoryStream(Path.of("/usr/lib"))) {
       for (Path arch : arches) {
