@@ -16,6 +16,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,6 +38,7 @@ import keel.server.api.grpc.OversizeMessages;
 import keel.server.api.grpc.WatchService;
 import keel.server.api.http.GoHeaderLimits;
 import keel.server.api.http.gateway.GatewayRoutes;
+import keel.server.api.ServeWhenReady;
 import keel.server.api.http.HttpRoutes;
 import keel.server.api.http.MetricsListener;
 import keel.server.api.http.MetricsRoute;
@@ -101,6 +103,8 @@ public final class KeelServer implements AutoCloseable {
   private Server metricsServer;
   private AutoCompactor autoCompactor;
   private volatile boolean closed;
+  /** Completes once this member's publish entry is applied here: clients are served from then on. */
+  private final CompletableFuture<Void> ready = new CompletableFuture<>();
 
   private KeelServer(ServerConfig config, TestBreaks breaks) throws IOException {
     this.config = config;
@@ -245,6 +249,7 @@ public final class KeelServer implements AutoCloseable {
     MetricsRoute metricsRoute = new MetricsRoute(metrics);
     metricsRoute.addTo(builder);
     new GatewayRoutes(grpc.methods()).addTo(builder);
+    builder.decorator(new ServeWhenReady(ready));
     for (URI url : config.listenClientUrls()) {
       builder.port(new InetSocketAddress(EtcdUrls.host(url), EtcdUrls.port(url)), SessionProtocol.HTTP);
     }
@@ -279,8 +284,35 @@ public final class KeelServer implements AutoCloseable {
       if (error != null && !closed) {
         LOG.debug("{}: publishing the client URLs failed, trying again: {}", config.name(), error.toString());
         publish(proposer);
+      } else if (error == null) {
+        catchUp();
       }
     });
+  }
+
+  /**
+   * Becomes ready once this member has applied everything committed when its publish entry was
+   * (a ReadIndex barrier after the publish): a restarted member then never serves a store older
+   * than the one it served before it stopped.
+   */
+  private void catchUp() {
+    node.readBarrier().whenComplete((caughtUp, error) -> {
+      if (closed) {
+        return;
+      }
+      if (error != null) {
+        LOG.debug("{}: catching up before serving clients failed, trying again: {}", config.name(), error.toString());
+        CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS).execute(this::catchUp);
+      } else if (ready.complete(null)) {
+        LOG.info("{}: published, caught up at applied index {}: ready to serve client requests",
+            config.name(), node.appliedIndex());
+      }
+    });
+  }
+
+  /** Completes once the member serves client requests (its publish entry applied here). */
+  public CompletableFuture<Void> ready() {
+    return ready.copy();
   }
 
   public ServerConfig config() {
@@ -321,6 +353,7 @@ public final class KeelServer implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    ready.completeExceptionally(new EtcdException(EtcdError.STOPPED));
     if (autoCompactor != null) {
       autoCompactor.close();
     }

@@ -12,7 +12,7 @@ import java.util.List;
 public final class KeelProcesses {
   private KeelProcesses() {}
 
-  /** The command prefix, with extra JVM options (e.g. {@code -Dkeel.raft.segmentSizeMax=64KB}). */
+  /** The command prefix, with extra JVM options (e.g. {@code -Draft.server.log.segment.size.max=64KB}). */
   public static List<String> command(String... jvmOptions) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

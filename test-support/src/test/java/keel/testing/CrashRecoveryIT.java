@@ -34,7 +34,7 @@ class CrashRecoveryIT {
   void everyKeyAndTheRevisionSurviveKillOfAllMembersAndALaggingMemberCatchesUp() throws Exception {
     // Small log segments, so that the purge after a snapshot really drops the entries the lagging
     // member would need, and it must catch up by snapshot.
-    try (ClusterProcesses keel = KeelProcesses.builder("-D" + "keel.raft.segmentSizeMax=64KB")
+    try (ClusterProcesses keel = KeelProcesses.builder("-D" + "raft.server.log.segment.size.max=64KB")
         .size(3).extraFlags("--snapshot-count=" + SNAPSHOT_COUNT).start()) {
       Map<String, String> expected = new TreeMap<>();
       long revision;

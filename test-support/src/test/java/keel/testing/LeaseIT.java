@@ -99,7 +99,7 @@ class LeaseIT {
           // instead, it would promise a second or more beyond what the successor keeps.
           TimeUnit.MILLISECONDS.sleep(2000);
           int port = paused.address().clientPort();
-          long waitingBefore = bytesWaitingFor(port);
+          long waitingBefore = SocketQueues.bytesWaitingFor(port);
           sent = System.nanoTime();
           // Several, each on a stream of its own: the woken member serves them while it races to
           // learn that it was deposed.
@@ -108,7 +108,7 @@ class LeaseIT {
           }
           // each is an HTTP/2 HEADERS and a DATA frame, over 20 bytes, unread by the frozen member
           Deadlines.await("the renewals waiting in the frozen member's socket", Duration.ofSeconds(5))
-              .until(() -> bytesWaitingFor(port) >= waitingBefore + 20L * RENEWALS_AT_WAKE_UP);
+              .until(() -> SocketQueues.bytesWaitingFor(port) >= waitingBefore + 20L * RENEWALS_AT_WAKE_UP);
         } finally {
           paused.resume();
         }
@@ -197,26 +197,6 @@ class LeaseIT {
         assertThat(streamAnswersAfterKill).as("jetcd's keep-alive stream answered after the kill").isPositive();
       }
     }
-  }
-
-  /**
-   * Bytes received on this machine's established TCP connections to local port {@code port} that
-   * nobody has read yet (the kernel's rx_queue in /proc/net/tcp and tcp6).
-   */
-  private static long bytesWaitingFor(int port) throws java.io.IOException {
-    long waiting = 0;
-    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-      List<String> lines = java.nio.file.Files.readAllLines(java.nio.file.Path.of(table));
-      for (String line : lines.subList(1, lines.size())) { // after the heading
-        String[] f = line.trim().split("\\s+");
-        String local = f[1];
-        int localPort = Integer.parseInt(local.substring(local.lastIndexOf(':') + 1), 16);
-        if (localPort == port && f[3].equals("01")) { // ESTABLISHED
-          waiting += Long.parseLong(f[4].substring(f[4].indexOf(':') + 1), 16);
-        }
-      }
-    }
-    return waiting;
   }
 
   /** Grants a lease of {@code ttl} seconds and puts {@code key} on it; returns the lease id. */

@@ -44,6 +44,7 @@ import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.impl.StrictReadIndex;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.StateMachine;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
@@ -72,7 +73,8 @@ public final class RatisNode implements Closeable {
   /** Pause between two tries of a request that found no ready leader (and between leader checks). */
   private static final long RETRY_DELAY_MILLIS = 25;
   /** A JVM property (e.g. {@code 64KB}) for the Raft log's segment size; Ratis's default is 32MB. */
-  public static final String SEGMENT_SIZE_PROPERTY = "keel.raft.segmentSizeMax";
+  /** Ratis's configuration keys all start with this; see {@link #overrideFromSystemProperties}. */
+  private static final String RATIS_KEY_PREFIX = "raft.";
 
   static {
     // Ratis ends the JVM when its gRPC server cannot start (a busy peer port). Keel is often
@@ -117,6 +119,7 @@ public final class RatisNode implements Closeable {
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();
     this.forwarder = new GrpcFactory(parameters).newRaftClientRpc(clientId, properties);
+    StrictReadIndex.verify(); // before this member can lead: its reads must not be served stale
     this.forwarder.addRaftPeers(group.getPeers());
     // etcd's request timeout: 5 s plus two election timeouts (etcdserver.ReqTimeout).
     this.requestTimeoutMillis = 5000 + 2 * config.electionMillis();
@@ -178,7 +181,12 @@ public final class RatisNode implements Closeable {
     // tries, and a returning member without a leader for that long refuses clients.)
     RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, "1ms,10, 100ms," + Integer.MAX_VALUE);
 
-    // Linearizable reads by ReadIndex, on the leader and on followers.
+    // The commit index is not written to the log as an entry of its own (with an fsync of its own,
+    // on every member, after every write): Raft keeps it in memory; a restarted member learns it
+    // from the leader, and serves clients only once it has caught up (KeelServer's ready).
+    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
+
+    // Linearizable reads by ReadIndex, on the leader and on followers (StrictReadIndex).
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
 
     // Snapshots every --snapshot-count applied entries; the log is purged up to the snapshot so a
@@ -187,11 +195,8 @@ public final class RatisNode implements Closeable {
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotCount());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
-    // Only closed segments are purged. Tests that need a purged log set a small segment size.
-    String segmentSize = System.getProperty(SEGMENT_SIZE_PROPERTY);
-    if (segmentSize != null) {
-      RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(segmentSize));
-    }
+    // Only closed segments are purged (tests that need a purged log set a small segment size
+    // with -Draft.server.log.segment.size.max=64KB).
     RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.max(1, Math.min(1024, config.snapshotCount())));
 
     // One request may be as large as --max-request-bytes, a v2 write as Go's 10 MiB form limit;
@@ -210,7 +215,23 @@ public final class RatisNode implements Closeable {
     // Back-pressure: pending writes beyond these limits are refused with "too many requests".
     RaftServerConfigKeys.Write.setElementLimit(p, 8192);
     RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf(256L << 20));
+    overrideFromSystemProperties(p);
     return p;
+  }
+
+  /**
+   * Any of Ratis's own keys given as a JVM system property ({@code -Draft.server.log.segment.size.max=64KB},
+   * through {@code KEEL_JAVA_OPTS} or a test's JVM options) replaces Keel's setting: for tuning and
+   * for tests, with Ratis's key names and value syntax.
+   */
+  private static void overrideFromSystemProperties(RaftProperties p) {
+    System.getProperties().stringPropertyNames().stream()
+        .filter(key -> key.startsWith(RATIS_KEY_PREFIX))
+        .sorted()
+        .forEach(key -> {
+          LOG.info("Ratis setting from the JVM's system properties: {}={}", key, System.getProperty(key));
+          p.set(key, System.getProperty(key));
+        });
   }
 
   public String member() {

@@ -2,6 +2,7 @@ package keel.server.statemachine;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.concurrent.CompletableFuture;
 import keel.server.command.Command;
@@ -16,6 +17,7 @@ import keel.server.mvcc.MvccStore;
 import keel.server.raft.AppliedIndex;
 import keel.server.v2store.V2Store;
 import keel.server.watch.EventSink;
+import org.apache.ratis.server.impl.StrictReadIndex;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -174,6 +176,15 @@ public final class KeelStateMachine extends BaseStateMachine {
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId groupMemberId, RaftPeerId newLeaderId) {
     LOG.info("{}: leader is now {}", member, newLeaderId);
+    if (groupMemberId.getPeerId().equals(newLeaderId)) {
+      // Ratis has just made this member's leader state and serves no read before its first entry
+      // is applied: every read it serves goes through Keel's strict ReadIndex.
+      try {
+        StrictReadIndex.install(getServer().join().getDivision(groupMemberId.getGroupId()));
+      } catch (IOException e) {
+        throw new UncheckedIOException("the leader's own Raft group is gone: " + groupMemberId, e);
+      }
+    }
     leaderChanged.run();
     if (!groupMemberId.getPeerId().equals(newLeaderId)) {
       leaderLeases.demote();

@@ -1,0 +1,148 @@
+package org.apache.ratis.server.impl;
+
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import org.apache.ratis.proto.RaftProtos.AppendEntriesReplyProto;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.leader.LogAppender;
+
+/**
+ * Keel's ReadIndex: every linearizable read waits for a majority to acknowledge a heartbeat the
+ * leader sent after the read reached it, as etcd's ReadIndex does (each read's context rides a new
+ * heartbeat round).
+ *
+ * <p>Ratis 3.2.2's own {@link ReadIndexHeartbeats} answers at once a read whose commit index a
+ * majority acknowledged before, and lets a read join a round begun before it arrived. Both are
+ * stale-read holes when the leader was frozen (SIGSTOP, a long GC, a paused VM) and a successor
+ * committed writes meanwhile: woken, it serves the old value before it learns it was deposed
+ * ({@code PausedLeaderReadIT} failed so). Here each read gets a listener of its own, created when
+ * the read reaches the leader: it triggers a heartbeat, remembers each follower's next call id,
+ * and counts only replies to calls from then on. Reads that arrive before the heartbeat goes out
+ * share it, so a burst of reads still costs one round.
+ *
+ * <p>Lives in Ratis's package because the class it replaces and the leader state holding it are
+ * package-private; {@link #install} puts a fresh one into each leader state as it takes over
+ * (before it serves any read: a new leader answers reads only once its first entry is applied).
+ * {@link #verify} fails a member's start if a Ratis upgrade moved what this relies on.
+ */
+public final class StrictReadIndex extends ReadIndexHeartbeats {
+  private static final String FIELD = "readIndexHeartbeats";
+  private static final Field HEARTBEATS = heartbeatsField();
+
+  /** A read waiting for its round: the commit index it reads at and the acknowledgements so far. */
+  private record Pending(long commitIndex, AppendEntriesListener listener) {}
+
+  private final ReadIndexHeartbeats replaced;
+  private final Set<Pending> pending = new LinkedHashSet<>();
+  private Exception failure;
+
+  private StrictReadIndex(ReadIndexHeartbeats replaced) {
+    this.replaced = replaced;
+  }
+
+  /** Throws if this Ratis build does not hold its leader's ReadIndex where this class replaces it. */
+  public static void verify() {
+    if (HEARTBEATS == null) {
+      throw new IllegalStateException("this Ratis build keeps no " + FIELD + " in LeaderStateImpl: Keel's strict"
+          + " ReadIndex (StrictReadIndex) cannot be installed, and Ratis's own may serve stale reads; use the Ratis"
+          + " version Keel's pom.xml pins");
+    }
+  }
+
+  /** Puts a strict ReadIndex into {@code division}'s leader state, if it leads and has none yet. */
+  public static void install(RaftServer.Division division) {
+    verify();
+    ((RaftServerImpl) division).getRole().getLeaderState().ifPresent(leader -> {
+      synchronized (leader) {
+        try {
+          Object current = HEARTBEATS.get(leader);
+          if (!(current instanceof StrictReadIndex)) {
+            HEARTBEATS.set(leader, new StrictReadIndex((ReadIndexHeartbeats) current));
+          }
+        } catch (IllegalAccessException e) {
+          throw new IllegalStateException("cannot install Keel's strict ReadIndex into " + leader, e);
+        }
+      }
+    });
+  }
+
+  /** Whether {@code division} leads with a strict ReadIndex (for tests). */
+  public static boolean installed(RaftServer.Division division) {
+    return ((RaftServerImpl) division).getRole().getLeaderState().map(leader -> {
+      try {
+        return HEARTBEATS.get(leader) instanceof StrictReadIndex;
+      } catch (IllegalAccessException e) {
+        return false;
+      }
+    }).orElse(false);
+  }
+
+  @Override
+  synchronized AppendEntriesListener addAppendEntriesListener(long commitIndex,
+      Function<Long, AppendEntriesListener> constructor) {
+    // Created under the lock that replies take, so no reply to the heartbeat it triggers is missed.
+    AppendEntriesListener listener = constructor.apply(commitIndex);
+    if (failure != null) {
+      listener.getFuture().completeExceptionally(failure);
+    } else {
+      pending.add(new Pending(commitIndex, listener));
+    }
+    return listener;
+  }
+
+  @Override
+  void onAppendEntriesReply(LogAppender appender, AppendEntriesReplyProto reply,
+      Predicate<Predicate<RaftPeerId>> hasMajority) {
+    replaced.onAppendEntriesReply(appender, reply, hasMajority);
+    long followerCommit = reply.getFollowerCommit();
+    synchronized (this) {
+      List<Pending> done = new ArrayList<>();
+      // A copy: completing a read runs its callbacks, which may add reads.
+      for (Pending p : List.copyOf(pending)) {
+        // As Ratis: a follower acknowledges a read index only once it has committed that far.
+        if (p.commitIndex() <= followerCommit && p.listener().receive(appender, reply, hasMajority)) {
+          done.add(p);
+        }
+      }
+      done.forEach(pending::remove);
+      // A read still waiting on this follower asks it for another heartbeat: the appender may have
+      // taken the call id of its last request before the read's trigger and cleared the trigger
+      // after (Ratis numbers a request before it sends it), and then the read would wait for the
+      // next regular heartbeat, half an election timeout away.
+      if (pending.stream().anyMatch(p -> !p.listener().isAcknowledged(appender.getFollowerId()))) {
+        appender.triggerHeartbeat();
+      }
+    }
+  }
+
+  @Override
+  void failListeners(Exception e) {
+    replaced.failListeners(e);
+    synchronized (this) {
+      if (failure == null) {
+        failure = e;
+      }
+      pending.forEach(p -> p.listener().getFuture().completeExceptionally(e));
+      pending.clear();
+    }
+  }
+
+  private static Field heartbeatsField() {
+    try {
+      Field field = LeaderStateImpl.class.getDeclaredField(FIELD);
+      if (!ReadIndexHeartbeats.class.equals(field.getType())) {
+        return null;
+      }
+      field.setAccessible(true);
+      return field;
+    } catch (NoSuchFieldException | RuntimeException e) {
+      return null;
+    }
+  }
+}
