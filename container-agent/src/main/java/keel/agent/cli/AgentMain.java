@@ -2,6 +2,7 @@ package keel.agent.cli;
 
 import keel.agent.demo.DemoCommand;
 import keel.server.KeelServer;
+import keel.server.cli.JvmDefaults;
 import keel.server.cli.KeelMain;
 import keel.server.cli.ServerCommand;
 import picocli.CommandLine;
@@ -14,6 +15,7 @@ public final class AgentMain {
   private AgentMain() {}
 
   public static void main(String[] args) {
+    JvmDefaults.apply();
     System.exit(commandLine().execute(args));
   }
 

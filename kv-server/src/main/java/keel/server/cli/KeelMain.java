@@ -22,6 +22,7 @@ public final class KeelMain implements Callable<Integer> {
   private CommandSpec spec;
 
   public static void main(String[] args) {
+    JvmDefaults.apply();
     // After SIGTERM the shutdown hook has closed the server and call() returns; System.exit then
     // waits for the hooks to finish, which is what we want.
     System.exit(commandLine(new ServerCommand(LAUNCHER)).execute(args));
