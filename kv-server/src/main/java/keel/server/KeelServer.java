@@ -217,7 +217,7 @@ public final class KeelServer implements AutoCloseable {
         new ClusterService(config, ids, stateMachine::members, headers).bindService(),
         new WatchService(watchHub, stateMachine::store, headers, config.maxRequestBytes()).bindService(),
         new LeaseService(node, stateMachine::store, stateMachine::lessor, proposer, headers).definition(),
-        new AuthService(headers, () -> stateMachine.store().currentRevision()).bindService(),
+        new AuthService(headers, () -> stateMachine.store().currentRevision(), node::readBarrier).bindService(),
         new ElectionService(recipes, headers).bindService(),
         new LockService(recipes, kv, headers).bindService())
         .forEach(service -> grpcBuilder.addService(GoWireMarshaller.wrap(service)));

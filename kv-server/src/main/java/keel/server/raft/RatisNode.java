@@ -181,11 +181,6 @@ public final class RatisNode implements Closeable {
     // tries, and a returning member without a leader for that long refuses clients.)
     RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, "1ms,10, 100ms," + Integer.MAX_VALUE);
 
-    // The commit index is not written to the log as an entry of its own (with an fsync of its own,
-    // on every member, after every write): Raft keeps it in memory; a restarted member learns it
-    // from the leader, and serves clients only once it has caught up (KeelServer's ready).
-    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
-
     // Linearizable reads by ReadIndex, on the leader and on followers (StrictReadIndex).
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
 

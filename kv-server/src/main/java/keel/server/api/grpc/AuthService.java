@@ -34,7 +34,9 @@ import io.etcd.jetcd.api.AuthUserRevokeRoleResponse;
 import io.etcd.jetcd.api.AuthenticateRequest;
 import io.etcd.jetcd.api.AuthenticateResponse;
 import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import keel.server.errors.EtcdError;
 
 /**
@@ -48,10 +50,16 @@ import keel.server.errors.EtcdError;
 public final class AuthService extends AuthGrpc.AuthImplBase {
   private final Headers headers;
   private final LongSupplier revision;
+  private final Supplier<CompletableFuture<Void>> readBarrier;
 
-  public AuthService(Headers headers, LongSupplier revision) {
+  /**
+   * {@code readBarrier}: etcd puts every auth request through Raft, so what it answers (and the
+   * revision in its header) is current when it answers; Keel answers after a ReadIndex barrier.
+   */
+  public AuthService(Headers headers, LongSupplier revision, Supplier<CompletableFuture<Void>> readBarrier) {
     this.headers = headers;
     this.revision = revision;
+    this.readBarrier = readBarrier;
   }
 
   @Override
@@ -66,17 +74,17 @@ public final class AuthService extends AuthGrpc.AuthImplBase {
 
   @Override
   public void authDisable(AuthDisableRequest request, StreamObserver<AuthDisableResponse> observer) {
-    Replies.reply(() -> AuthDisableResponse.newBuilder().setHeader(header()).build(), observer);
+    Replies.reply(readBarrier.get().thenApply(caughtUp -> AuthDisableResponse.newBuilder().setHeader(header()).build()), observer);
   }
 
   @Override
   public void userList(AuthUserListRequest request, StreamObserver<AuthUserListResponse> observer) {
-    Replies.reply(() -> AuthUserListResponse.newBuilder().setHeader(header()).build(), observer);
+    Replies.reply(readBarrier.get().thenApply(caughtUp -> AuthUserListResponse.newBuilder().setHeader(header()).build()), observer);
   }
 
   @Override
   public void roleList(AuthRoleListRequest request, StreamObserver<AuthRoleListResponse> observer) {
-    Replies.reply(() -> AuthRoleListResponse.newBuilder().setHeader(header()).build(), observer);
+    Replies.reply(readBarrier.get().thenApply(caughtUp -> AuthRoleListResponse.newBuilder().setHeader(header()).build()), observer);
   }
 
   @Override
