@@ -35,8 +35,8 @@ public final class StrictReadIndex extends ReadIndexHeartbeats {
   private static final String FIELD = "readIndexHeartbeats";
   private static final Field HEARTBEATS = heartbeatsField();
 
-  /** A read waiting for its round: the commit index it reads at and the acknowledgements so far. */
-  private record Pending(long commitIndex, AppendEntriesListener listener) {}
+  /** A read waiting for its round: the acknowledgements so far. */
+  private record Pending(AppendEntriesListener listener) {}
 
   private final ReadIndexHeartbeats replaced;
   private final Set<Pending> pending = new LinkedHashSet<>();
@@ -91,7 +91,7 @@ public final class StrictReadIndex extends ReadIndexHeartbeats {
     if (failure != null) {
       listener.getFuture().completeExceptionally(failure);
     } else {
-      pending.add(new Pending(commitIndex, listener));
+      pending.add(new Pending(listener));
     }
     return listener;
   }
@@ -100,22 +100,27 @@ public final class StrictReadIndex extends ReadIndexHeartbeats {
   void onAppendEntriesReply(LogAppender appender, AppendEntriesReplyProto reply,
       Predicate<Predicate<RaftPeerId>> hasMajority) {
     replaced.onAppendEntriesReply(appender, reply, hasMajority);
-    long followerCommit = reply.getFollowerCommit();
     synchronized (this) {
       List<Pending> done = new ArrayList<>();
-      // A copy: completing a read runs its callbacks, which may add reads.
+      // A copy: completing a read runs its callbacks, which may add reads. Any successful reply to
+      // a request sent after the read arrived confirms this leader's term to that follower, which
+      // is all ReadIndex needs (Raft thesis 6.4; etcd): unlike Ratis, no wait for the follower to
+      // have committed as far as the read index (the leader applies up to it before reading). Ratis's
+      // condition held reads on a new leader until followers caught up with its log, and leases
+      // whose renewals are such reads expired meanwhile (ClusterScenarioIT).
       for (Pending p : List.copyOf(pending)) {
-        // As Ratis: a follower acknowledges a read index only once it has committed that far.
-        if (p.commitIndex() <= followerCommit && p.listener().receive(appender, reply, hasMajority)) {
+        if (p.listener().receive(appender, reply, hasMajority)) {
           done.add(p);
         }
       }
       done.forEach(pending::remove);
-      // A read still waiting on this follower asks it for another heartbeat: the appender may have
-      // taken the call id of its last request before the read's trigger and cleared the trigger
-      // after (Ratis numbers a request before it sends it), and then the read would wait for the
-      // next regular heartbeat, half an election timeout away.
-      if (pending.stream().anyMatch(p -> !p.listener().isAcknowledged(appender.getFollowerId()))) {
+      // A successful reply that still does not count for a waiting read answered a request
+      // numbered before that read: the appender may take the call id of a request before the
+      // read's trigger and clear the trigger after (Ratis numbers a request before it sends it),
+      // and the read would then wait for the next regular heartbeat, half an election timeout
+      // away. Ask for one more, once per such reply (the next reply counts).
+      if (reply.getServerReply().getSuccess()
+          && pending.stream().anyMatch(p -> !p.listener().isAcknowledged(appender.getFollowerId()))) {
         appender.triggerHeartbeat();
       }
     }

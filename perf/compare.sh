@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Keel beside etcd, measured by etcd's own benchmark tool: a 3-member etcd 3.4 and a 3-member Keel
+# on loopback, started with the same flags (fsync on for both, same snapshot count, heartbeat and
+# election timeout), each workload run on both alternately (etcd, Keel, etcd, Keel, ...) for ROUNDS
+# rounds, then perf/RESULTS.md (medians, spread, Keel/etcd ratios, each member's CPU seconds and
+# RSS) and perf/results/compare.png written from the raw outputs kept in perf/results/compare-<date>/.
+#
+#   perf/compare.sh                      every workload, 3 rounds
+#   ROUNDS=5 perf/compare.sh put-1 range-l-1   chosen workloads (names below), 5 rounds
+#   SCALE=0.2 perf/compare.sh            a fifth of each workload's requests (a quick look)
+#
+# etcd's benchmark tool: $ETCD_BENCHMARK, else ~/.cache/keel/etcd-benchmark, built when missing
+# by the team's tools/build-etcd-benchmark.sh (needs root and apt-get: Go and etcd's sources from
+# Debian). Ports: etcd 22381-22386, Keel 23381-23386.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROUNDS="${ROUNDS:-3}"
+SCALE="${SCALE:-1}"
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+RAW="$ROOT/perf/results/compare-$STAMP"
+WORK="$(mktemp -d /tmp/keel-compare.XXXXXX)"
+BENCH="${ETCD_BENCHMARK:-${XDG_CACHE_HOME:-$HOME/.cache}/keel/etcd-benchmark}"
+# Same durability and timing for both: etcd's defaults, written out.
+COMMON_FLAGS=(--snapshot-count 100000 --heartbeat-interval 100 --election-timeout 1000)
+
+declare -A PIDS_OF=()
+cleanup() {
+  for pid in ${PIDS_OF[etcd]:-} ${PIDS_OF[keel]:-}; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+n() { awk -v n="$1" -v s="$SCALE" 'BEGIN { v = int(n * s); print (v < 100 ? 100 : v) }'; }
+
+# name|global flags|command: etcd's benchmark tool, as etcd's docs/op-guide/performance.md runs it.
+WORKLOADS=(
+  "put-1000|--conns=100 --clients=1000|put --key-size=8 --sequential-keys --val-size=256 --total=$(n 40000)"
+  "put-1|--conns=1 --clients=1 --target-leader|put --key-size=8 --sequential-keys --val-size=256 --total=$(n 2000)"
+  "txn-put-1000|--conns=100 --clients=1000|txn-put --key-size=8 --val-size=256 --txn-ops=1 --key-space-size=10000 --total=$(n 40000)"
+  "range-l-1000|--conns=100 --clients=1000|range /bench/k --consistency=l --total=$(n 40000)"
+  "range-s-1000|--conns=100 --clients=1000|range /bench/k --consistency=s --total=$(n 40000)"
+  "range-l-1|--conns=1 --clients=1|range /bench/k --consistency=l --total=$(n 4000)"
+  "range-s-1|--conns=1 --clients=1|range /bench/k --consistency=s --total=$(n 4000)"
+  "watch-latency-1000|--conns=100 --clients=1000|watch-latency --total=$(n 1000) --put-rate=100"
+  "lease-keepalive-1000|--conns=100 --clients=1000|lease-keepalive --total=$(n 40000)"
+)
+
+wanted() { [[ $# -eq 0 ]] && return 0; local w; for w in "${SELECTED[@]}"; do [[ $w == "$1" ]] && return 0; done; return 1; }
+SELECTED=("$@")
+
+if [[ ! -x "$BENCH" ]]; then
+  builder="$ROOT/../shared/tools/build-etcd-benchmark.sh"
+  [[ -x "$builder" ]] || { echo "compare: no etcd benchmark tool at $BENCH; build it with build-etcd-benchmark.sh (ETCD_BENCHMARK=path to use another)" >&2; exit 1; }
+  ETCD_BENCHMARK_OUT="$BENCH" "$builder"
+fi
+"$ROOT/.ci/install-test-deps"
+"$ROOT/keel" build
+(cd "$ROOT" && mvn -B -q -DskipTests package -pl perf -am)
+mkdir -p "$RAW"
+
+# start_cluster <label> <client base port> <command...>: three members on 127.0.0.1
+start_cluster() {
+  local label=$1 base=$2; shift 2
+  local cluster="" endpoints="" pids=""
+  for i in 1 2 3; do
+    cluster+="${cluster:+,}$label$i=http://127.0.0.1:$((base + 2 * i))"
+    endpoints+="${endpoints:+,}127.0.0.1:$((base + 2 * i - 1))"
+  done
+  for i in 1 2 3; do
+    "$@" --name "$label$i" --data-dir "$WORK/$label$i" \
+      --listen-client-urls "http://127.0.0.1:$((base + 2 * i - 1))" \
+      --advertise-client-urls "http://127.0.0.1:$((base + 2 * i - 1))" \
+      --listen-peer-urls "http://127.0.0.1:$((base + 2 * i))" \
+      --initial-advertise-peer-urls "http://127.0.0.1:$((base + 2 * i))" \
+      --initial-cluster "$cluster" --initial-cluster-token "compare-$label" \
+      --initial-cluster-state new "${COMMON_FLAGS[@]}" >"$WORK/$label$i.log" 2>&1 &
+    pids+="${pids:+ }$!"
+  done
+  PIDS_OF[$label]=$pids
+  ENDPOINTS_OF[$label]=$endpoints
+  echo "$label: $* (members ${pids// /, } on $endpoints)" >>"$RAW/commands.txt"
+  for _ in $(seq 1 600); do
+    if ETCDCTL_API=3 etcdctl --endpoints "$endpoints" endpoint health >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "compare: $label did not become healthy; its logs are in $WORK" >&2
+  tail -20 "$WORK/${label}1.log" >&2
+  exit 1
+}
+
+# proc_sample <label>: per member "pid cpu-ticks rss-kB" (utime+stime from /proc/PID/stat)
+proc_sample() {
+  local pid
+  for pid in ${PIDS_OF[$1]}; do
+    echo "$pid $(awk '{ print $14 + $15 }' "/proc/$pid/stat") $(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")"
+  done
+}
+
+declare -A ENDPOINTS_OF=()
+{
+  echo "date: $(date -u +%FT%TZ)"
+  echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr)"
+  echo "cpu: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+  echo "etcd: $(etcd --version | head -1)"
+  echo "java: $(java -version 2>&1 | head -1)"
+  echo "keel: $(cd "$ROOT" && git log -1 --format='%h %s' 2>/dev/null || echo unknown)"
+  echo "rounds: $ROUNDS, scale: $SCALE"
+  echo "clock ticks per second: $(getconf CLK_TCK)"
+} >"$RAW/machine.txt"
+echo "common member flags: ${COMMON_FLAGS[*]}" >"$RAW/commands.txt"
+start_cluster etcd 22380 etcd
+start_cluster keel 23380 "$ROOT/keel" server
+for label in etcd keel; do
+  ETCDCTL_API=3 etcdctl --endpoints "${ENDPOINTS_OF[$label]}" put /bench/k "$(head -c 256 /dev/zero | tr '\0' v)" >/dev/null
+done
+
+for spec in "${WORKLOADS[@]}"; do
+  IFS='|' read -r name global command <<<"$spec"
+  wanted "$name" "${SELECTED[@]}" || continue
+  echo "benchmark --endpoints=<3 members> $global $command" >"$RAW/$name.command"
+  for round in $(seq 1 "$ROUNDS"); do
+    for label in etcd keel; do
+      out="$RAW/$name.$label.$round"
+      proc_sample "$label" >"$out.before"
+      # shellcheck disable=SC2086  # the flags are words on purpose
+      if ! "$BENCH" --endpoints="${ENDPOINTS_OF[$label]}" $global $command >"$out.txt" 2>"$out.err"; then
+        echo "compare: $name on $label, round $round failed (see $out.err)" >&2
+      fi
+      proc_sample "$label" >"$out.after"
+      printf '%-22s %-4s round %d: %s\n' "$name" "$label" "$round" \
+        "$(grep -oE 'Requests/sec:[[:space:]]+[0-9.]+' "$out.txt" | tr -s '\t ' ' ' || echo 'no result')"
+    done
+  done
+done
+
+java -cp "$ROOT/perf/target/keel-perf.jar" keel.perf.CompareReport "$RAW" "$ROOT/perf/RESULTS.md" "$ROOT/perf/results/compare.png"
+echo "compare: perf/RESULTS.md and perf/results/compare.png written; raw outputs in ${RAW#"$ROOT/"}"
