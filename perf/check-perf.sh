@@ -15,10 +15,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="$(mktemp -d /tmp/keel-check-perf.XXXXXX)"
 CHECK="${CHECK:-perf}"
 OUT="$ROOT/perf/results/check-$CHECK-$(date -u +%Y%m%dT%H%M%SZ).txt"
-PIDS=()
+CLUSTER_PIDS=()
 
 cleanup() {
-  for pid in "${PIDS[@]:-}"; do [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "${CLUSTER_PIDS[@]:-}"; do [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -26,57 +26,29 @@ trap cleanup EXIT
 "$ROOT/.ci/install-test-deps"
 "$ROOT/keel" build
 
-# start_cluster <label> <client base port> <command...>: three members on 127.0.0.1
-start_cluster() {
-  local label=$1 base=$2; shift 2
-  local cluster="" endpoints=""
-  for i in 1 2 3; do
-    cluster+="${cluster:+,}p$i=http://127.0.0.1:$((base + 2 * i))"
-    endpoints+="${endpoints:+,}127.0.0.1:$((base + 2 * i - 1))"
-  done
-  PIDS=()
-  for i in 1 2 3; do
-    "$@" --name "p$i" --data-dir "$WORK/$label-p$i" \
-      --listen-client-urls "http://127.0.0.1:$((base + 2 * i - 1))" \
-      --advertise-client-urls "http://127.0.0.1:$((base + 2 * i - 1))" \
-      --listen-peer-urls "http://127.0.0.1:$((base + 2 * i))" \
-      --initial-advertise-peer-urls "http://127.0.0.1:$((base + 2 * i))" \
-      --initial-cluster "$cluster" --initial-cluster-token "perf-$label" \
-      --initial-cluster-state new >"$WORK/$label-p$i.log" 2>&1 &
-    PIDS+=($!)
-  done
-  for _ in $(seq 1 300); do
-    if ETCDCTL_API=3 etcdctl --endpoints "$endpoints" endpoint health >/dev/null 2>&1; then
-      ENDPOINTS=$endpoints
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "check-perf: $label did not become healthy; logs in $WORK" >&2
-  tail -20 "$WORK/$label-p1.log" >&2
-  return 1
-}
+source "$ROOT/perf/cluster.sh"
 
 stop_cluster() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  PIDS=()
+  for pid in "${CLUSTER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${CLUSTER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  CLUSTER_PIDS=()
 }
 
 {
+  trap stop_cluster EXIT # this block runs in a subshell (the pipe to tee): its members die with it
   echo "# etcdctl check $CHECK $*, $(date -u +%FT%TZ), $(nproc) cores, $(uname -r)"
   echo "# $(etcd --version | head -1); $(java -version 2>&1 | head -1)"
   for target in etcd keel; do
     if [[ $target == etcd ]]; then
-      start_cluster etcd 22380 etcd
+      start_cluster etcd 22380 "$WORK" etcd
     else
-      start_cluster keel 23380 "$ROOT/keel" server
+      start_cluster keel 23380 "$WORK" "$ROOT/keel" server
     fi
     for run in $(seq 1 "${RUNS:-1}"); do
-      echo "## $target (3 members: $ENDPOINTS), run $run"
+      echo "## $target (3 members: $CLUSTER_ENDPOINTS), run $run"
       # Keep the verdict lines; the progress bar shares lines with them through carriage returns.
       started=$(date +%s.%N)
-      ETCDCTL_API=3 etcdctl --endpoints "$ENDPOINTS" check "$CHECK" "$@" 2>&1 | tr '\r' '\n' \
+      ETCDCTL_API=3 etcdctl --endpoints "$CLUSTER_ENDPOINTS" check "$CHECK" "$@" 2>&1 | tr '\r' '\n' \
         | grep -oE '((PASS|FAIL): )?(Throughput|Slowest request|Stddev|Approximate).*|^(PASS|FAIL)$' || true
       awk -v from="$started" -v to="$(date +%s.%N)" 'BEGIN { printf "elapsed: %.1f s\n", to - from }'
     done

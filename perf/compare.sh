@@ -59,36 +59,18 @@ fi
 (cd "$ROOT" && mvn -B -q -DskipTests package -pl perf -am)
 mkdir -p "$RAW"
 
-# start_cluster <label> <client base port> <command...>: three members on 127.0.0.1
-start_cluster() {
+source "$ROOT/perf/cluster.sh"
+MEMBER_FLAGS=("${COMMON_FLAGS[@]}")
+
+# start <label> <client base port> <command...>: a cluster of the target, its pids and endpoints kept
+start() {
   local label=$1 base=$2; shift 2
-  local cluster="" endpoints="" pids=""
-  for i in 1 2 3; do
-    cluster+="${cluster:+,}$label$i=http://127.0.0.1:$((base + 2 * i))"
-    endpoints+="${endpoints:+,}127.0.0.1:$((base + 2 * i - 1))"
-  done
-  for i in 1 2 3; do
-    "$@" --name "$label$i" --data-dir "$WORK/$label$i" \
-      --listen-client-urls "http://127.0.0.1:$((base + 2 * i - 1))" \
-      --advertise-client-urls "http://127.0.0.1:$((base + 2 * i - 1))" \
-      --listen-peer-urls "http://127.0.0.1:$((base + 2 * i))" \
-      --initial-advertise-peer-urls "http://127.0.0.1:$((base + 2 * i))" \
-      --initial-cluster "$cluster" --initial-cluster-token "compare-$label" \
-      --initial-cluster-state new "${COMMON_FLAGS[@]}" >"$WORK/$label$i.log" 2>&1 &
-    pids+="${pids:+ }$!"
-  done
-  PIDS_OF[$label]=$pids
-  ENDPOINTS_OF[$label]=$endpoints
-  echo "$label: $* (members ${pids// /, } on $endpoints)" >>"$RAW/commands.txt"
-  for _ in $(seq 1 600); do
-    if ETCDCTL_API=3 etcdctl --endpoints "$endpoints" endpoint health >/dev/null 2>&1; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "compare: $label did not become healthy; its logs are in $WORK" >&2
-  tail -20 "$WORK/${label}1.log" >&2
-  exit 1
+  local status=0
+  start_cluster "$label" "$base" "$WORK" "$@" || status=$?
+  PIDS_OF[$label]="${CLUSTER_PIDS[*]}" # also when it failed: the EXIT trap stops them
+  [[ $status == 0 ]] || exit 1
+  ENDPOINTS_OF[$label]=$CLUSTER_ENDPOINTS
+  echo "$label: $* (members ${PIDS_OF[$label]// /, } on $CLUSTER_ENDPOINTS)" >>"$RAW/commands.txt"
 }
 
 # proc_sample <label>: per member "pid cpu-ticks rss-kB" (utime+stime from /proc/PID/stat)
@@ -111,8 +93,8 @@ declare -A ENDPOINTS_OF=()
   echo "clock ticks per second: $(getconf CLK_TCK)"
 } >"$RAW/machine.txt"
 echo "common member flags: ${COMMON_FLAGS[*]}" >"$RAW/commands.txt"
-start_cluster etcd 22380 etcd
-start_cluster keel 23380 "$ROOT/keel" server
+start etcd 22380 etcd
+start keel 23380 "$ROOT/keel" server
 for label in etcd keel; do
   ETCDCTL_API=3 etcdctl --endpoints "${ENDPOINTS_OF[$label]}" put /bench/k "$(head -c 256 /dev/zero | tr '\0' v)" >/dev/null
 done

@@ -103,7 +103,7 @@ public final class KeelServer implements AutoCloseable {
   private Server metricsServer;
   private AutoCompactor autoCompactor;
   private volatile boolean closed;
-  /** Completes once this member's publish entry is applied here: clients are served from then on. */
+  /** Completes once this member's publish entry is applied here and it caught up (catchUp): clients are served from then on. */
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
 
   private KeelServer(ServerConfig config, TestBreaks breaks) throws IOException {
@@ -308,11 +308,6 @@ public final class KeelServer implements AutoCloseable {
             config.name(), node.appliedIndex());
       }
     });
-  }
-
-  /** Completes once the member serves client requests (its publish entry applied here). */
-  public CompletableFuture<Void> ready() {
-    return ready.copy();
   }
 
   public ServerConfig config() {

@@ -3,11 +3,33 @@ package keel.testing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /** What the kernel holds for a frozen process: bytes that arrived on its sockets and nobody read. */
 public final class SocketQueues {
   private SocketQueues() {}
+
+  /**
+   * Sends {@code count} requests ({@code send}, each on a stream of its own) to a member frozen by
+   * SIGSTOP that listens on {@code port}, and returns their futures once all of them wait, unread,
+   * in the kernel's receive queues of its sockets (each is an HTTP/2 HEADERS and a DATA frame, over
+   * 20 bytes): when the member wakes, it finds them there at once.
+   */
+  public static <T> List<CompletableFuture<T>> queueInFrozenMember(int port, int count,
+      Supplier<CompletableFuture<T>> send, String what) throws IOException {
+    long waitingBefore = bytesWaitingFor(port);
+    List<CompletableFuture<T>> sent = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      sent.add(send.get());
+    }
+    Deadlines.await(what + " waiting in the frozen member's socket", Duration.ofSeconds(5))
+        .until(() -> bytesWaitingFor(port) >= waitingBefore + 20L * count);
+    return sent;
+  }
 
   /**
    * Bytes received on this machine's established TCP connections to local port {@code port} that

@@ -98,17 +98,10 @@ class LeaseIT {
           // lead) still reaches the successor in time; were it made on the paused leader's clock
           // instead, it would promise a second or more beyond what the successor keeps.
           TimeUnit.MILLISECONDS.sleep(2000);
-          int port = paused.address().clientPort();
-          long waitingBefore = SocketQueues.bytesWaitingFor(port);
           sent = System.nanoTime();
-          // Several, each on a stream of its own: the woken member serves them while it races to
-          // learn that it was deposed.
-          for (int i = 0; i < RENEWALS_AT_WAKE_UP; i++) {
-            renewals.add(toPaused.getLeaseClient().keepAliveOnce(lease));
-          }
-          // each is an HTTP/2 HEADERS and a DATA frame, over 20 bytes, unread by the frozen member
-          Deadlines.await("the renewals waiting in the frozen member's socket", Duration.ofSeconds(5))
-              .until(() -> SocketQueues.bytesWaitingFor(port) >= waitingBefore + 20L * RENEWALS_AT_WAKE_UP);
+          // Several: the woken member serves them while it races to learn that it was deposed.
+          renewals.addAll(SocketQueues.queueInFrozenMember(paused.address().clientPort(), RENEWALS_AT_WAKE_UP,
+              () -> toPaused.getLeaseClient().keepAliveOnce(lease), "the renewals"));
         } finally {
           paused.resume();
         }

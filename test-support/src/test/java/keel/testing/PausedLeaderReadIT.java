@@ -7,7 +7,6 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.kv.GetResponse;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -51,14 +50,9 @@ class PausedLeaderReadIT {
         try {
           Leaders.await(others);
           toOthers.getKVClient().put(key, KeelCluster.bytes("after")).get(15, TimeUnit.SECONDS);
-          int port = paused.address().clientPort();
-          long waitingBefore = SocketQueues.bytesWaitingFor(port);
           // Each read begins after "after" was acknowledged, so each must see it (or fail).
-          for (int i = 0; i < READS_AT_WAKE_UP; i++) {
-            reads.add(toPaused.getKVClient().get(key));
-          }
-          Deadlines.await("the reads waiting in the frozen leader's socket", Duration.ofSeconds(5))
-              .until(() -> SocketQueues.bytesWaitingFor(port) >= waitingBefore + 20L * READS_AT_WAKE_UP);
+          reads.addAll(SocketQueues.queueInFrozenMember(paused.address().clientPort(), READS_AT_WAKE_UP,
+              () -> toPaused.getKVClient().get(key), "the reads"));
         } finally {
           paused.resume();
         }

@@ -72,7 +72,6 @@ public final class RatisNode implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(RatisNode.class);
   /** Pause between two tries of a request that found no ready leader (and between leader checks). */
   private static final long RETRY_DELAY_MILLIS = 25;
-  /** A JVM property (e.g. {@code 64KB}) for the Raft log's segment size; Ratis's default is 32MB. */
   /** Ratis's configuration keys all start with this; see {@link #overrideFromSystemProperties}. */
   private static final String RATIS_KEY_PREFIX = "raft.";
 

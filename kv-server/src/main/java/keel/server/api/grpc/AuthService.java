@@ -74,17 +74,17 @@ public final class AuthService extends AuthGrpc.AuthImplBase {
 
   @Override
   public void authDisable(AuthDisableRequest request, StreamObserver<AuthDisableResponse> observer) {
-    Replies.reply(readBarrier.get().thenApply(caughtUp -> AuthDisableResponse.newBuilder().setHeader(header()).build()), observer);
+    Replies.reply(current(() -> AuthDisableResponse.newBuilder().setHeader(header()).build()), observer);
   }
 
   @Override
   public void userList(AuthUserListRequest request, StreamObserver<AuthUserListResponse> observer) {
-    Replies.reply(readBarrier.get().thenApply(caughtUp -> AuthUserListResponse.newBuilder().setHeader(header()).build()), observer);
+    Replies.reply(current(() -> AuthUserListResponse.newBuilder().setHeader(header()).build()), observer);
   }
 
   @Override
   public void roleList(AuthRoleListRequest request, StreamObserver<AuthRoleListResponse> observer) {
-    Replies.reply(readBarrier.get().thenApply(caughtUp -> AuthRoleListResponse.newBuilder().setHeader(header()).build()), observer);
+    Replies.reply(current(() -> AuthRoleListResponse.newBuilder().setHeader(header()).build()), observer);
   }
 
   @Override
@@ -145,6 +145,11 @@ public final class AuthService extends AuthGrpc.AuthImplBase {
   @Override
   public void roleAdd(AuthRoleAddRequest request, StreamObserver<AuthRoleAddResponse> observer) {
     fail(request.getName().isEmpty() ? EtcdError.ROLE_EMPTY : EtcdError.AUTH_CHANGES_UNSUPPORTED, observer);
+  }
+
+  /** {@code answer}, built once this member has caught up with the leader (as etcd's through Raft). */
+  private <T> CompletableFuture<T> current(Supplier<T> answer) {
+    return readBarrier.get().thenApply(caughtUp -> answer.get());
   }
 
   private io.etcd.jetcd.api.ResponseHeader header() {

@@ -35,16 +35,11 @@ public final class StrictReadIndex extends ReadIndexHeartbeats {
   private static final String FIELD = "readIndexHeartbeats";
   private static final Field HEARTBEATS = heartbeatsField();
 
-  /** A read waiting for its round: the acknowledgements so far. */
-  private record Pending(AppendEntriesListener listener) {}
-
-  private final ReadIndexHeartbeats replaced;
-  private final Set<Pending> pending = new LinkedHashSet<>();
+  /** The reads waiting for their round, each with the acknowledgements so far. */
+  private final Set<AppendEntriesListener> pending = new LinkedHashSet<>();
   private Exception failure;
 
-  private StrictReadIndex(ReadIndexHeartbeats replaced) {
-    this.replaced = replaced;
-  }
+  private StrictReadIndex() {}
 
   /** Throws if this Ratis build does not hold its leader's ReadIndex where this class replaces it. */
   public static void verify() {
@@ -61,26 +56,16 @@ public final class StrictReadIndex extends ReadIndexHeartbeats {
     ((RaftServerImpl) division).getRole().getLeaderState().ifPresent(leader -> {
       synchronized (leader) {
         try {
-          Object current = HEARTBEATS.get(leader);
-          if (!(current instanceof StrictReadIndex)) {
-            HEARTBEATS.set(leader, new StrictReadIndex((ReadIndexHeartbeats) current));
+          // Ratis's own has no listener yet: before its first entry is applied a leader answers a
+          // read with that entry's future, not through the heartbeats.
+          if (!(HEARTBEATS.get(leader) instanceof StrictReadIndex)) {
+            HEARTBEATS.set(leader, new StrictReadIndex());
           }
         } catch (IllegalAccessException e) {
           throw new IllegalStateException("cannot install Keel's strict ReadIndex into " + leader, e);
         }
       }
     });
-  }
-
-  /** Whether {@code division} leads with a strict ReadIndex (for tests). */
-  public static boolean installed(RaftServer.Division division) {
-    return ((RaftServerImpl) division).getRole().getLeaderState().map(leader -> {
-      try {
-        return HEARTBEATS.get(leader) instanceof StrictReadIndex;
-      } catch (IllegalAccessException e) {
-        return false;
-      }
-    }).orElse(false);
   }
 
   @Override
@@ -91,7 +76,7 @@ public final class StrictReadIndex extends ReadIndexHeartbeats {
     if (failure != null) {
       listener.getFuture().completeExceptionally(failure);
     } else {
-      pending.add(new Pending(listener));
+      pending.add(listener);
     }
     return listener;
   }
@@ -99,18 +84,17 @@ public final class StrictReadIndex extends ReadIndexHeartbeats {
   @Override
   void onAppendEntriesReply(LogAppender appender, AppendEntriesReplyProto reply,
       Predicate<Predicate<RaftPeerId>> hasMajority) {
-    replaced.onAppendEntriesReply(appender, reply, hasMajority);
     synchronized (this) {
-      List<Pending> done = new ArrayList<>();
+      List<AppendEntriesListener> done = new ArrayList<>();
       // A copy: completing a read runs its callbacks, which may add reads. Any successful reply to
       // a request sent after the read arrived confirms this leader's term to that follower, which
       // is all ReadIndex needs (Raft thesis 6.4; etcd): unlike Ratis, no wait for the follower to
       // have committed as far as the read index (the leader applies up to it before reading). Ratis's
       // condition held reads on a new leader until followers caught up with its log, and leases
       // whose renewals are such reads expired meanwhile (ClusterScenarioIT).
-      for (Pending p : List.copyOf(pending)) {
-        if (p.listener().receive(appender, reply, hasMajority)) {
-          done.add(p);
+      for (AppendEntriesListener read : List.copyOf(pending)) {
+        if (read.receive(appender, reply, hasMajority)) {
+          done.add(read);
         }
       }
       done.forEach(pending::remove);
@@ -120,7 +104,7 @@ public final class StrictReadIndex extends ReadIndexHeartbeats {
       // and the read would then wait for the next regular heartbeat, half an election timeout
       // away. Ask for one more, once per such reply (the next reply counts).
       if (reply.getServerReply().getSuccess()
-          && pending.stream().anyMatch(p -> !p.listener().isAcknowledged(appender.getFollowerId()))) {
+          && pending.stream().anyMatch(read -> !read.isAcknowledged(appender.getFollowerId()))) {
         appender.triggerHeartbeat();
       }
     }
@@ -128,12 +112,11 @@ public final class StrictReadIndex extends ReadIndexHeartbeats {
 
   @Override
   void failListeners(Exception e) {
-    replaced.failListeners(e);
     synchronized (this) {
       if (failure == null) {
         failure = e;
       }
-      pending.forEach(p -> p.listener().getFuture().completeExceptionally(e));
+      pending.forEach(read -> read.getFuture().completeExceptionally(e));
       pending.clear();
     }
   }
