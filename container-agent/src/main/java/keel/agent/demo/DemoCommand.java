@@ -103,10 +103,13 @@ public final class DemoCommand implements Callable<Integer> {
     }
     layout.save();
     CountDownLatch stopped = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean stoppedElsewhere = new java.util.concurrent.atomic.AtomicBoolean();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      stopAll(layout, processes, out);
-      if (!keep) {
-        deleteTree(layout.dir());
+      if (!stoppedElsewhere.get()) {
+        stopAll(layout, processes, out);
+        if (!keep) {
+          deleteTree(layout.dir());
+        }
       }
       stopped.countDown();
     }, "keel-demo-stop"));
@@ -137,7 +140,16 @@ public final class DemoCommand implements Callable<Integer> {
     out.println("     keel demo status | kill node2 | pause node3 | resume node3 | restart node2   (another terminal)");
     out.println("Ctrl-C stops every node" + (keep ? "." : " and removes " + layout.dir() + "."));
     out.flush();
-    stopped.await();
+    // Until Ctrl-C, or until 'keel demo stop' from another terminal stopped every node (it removes
+    // every pid file, which nothing else does; it keeps the directory, and so does this).
+    while (!stopped.await(500, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+      if (layout.nodes().stream().noneMatch(n -> Files.exists(n.pidFile()))) {
+        stoppedElsewhere.set(true);
+        out.println("keel demo: every node was stopped ('keel demo stop'); " + layout.dir() + " stays");
+        out.flush();
+        return 0;
+      }
+    }
     return 0;
   }
 

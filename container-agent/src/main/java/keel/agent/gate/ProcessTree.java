@@ -65,13 +65,15 @@ public final class ProcessTree {
    */
   public static void terminate(String node, ProcessHandle root, boolean ownSession, long killAtNanos) {
     long session = ownSession ? root.pid() : -1;
+    // Taken while the root lives: a child in a session of its own (Jupyter's kernels, a demo
+    // node's gated process) is found only below the root, and a dead root's children are
+    // re-parented to PID 1.
+    List<ProcessHandle> tree = collect(List.of(root), session);
     if (ownSession && System.nanoTime() - killAtNanos >= 0) {
       // Already past the deadline (a node resumed after a pause): the root, the process that
-      // answers, dies before anything else, without waiting for the look-up over /proc. Its
-      // children stay in its session, where the look-up below still finds them.
+      // answers, dies before the others.
       root.destroyForcibly();
     }
-    List<ProcessHandle> tree = collect(List.of(root), session);
     Set<Long> terminated = new HashSet<>();
     while (!tree.isEmpty() && System.nanoTime() - killAtNanos < 0) {
       for (ProcessHandle p : tree) {

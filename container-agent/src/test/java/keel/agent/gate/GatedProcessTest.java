@@ -133,6 +133,30 @@ class GatedProcessTest {
     }
   }
 
+  /**
+   * A child in a session of its own (Jupyter starts its kernels so; a node's gated process is one
+   * to the node) is found only below the root: a kill that must be quick, which ends the root
+   * first, still ends it (`keel demo kill` left a killed node's Jupyter serving).
+   */
+  @Test
+  void killAlsoEndsAChildInASessionOfItsOwn() throws Exception {
+    assumeThat(Files.isExecutable(Path.of("/usr/bin/setsid")) || Files.isExecutable(Path.of("/bin/setsid")))
+        .as("setsid (util-linux) is installed").isTrue();
+    Path pidFile = dir.resolve("own-session.pid");
+    String script = "setsid sh -c 'echo $$ > " + pidFile + "; exec sleep 1000' & exec sleep 1000";
+    try (GatedProcess gated = gated(List.of("/bin/sh", "-c", script), Duration.ofSeconds(30))) {
+      gated.start();
+      ProcessHandle child = ProcessHandle.of(awaitPid(pidFile)).orElseThrow();
+      seen.add(child);
+      long root = gated.pid().orElseThrow();
+      assertThat(child.parent().map(ProcessHandle::pid)).as("a child of the root").contains(root);
+
+      gated.kill();
+
+      assertThat(ProcessTree.isGone(child)).as("child %s in its own session gone", child.pid()).isTrue();
+    }
+  }
+
   @Test
   void restartsAnExitedProcessWithADoublingBackoffAndReportsACrashLoop() throws Exception {
     Path runs = dir.resolve("runs");
