@@ -23,6 +23,9 @@ class GatedProcessTest {
   /** A shell whose whole tree ignores SIGTERM (an ignored signal stays ignored across fork and exec). */
   private static final String IGNORES_TERM = "trap '' TERM; sleep 1000 & exec sleep 1000";
 
+  /** A shell that writes its pid to {@code $CHILD_PID_FILE}, then sleeps: the child a test follows. */
+  private static final String MARKED_CHILD = "sh -c 'echo $$ > \"$CHILD_PID_FILE\"; exec sleep 1000'";
+
   @TempDir
   Path dir;
 
@@ -114,15 +117,11 @@ class GatedProcessTest {
 
   @Test
   void stopAlsoEndsChildrenThatDetachedFromTheTree() throws Exception {
-    assumeThat(Files.isExecutable(Path.of("/usr/bin/setsid")) || Files.isExecutable(Path.of("/bin/setsid")))
-        .as("setsid (util-linux) is installed").isTrue();
-    Path pidFile = dir.resolve("orphan.pid");
+    assumeSetsid();
     // The subshell backgrounds the inner shell and exits: the orphan is re-parented to PID 1.
-    String script = "(sh -c 'echo $$ > " + pidFile + "; exec sleep 1000' &); exec sleep 1000";
-    try (GatedProcess gated = gated(List.of("/bin/sh", "-c", script), Duration.ofSeconds(5))) {
-      gated.start();
-      ProcessHandle orphan = ProcessHandle.of(awaitPid(pidFile)).orElseThrow();
-      seen.add(orphan);
+    try (GatedProcess gated = gated(List.of("/bin/sh", "-c", "(" + MARKED_CHILD + " &); exec sleep 1000"),
+        Duration.ofSeconds(5))) {
+      ProcessHandle orphan = startWithMarkedChild(gated);
       long root = gated.pid().orElseThrow();
       await().atMost(WAIT).until(() -> orphan.parent().map(ProcessHandle::pid).orElse(-1L) != root
           && ProcessHandle.of(root).map(r -> r.descendants().noneMatch(d -> d.pid() == orphan.pid())).orElse(true));
@@ -140,14 +139,10 @@ class GatedProcessTest {
    */
   @Test
   void killAlsoEndsAChildInASessionOfItsOwn() throws Exception {
-    assumeThat(Files.isExecutable(Path.of("/usr/bin/setsid")) || Files.isExecutable(Path.of("/bin/setsid")))
-        .as("setsid (util-linux) is installed").isTrue();
-    Path pidFile = dir.resolve("own-session.pid");
-    String script = "setsid sh -c 'echo $$ > " + pidFile + "; exec sleep 1000' & exec sleep 1000";
-    try (GatedProcess gated = gated(List.of("/bin/sh", "-c", script), Duration.ofSeconds(30))) {
-      gated.start();
-      ProcessHandle child = ProcessHandle.of(awaitPid(pidFile)).orElseThrow();
-      seen.add(child);
+    assumeSetsid();
+    try (GatedProcess gated = gated(List.of("/bin/sh", "-c", "setsid " + MARKED_CHILD + " & exec sleep 1000"),
+        Duration.ofSeconds(30))) {
+      ProcessHandle child = startWithMarkedChild(gated);
       long root = gated.pid().orElseThrow();
       assertThat(child.parent().map(ProcessHandle::pid)).as("a child of the root").contains(root);
 
@@ -155,6 +150,19 @@ class GatedProcessTest {
 
       assertThat(ProcessTree.isGone(child)).as("child %s in its own session gone", child.pid()).isTrue();
     }
+  }
+
+  private static void assumeSetsid() {
+    assumeThat(Files.isExecutable(Path.of("/usr/bin/setsid")) || Files.isExecutable(Path.of("/bin/setsid")))
+        .as("setsid (util-linux) is installed").isTrue();
+  }
+
+  /** Starts {@code gated}, whose command runs {@link #MARKED_CHILD}, and returns that child once it runs. */
+  private ProcessHandle startWithMarkedChild(GatedProcess gated) throws Exception {
+    gated.start();
+    ProcessHandle child = ProcessHandle.of(awaitPid(dir.resolve("child.pid"))).orElseThrow();
+    seen.add(child);
+    return child;
   }
 
   @Test
@@ -262,7 +270,8 @@ class GatedProcessTest {
   }
 
   private GatedProcess gated(List<String> command, Duration grace) {
-    return new GatedProcess("n1", command, Map.of(), dir.resolve("gated.log"), grace);
+    return new GatedProcess("n1", command, Map.of("CHILD_PID_FILE", dir.resolve("child.pid").toString()),
+        dir.resolve("gated.log"), grace);
   }
 
   /** Waits for the root and its children ({@code size} processes in all), remembers them for cleanup. */
