@@ -9,7 +9,6 @@ import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.grpc.GrpcServiceBuilder;
 import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
 import io.etcd.jetcd.api.CompactionRequest;
-import io.etcd.jetcd.api.LeaseRevokeRequest;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -44,6 +43,7 @@ import keel.server.api.http.MetricsListener;
 import keel.server.api.http.MetricsRoute;
 import keel.server.api.http.V2KeysRoutes;
 import keel.server.command.Command;
+import keel.server.command.LeaseExpiry;
 import keel.server.compactor.AutoCompactor;
 import keel.server.command.MemberAttributes;
 import keel.server.command.Proposer;
@@ -154,12 +154,12 @@ public final class KeelServer implements AutoCloseable {
     return stateMachine.lessor();
   }
 
-  private CompletableFuture<?> revokeExpired(long leaseId) {
+  private CompletableFuture<?> revokeExpired(long leaseId, long term) {
     if (!node.isLeader()) {
       return CompletableFuture.failedFuture(new EtcdException(EtcdError.NOT_LEADER));
     }
     return proposer.propose(Command.newBuilder()
-        .setLeaseRevoke(LeaseRevokeRequest.newBuilder().setID(leaseId)).build());
+        .setLeaseExpiry(LeaseExpiry.newBuilder().setId(leaseId).setTerm(term)).build());
   }
 
   /**

@@ -36,10 +36,13 @@ public final class LeaderLeases implements AutoCloseable {
    */
   static final int REVOKES_PER_CHECK = 100;
 
-  /** Proposes etcd's LeaseRevokeRequest through the log. */
+  /**
+   * Proposes the revoke of a lease that expired on the clocks of the leader of {@code term}
+   * ({@link keel.server.command.LeaseExpiry}: it applies only from an entry of that term).
+   */
   @FunctionalInterface
   public interface Revoker {
-    CompletableFuture<?> revoke(long leaseId);
+    CompletableFuture<?> revoke(long leaseId, long term);
   }
 
   private final String member;
@@ -49,6 +52,7 @@ public final class LeaderLeases implements AutoCloseable {
   private final long extendNanos;
   private final ScheduledExecutorService timer;
   private ScheduledFuture<?> checks; // guarded by this
+  private long term; // guarded by this: the term whose leader runs the clocks
 
   /**
    * @param extendMillis added to every lease's TTL on promotion (etcd extends by the election
@@ -83,14 +87,18 @@ public final class LeaderLeases implements AutoCloseable {
     };
   }
 
-  /** This member leads: restart every lease's clock and check for expiries from now on. */
-  public synchronized void promote() {
+  /**
+   * This member leads in {@code term}: restart every lease's clock and check for expiries from now
+   * on; every revoke proposed until {@link #demote} names that term.
+   */
+  public synchronized void promote(long term) {
+    this.term = term;
     queue.promote(() -> lessor.get().ttls(), extendNanos);
     if (checks == null && !timer.isShutdown()) {
       checks = timer.scheduleWithFixedDelay(this::revokeExpired, CHECK_INTERVAL_MILLIS, CHECK_INTERVAL_MILLIS,
           TimeUnit.MILLISECONDS);
     }
-    LOG.info("{}: leader for {} leases; their clocks restart now", member, queue.size());
+    LOG.info("{}: leader of term {} for {} leases; their clocks restart now", member, term, queue.size());
   }
 
   /** This member no longer leads: stop checking and forget every clock. */
@@ -107,10 +115,15 @@ public final class LeaderLeases implements AutoCloseable {
 
   private void revokeExpired() {
     try {
-      List<Long> expired = queue.expired(REVOKES_PER_CHECK);
+      long clocksTerm;
+      List<Long> expired;
+      synchronized (this) {
+        clocksTerm = term;
+        expired = queue.expired(REVOKES_PER_CHECK);
+      }
       for (long id : expired) {
         LOG.debug("{}: lease {} expired, proposing its revoke", member, Long.toHexString(id));
-        revoker.revoke(id).whenComplete((ignored, error) -> {
+        revoker.revoke(id, clocksTerm).whenComplete((ignored, error) -> {
           if (error != null) {
             // Retried by the queue after its retry interval, while this member still leads.
             LOG.debug("{}: revoking expired lease {} failed: {}", member, Long.toHexString(id), error.toString());

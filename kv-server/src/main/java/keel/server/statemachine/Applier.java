@@ -96,7 +96,11 @@ public final class Applier {
     return v2;
   }
 
-  public CommandResult apply(long index, Command command) {
+  /**
+   * Applies the command of the log entry at {@code index}, written in {@code term}. Only lease
+   * expiries look at the term ({@link keel.server.command.LeaseExpiry}).
+   */
+  public CommandResult apply(long index, long term, Command command) {
     try {
       return switch (command.getBodyCase()) {
         case PUT -> {
@@ -128,6 +132,17 @@ public final class Applier {
         }
         case LEASE_REVOKE -> {
           WriteResult<?> r = revoke(command.getLeaseRevoke().getID());
+          yield CommandResult.newBuilder().setLeaseRevoke(LeaseRevokeResponse.newBuilder()
+              .setHeader(header(r.revision()))).build();
+        }
+        case LEASE_EXPIRY -> {
+          if (command.getLeaseExpiry().getTerm() != term) {
+            LOG.info("lease {} expired on the clocks of the leader of term {}, but the entry is of term {}:"
+                + " that leader was deposed, the lease stays", Long.toHexString(command.getLeaseExpiry().getId()),
+                command.getLeaseExpiry().getTerm(), term);
+            throw new EtcdException(EtcdError.NOT_LEADER);
+          }
+          WriteResult<?> r = revoke(command.getLeaseExpiry().getId());
           yield CommandResult.newBuilder().setLeaseRevoke(LeaseRevokeResponse.newBuilder()
               .setHeader(header(r.revision()))).build();
         }

@@ -161,7 +161,7 @@ public final class KeelStateMachine extends BaseStateMachine {
     CommandResult result;
     try {
       Command command = Command.parseFrom(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
-      result = applier.apply(index, command);
+      result = applier.apply(index, entry.getTerm(), command);
     } catch (IOException e) {
       // Every member decodes the same bytes, so every member refuses the same entry alike.
       LOG.error("{}: log entry {} is not a Keel command", member, index, e);
@@ -197,7 +197,15 @@ public final class KeelStateMachine extends BaseStateMachine {
    */
   @Override
   public void notifyLeaderReady() {
-    leaderLeases.promote();
+    // Called while this member leads: its current term is the one it leads in. (The last applied
+    // term is not: the entry that made it ready is a configuration entry, counted after this call.)
+    long term;
+    try {
+      term = getServer().join().getDivision(getGroupId()).getInfo().getCurrentTerm();
+    } catch (IOException e) {
+      throw new UncheckedIOException("the leader's own Raft group is gone: " + getGroupId(), e);
+    }
+    leaderLeases.promote(term);
   }
 
   /**

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import keel.server.command.Command;
 import keel.server.command.CommandResult;
+import keel.server.command.LeaseExpiry;
 import keel.server.errors.EtcdError;
 import keel.server.lease.Lessor;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 10, unit = TimeUnit.SECONDS)
 class ApplierLeaseTest {
+  /** The term of every entry these tests apply, unless one says otherwise. */
+  private static final long TERM = 4;
   private final Applier applier = new Applier(new Applier.Settings(0, 2));
   private long index;
 
@@ -33,7 +36,7 @@ class ApplierLeaseTest {
   }
 
   private CommandResult apply(Command command) {
-    return applier.apply(++index, command);
+    return applier.apply(++index, TERM, command);
   }
 
   private CommandResult grant(long id, long ttl) {
@@ -93,6 +96,35 @@ class ApplierLeaseTest {
   }
 
   @Test
+  void anExpiryInAnEntryOfItsLeadersTermRevokesTheLeaseAndItsKeys() {
+    grant(7, 10);
+    put("a", 7);
+    CommandResult r = applier.apply(++index, TERM, expiry(7, TERM));
+    assertThat(r.getLeaseRevoke().getHeader().getRevision()).isEqualTo(3);
+    assertThat(applier.lessor().lookup(7)).isEmpty();
+    assertThat(all()).isEmpty();
+  }
+
+  /**
+   * A deposed leader woken from a pause proposes expiries on its stale clocks; retried through its
+   * successor they land in an entry of a later term, and must change nothing.
+   */
+  @Test
+  void anExpiryInAnEntryOfALaterTermLeavesTheLeaseAndItsKeys() {
+    grant(7, 10);
+    put("a", 7);
+    CommandResult r = applier.apply(++index, TERM + 1, expiry(7, TERM));
+    assertThat(r.getError()).isEqualTo(EtcdError.NOT_LEADER.name());
+    assertThat(applier.lessor().lookup(7)).isPresent();
+    assertThat(all()).extracting(KeyValue::getKey).containsExactly(bs("a"));
+    assertThat(applier.store().currentRevision()).isEqualTo(2);
+  }
+
+  private static Command expiry(long lease, long term) {
+    return Command.newBuilder().setLeaseExpiry(LeaseExpiry.newBuilder().setId(lease).setTerm(term)).build();
+  }
+
+  @Test
   void revokeOfALeaseWithoutKeysKeepsTheRevision() {
     grant(7, 10);
     assertThat(revoke(7).getLeaseRevoke().getHeader().getRevision()).isEqualTo(1);
@@ -132,7 +164,7 @@ class ApplierLeaseTest {
     Applier read = Applier.readFrom(new ByteArrayInputStream(out.toByteArray()), new Applier.Settings(0, 2),
         Lessor.Listener.NONE, keel.server.watch.EventSink.NONE, Applier.newV2Store(1, Runnable::run));
     assertThat(read.lessor().lookup(7).orElseThrow().keys()).containsExactly(bs("a"));
-    assertThat(read.apply(10, Command.newBuilder().setLeaseRevoke(LeaseRevokeRequest.newBuilder().setID(7)).build())
+    assertThat(read.apply(10, TERM, Command.newBuilder().setLeaseRevoke(LeaseRevokeRequest.newBuilder().setID(7)).build())
         .getLeaseRevoke().getHeader().getRevision()).isEqualTo(3);
     assertThat(read.store().range(RangeRequest.newBuilder().setKey(bs("a")).build()).getCount()).isZero();
   }

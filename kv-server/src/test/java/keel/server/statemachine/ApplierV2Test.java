@@ -30,7 +30,7 @@ class ApplierV2Test {
   private long index = 1;
 
   private V2Answer apply(V2Request.Builder request) {
-    return applier.apply(index++, Command.newBuilder().setV2(request.setTime(T0)).build()).getV2();
+    return applier.apply(index++, 1, Command.newBuilder().setV2(request.setTime(T0)).build()).getV2();
   }
 
   private static V2Request.Builder put(String path, String value) {
@@ -41,7 +41,7 @@ class ApplierV2Test {
   void aFreshTreeStandsWhereEtcdsDoesAfterFormation() {
     // etcd 3.4, 3 members: 3 member creates and the cluster version before any publish.
     assertThat(v2.index()).isEqualTo(4);
-    applier.apply(index++, Command.newBuilder().setPublishMember(MemberAttributes.newBuilder().setName("a")).build());
+    applier.apply(index++, 1, Command.newBuilder().setPublishMember(MemberAttributes.newBuilder().setName("a")).build());
     assertThat(v2.index()).isEqualTo(5);
     assertThat(v2.stats().successes(V2Stats.Op.SETS)).isEqualTo(2);
   }
@@ -86,7 +86,7 @@ class ApplierV2Test {
     apply(put("/t1", "a").setExpiration(T0 + 2 * SEC));
     apply(put("/t2", "b").setExpiration(T0 + 5 * SEC));
     long before = v2.index();
-    applier.apply(index++, Command.newBuilder().setV2Sync(V2Sync.newBuilder().setTime(T0 + 3 * SEC)).build());
+    applier.apply(index++, 1, Command.newBuilder().setV2Sync(V2Sync.newBuilder().setTime(T0 + 3 * SEC)).build());
     assertThat(v2.index()).isEqualTo(before + 1);
     assertThat(v2.nextExpiry()).hasValue(T0 + 5 * SEC);
   }
