@@ -71,6 +71,11 @@ public final class TortureRun {
     long heartbeat = Math.max(10, settings.electionTimeout().toMillis() / 10);
     List<String> jvm = new ArrayList<>();
     jvm.add("-XX:TieredStopAtLevel=4"); // members under torture run the JIT they run in production
+    // How a leader brings a member back (appends, next index, snapshot installs): Ratis logs it at
+    // INFO, below Keel's default level for Ratis, and a member that never catches up leaves no
+    // other trace.
+    jvm.add("-Dorg.slf4j.simpleLogger.log.org.apache.ratis.grpc.server.GrpcLogAppender=info");
+    jvm.add("-Dorg.slf4j.simpleLogger.log.org.apache.ratis.server.impl.SnapshotInstallationHandler=info");
     if (!settings.breaks().isEmpty()) {
       jvm.add("-Dkeel.test.break=" + String.join(",", settings.breaks()));
     }

@@ -72,6 +72,8 @@ public final class RatisNode implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(RatisNode.class);
   /** Pause between two tries of a request that found no ready leader (and between leader checks). */
   private static final long RETRY_DELAY_MILLIS = 25;
+  /** The most log entries one append to a follower carries (etcd bounds its messages by 1 MiB). */
+  static final int ENTRIES_PER_APPEND = 1024;
   /** Ratis's configuration keys all start with this; see {@link #overrideFromSystemProperties}. */
   private static final String RATIS_KEY_PREFIX = "raft.";
 
@@ -157,7 +159,7 @@ public final class RatisNode implements Closeable {
     return peers;
   }
 
-  private static RaftProperties properties(ServerConfig config) {
+  static RaftProperties properties(ServerConfig config) {
     RaftProperties p = new RaftProperties();
     RaftConfigKeys.Rpc.setType(p, new KeelRpcType()); // gRPC, with RaceSafeLogAppender
     RaftServerConfigKeys.setStorageDir(p, List.of(config.dataDir().resolve("raft").toFile()));
@@ -197,6 +199,11 @@ public final class RatisNode implements Closeable {
     // the appender must carry either.
     SizeInBytes appendLimit = SizeInBytes.valueOf(Math.max(12L << 20, 2 * config.maxRequestBytes()));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, appendLimit);
+    // ... but not that much of small entries: a member far behind was sent 252,095 entries of a
+    // few bytes in one append (12 MiB), which took it longer than the request timeout to write, so
+    // the leader cancelled and sent the same again, forever (found by the torture run). Ratis
+    // keeps several appends in flight, so a bounded count costs no throughput.
+    RaftServerConfigKeys.Log.Appender.setBufferElementLimit(p, ENTRIES_PER_APPEND);
     // Ratis writes one entry through its write buffer, which must hold the largest.
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(appendLimit.getSize() + 8));
     // A lagging member is sent the snapshot in chunks, each one peer message: Ratis's default chunk
