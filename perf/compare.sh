@@ -26,6 +26,7 @@ COMMON_FLAGS=(--snapshot-count 100000 --heartbeat-interval 100 --election-timeou
 
 declare -A PIDS_OF=()
 cleanup() {
+  disown -a 2>/dev/null || true # no "Killed" notice per member
   for pid in ${PIDS_OF[etcd]:-} ${PIDS_OF[keel]:-}; do kill -9 "$pid" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
@@ -46,7 +47,17 @@ WORKLOADS=(
   "lease-keepalive-1000|--conns=100 --clients=1000|lease-keepalive --total=$(n 40000)"
 )
 
-wanted() { [[ $# -eq 0 ]] && return 0; local w; for w in "${SELECTED[@]}"; do [[ $w == "$1" ]] && return 0; done; return 1; }
+# wanted <name>: true when no workload was named on the command line, or this one was
+# summarise_stderr <file>: the tool's stderr is gRPC's INFO chatter and one JSON line per retried
+# request (megabytes when etcd pushes back with "too many requests"); kept as counts per error.
+summarise_stderr() {
+  { grep -v -e '^INFO: ' -e '^{' "$1" || true
+    grep -o '"error":"[^"]*"' "$1" | sort | uniq -c | sort -rn || true
+  } >"$1.summary"
+  mv "$1.summary" "$1"
+}
+
+wanted() { [[ ${#SELECTED[@]} -eq 0 ]] && return 0; local w; for w in "${SELECTED[@]}"; do [[ $w == "$1" ]] && return 0; done; return 1; }
 SELECTED=("$@")
 
 if [[ ! -x "$BENCH" ]]; then
@@ -101,7 +112,7 @@ done
 
 for spec in "${WORKLOADS[@]}"; do
   IFS='|' read -r name global command <<<"$spec"
-  wanted "$name" "${SELECTED[@]}" || continue
+  wanted "$name" || continue
   echo "benchmark --endpoints=<3 members> $global $command" >"$RAW/$name.command"
   for round in $(seq 1 "$ROUNDS"); do
     for label in etcd keel; do
@@ -112,6 +123,7 @@ for spec in "${WORKLOADS[@]}"; do
         echo "compare: $name on $label, round $round failed (see $out.err)" >&2
       fi
       proc_sample "$label" >"$out.after"
+      summarise_stderr "$out.err"
       printf '%-22s %-4s round %d: %s\n' "$name" "$label" "$round" \
         "$(grep -oE 'Requests/sec:[[:space:]]+[0-9.]+' "$out.txt" | tr -s '\t ' ' ' || echo 'no result')"
     done
