@@ -38,6 +38,7 @@ import keel.server.api.grpc.WatchService;
 import keel.server.api.http.GoHeaderLimits;
 import keel.server.api.http.gateway.GatewayRoutes;
 import keel.server.api.ServeWhenReady;
+import keel.server.api.grpc.FrameFlags;
 import keel.server.api.http.HttpRoutes;
 import keel.server.api.http.MetricsListener;
 import keel.server.api.http.MetricsRoute;
@@ -234,7 +235,7 @@ public final class KeelServer implements AutoCloseable {
     // Armeria's request length counts every byte of a stream (it would end a long stream with 413).
     ServiceBindingBuilder grpcRoutes = builder.route();
     grpc.routes().forEach(grpcRoutes::addRoute);
-    grpcRoutes.maxRequestLength(0).build(grpc);
+    grpcRoutes.maxRequestLength(0).decorator(new FrameFlags()).build(grpc);
     GoHeaderLimits.apply(builder) // etcd's Go server reads request heads up to 1 MiB; Armeria's default is 8 KiB
         .maxRequestLength(maxMessage + 1024L)
         .requestTimeout(Duration.ZERO)

@@ -37,6 +37,14 @@ public final class GrpcTransportError {
         : "grpc: error unmarshalling request: " + problem);
   }
 
+  /**
+   * A message whose frame header's flag byte is neither 0 (plain) nor 1 (compressed): grpc-go's
+   * {@code checkRecvPayload} answers INTERNAL "grpc: received unexpected payload format F".
+   */
+  public static Status unexpectedPayloadFormat(int flag) {
+    return Status.INTERNAL.withDescription("grpc: received unexpected payload format " + flag);
+  }
+
   /** The Go protobuf library's words for a known field sent with another wire type. */
   public static String wrongWireType(int wireType, String goFieldName) {
     return "proto: wrong wireType = " + wireType + " for field " + goFieldName;

@@ -23,6 +23,8 @@ import keel.server.errors.GrpcTransportError;
  *       more, which no message declares, and skips the field, where Java would read a smaller
  *       number, perhaps a declared field. Such fields are dropped before Java parses the bytes.
  *   <li>A field's length is read whole (Go: past the end is "unexpected EOF").
+ *   <li>An unknown group is skipped up to the next end-group tag, whatever its field number, as
+ *       Go's skip does; Java refuses a mismatched end tag, so groups are dropped before it parses.
  * </ul>
  *
  * Nested messages of declared fields are read by the same rules, as Go's Unmarshal recurses.
@@ -73,6 +75,7 @@ final class GoWire {
         if (declared != null && !accepts(declared, wireType)) {
           return GrpcTransportError.wrongWireType(wireType, goName(declared.getName()));
         }
+        dropped |= wireType == 3; // an unknown group: see rewrite
         String problem = value(b, to, wireType, declared, depth);
         if (problem != null) {
           return problem;
@@ -232,7 +235,9 @@ final class GoWire {
         out.writeBytes(nested);
       } else {
         cursor.value(b, to, wireType, null, MAX_DEPTH); // skips it, nested or not
-        if (!goSkips) {
+        // Go skips a group (no etcd message declares one) up to any end-group tag; Java refuses
+        // one whose end tag names another field, so it never sees the group.
+        if (!goSkips && wireType != 3) {
           out.write(b, fieldStart, cursor.at - fieldStart);
         }
       }

@@ -36,6 +36,19 @@ class GoWireTest {
     assertThat(GoWire.read(watchId, WatchCreateRequest.getDescriptor()).problem()).isNull();
   }
 
+  /**
+   * GrpcFuzzIT: a Put whose bytes held an unknown group (field 15) closed by the end-group tag of
+   * field 0. Go skips it up to that tag and reads the rest; Java refused the mismatched end tag.
+   */
+  @Test
+  void anUnknownGroupIsSkippedToAnyEndTagAsGoDoesAndDropped() throws Exception {
+    byte[] key = concat(varint((1 << 3) | 2), varint(1), new byte[] {'k'});
+    byte[] group = concat(varint((15 << 3) | 3), varint((7 << 3) | 5), new byte[4], varint(4)); // ends as "field 0"
+    GoWire.Read read = GoWire.read(concat(group, key), io.etcd.jetcd.api.PutRequest.getDescriptor());
+    assertThat(read.problem()).isNull();
+    assertThat(io.etcd.jetcd.api.PutRequest.parseFrom(read.bytes()).getKey().toStringUtf8()).isEqualTo("k");
+  }
+
   @Test
   void goNamesFollowProtocGenGo() {
     assertThat(GoWire.goName("range_end")).isEqualTo("RangeEnd");
