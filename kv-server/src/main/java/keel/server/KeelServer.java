@@ -235,7 +235,7 @@ public final class KeelServer implements AutoCloseable {
     // Armeria's request length counts every byte of a stream (it would end a long stream with 413).
     ServiceBindingBuilder grpcRoutes = builder.route();
     grpc.routes().forEach(grpcRoutes::addRoute);
-    grpcRoutes.maxRequestLength(0).decorator(new FrameFlags()).build(grpc);
+    grpcRoutes.maxRequestLength(0).decorator(new FrameFlags(grpc.services())).build(grpc);
     GoHeaderLimits.apply(builder) // etcd's Go server reads request heads up to 1 MiB; Armeria's default is 8 KiB
         .maxRequestLength(maxMessage + 1024L)
         .requestTimeout(Duration.ZERO)

@@ -95,7 +95,8 @@ class LeaseIT {
       ScheduledExecutorService keeper = Executors.newSingleThreadScheduledExecutor();
       try (Client all = Client.builder().endpoints(endpoints.toArray(URI[]::new)).build();
           Client toOthers = Client.builder().endpoints(othersEndpoints.toArray(URI[]::new)).build();
-          Client toPaused = Client.builder().endpoints(paused.address().clientUrl()).build()) {
+          Client toPaused = Client.builder().endpoints(paused.address().clientUrl()).build();
+          AutoCloseable stopKeeper = keeper::shutdownNow) { // closed first: no keep-alive on a closed client
         long lease = putOnNewLease(all, key, ttl);
         assertThat(toPaused.getLeaseClient().keepAliveOnce(lease).get(10, TimeUnit.SECONDS).getTTL())
             .as("renewed through the leader before the pause").isEqualTo(ttl);
@@ -144,8 +145,6 @@ class LeaseIT {
         }
         assertThat(checks).isPositive();
         assertThat(keptExpired.get()).as("keep-alives of the kept lease answered with TTL 0").isZero();
-      } finally {
-        keeper.shutdownNow();
       }
     }
   }

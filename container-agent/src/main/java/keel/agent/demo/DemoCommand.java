@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import keel.agent.demo.DemoLayout.DemoNode;
 import keel.agent.gate.Executables;
 import keel.agent.hosts.HostsTable;
@@ -103,7 +105,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
     layout.save();
     CountDownLatch stopped = new CountDownLatch(1);
-    java.util.concurrent.atomic.AtomicBoolean stoppedElsewhere = new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicBoolean stoppedElsewhere = new AtomicBoolean();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       if (!stoppedElsewhere.get()) {
         stopAll(layout, processes, out);
@@ -142,7 +144,7 @@ public final class DemoCommand implements Callable<Integer> {
     out.flush();
     // Until Ctrl-C, or until 'keel demo stop' from another terminal stopped every node (it removes
     // every pid file, which nothing else does; it keeps the directory, and so does this).
-    while (!stopped.await(500, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+    while (!stopped.await(500, TimeUnit.MILLISECONDS)) {
       if (layout.nodes().stream().noneMatch(n -> Files.exists(n.pidFile()))) {
         stoppedElsewhere.set(true);
         out.println("keel demo: every node was stopped ('keel demo stop'); " + layout.dir() + " stays");

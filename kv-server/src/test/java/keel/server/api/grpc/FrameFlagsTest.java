@@ -1,11 +1,14 @@
 package keel.server.api.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.linecorp.armeria.common.HttpData;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class FrameFlagsTest {
@@ -36,8 +39,23 @@ class FrameFlagsTest {
   @Test
   void aUnaryCallLooksAtItsFirstMessageOnlyAsGrpcGoReadsOnlyThat() {
     FrameFlags.Scanner unary = new FrameFlags.Scanner(true);
-    unary.apply(data(0, 0, 0, 0, 2, 0x0a, 0, 0xff, 0));
-    unary.apply(data(0x80));
+    assertThatCode(() -> {
+      unary.apply(data(0, 0, 0, 0, 2, 0x0a, 0, 0xff, 0)); // a second, broken header after the message
+      unary.apply(data(0x80));
+    }).doesNotThrowAnyException();
+  }
+
+  /** Which methods read a stream comes from their descriptors: etcd's two client streams. */
+  @Test
+  void theClientStreamsAreWatchAndLeaseKeepAlive() {
+    List<ServerServiceDefinition> services = List.of(new io.etcd.jetcd.api.WatchGrpc.WatchImplBase() { }.bindService(),
+        new io.etcd.jetcd.api.LeaseGrpc.LeaseImplBase() { }.bindService(),
+        new io.etcd.jetcd.api.KVGrpc.KVImplBase() { }.bindService());
+    FrameFlags flags = new FrameFlags(services);
+    assertThat(flags.readsOneMessage("/etcdserverpb.Watch/Watch")).isFalse();
+    assertThat(flags.readsOneMessage("/etcdserverpb.Lease/LeaseKeepAlive")).isFalse();
+    assertThat(flags.readsOneMessage("/etcdserverpb.Lease/LeaseGrant")).isTrue();
+    assertThat(flags.readsOneMessage("/etcdserverpb.KV/Put")).isTrue();
   }
 
   @Test
