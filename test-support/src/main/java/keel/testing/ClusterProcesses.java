@@ -134,6 +134,7 @@ public final class ClusterProcesses implements AutoCloseable {
     private final List<String> extraFlags = new ArrayList<>();
     private final Map<String, String> environment = new HashMap<>();
     private final Map<String, List<String>> wrappers = new HashMap<>();
+    private final Map<String, List<String>> memberFlags = new HashMap<>();
     private final Map<String, String> advertisedPeerUrls = new HashMap<>();
     private int size = 3;
     private String host = "127.0.0.1";
@@ -168,6 +169,12 @@ public final class ClusterProcesses implements AutoCloseable {
     /** Flags appended after the standard ones on every member (e.g. {@code --heartbeat-interval=50}). */
     public Builder extraFlags(String... flags) {
       extraFlags.addAll(List.of(flags));
+      return this;
+    }
+
+    /** Flags appended on member {@code memberName} only, after the {@link #extraFlags}. */
+    public Builder memberFlags(String memberName, String... flags) {
+      memberFlags.computeIfAbsent(memberName, n -> new ArrayList<>()).addAll(List.of(flags));
       return this;
     }
 
@@ -262,6 +269,7 @@ public final class ClusterProcesses implements AutoCloseable {
             "--initial-cluster-token", clusterName,
             "--initial-cluster-state", "new"));
         flags.addAll(extraFlags);
+        flags.addAll(memberFlags.getOrDefault(a.name(), List.of()));
         List<String> command = new ArrayList<>(wrappers.getOrDefault(a.name(), List.of()));
         command.addAll(commandPrefix);
         members.add(new MemberProcess(

@@ -14,6 +14,19 @@ public final class KeelProcesses {
 
   /** The command prefix, with extra JVM options (e.g. {@code -Draft.server.log.segment.size.max=64KB}). */
   public static List<String> command(String... jvmOptions) {
+    return java(jvmOptions, "keel.server.cli.KeelMain", "server");
+  }
+
+  /**
+   * {@code keel agent}'s command prefix: the node agent with this node's member in the same JVM, as
+   * a container runs it. Needs container-agent on this JVM's class path; agent flags may go among
+   * the etcd flags.
+   */
+  public static List<String> agentCommand(String... jvmOptions) {
+    return java(jvmOptions, "keel.agent.cli.AgentMain", "agent");
+  }
+
+  private static List<String> java(String[] jvmOptions, String mainClass, String subcommand) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx512m");
@@ -25,8 +38,8 @@ public final class KeelProcesses {
     command.addAll(List.of(jvmOptions));
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
-    command.add("keel.server.cli.KeelMain");
-    command.add("server");
+    command.add(mainClass);
+    command.add(subcommand);
     return command;
   }
 

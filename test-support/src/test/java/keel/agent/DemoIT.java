@@ -96,7 +96,15 @@ class DemoIT {
 
       // Ctrl-C
       new ProcessBuilder("kill", "-INT", Long.toString(demo.pid())).start().waitFor();
-      assertThat(demo.waitFor(90, TimeUnit.SECONDS)).as("the demo exits after Ctrl-C").isTrue();
+      if (!demo.waitFor(90, TimeUnit.SECONDS)) {
+        // Seen once in CI: keep what tells why (the demo's output and its threads).
+        Process dump = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+            Long.toString(demo.pid()), "Thread.print").redirectErrorStream(true).start();
+        String threads = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        dump.waitFor(30, TimeUnit.SECONDS);
+        throw new AssertionError("the demo did not exit within 90 s of Ctrl-C; its output:\n" + text(output)
+            + "\nits threads:\n" + threads);
+      }
       Deadlines.await("every node process gone", Duration.ofSeconds(30))
           .until(() -> everything.stream().noneMatch(ProcessHandle::isAlive));
       assertThat(dir).doesNotExist();

@@ -78,8 +78,9 @@ public final class TortureReport {
   public String timeline() {
     StringBuilder b = new StringBuilder();
     for (FaultRecord f : faults) {
-      b.append(String.format("%8.3f  %-9s %-16s healed %8.3f  converged %8.3f%n", seconds(f.injectedNanos()),
-          f.type(), f.target(), seconds(f.healedNanos()), seconds(f.convergedNanos())));
+      b.append(String.format("%8.3f  %-9s %-16s healed %8.3f  converged %8.3f%s%n", seconds(f.injectedNanos()),
+          f.type(), f.target(), seconds(f.healedNanos()), seconds(f.convergedNanos()),
+          f.effect().isEmpty() ? "" : "  (" + f.effect() + ")"));
     }
     return b.toString();
   }

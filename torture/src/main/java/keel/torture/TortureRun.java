@@ -21,6 +21,7 @@ import keel.torture.check.AcknowledgedWrites;
 import keel.torture.check.CommittedHistory;
 import keel.torture.check.Convergence;
 import keel.torture.check.FencingChecker;
+import keel.torture.check.GatedProcessChecker;
 import keel.torture.check.LeaseChecker;
 import keel.torture.check.RegisterLinearizability;
 import keel.torture.check.SerialReads;
@@ -79,12 +80,17 @@ public final class TortureRun {
     if (!settings.breaks().isEmpty()) {
       jvm.add("-Dkeel.test.break=" + String.join(",", settings.breaks()));
     }
-    ClusterProcesses.Builder builder = KeelProcesses.builder(jvm.toArray(String[]::new))
+    String[] jvmOptions = jvm.toArray(String[]::new);
+    ClusterProcesses.Builder builder = ClusterProcesses.builder(settings.coordination()
+            ? KeelProcesses.agentCommand(jvmOptions) : KeelProcesses.command(jvmOptions))
         .size(settings.members())
         .clusterName("torture-" + settings.seed())
         .logDir(settings.output().resolve("logs"))
         .extraFlags("--enable-v2", "--heartbeat-interval=" + heartbeat,
             "--election-timeout=" + settings.electionTimeout().toMillis());
+    if (settings.coordination()) {
+      gateFlags(builder);
+    }
     FakeClocks clocks = settings.faults().contains("clock")
         ? FakeClocks.create(settings.output().resolve("clocks")) : null;
     if (!settings.netns()) {
@@ -101,7 +107,7 @@ public final class TortureRun {
         String name = ClusterProcesses.memberName(i);
         MemberAddress address = new MemberAddress(name, network.address(i), 2379, 2380);
         DelayProxy proxy = DelayProxy.start("peer-" + name, new InetSocketAddress(network.hostAddress(), 0),
-            new InetSocketAddress(network.address(i), 2380));
+            new InetSocketAddress(network.address(i), 2380), network::relayFor);
         proxies.add(proxy);
         builder.member(address)
             .wrapper(name, concat(network.commandPrefix(i), clockPrefix(clocks, name)))
@@ -113,6 +119,42 @@ public final class TortureRun {
       network.close();
       throw e;
     }
+  }
+
+  /**
+   * With the coordination workloads, each member is a container's {@code keel agent}: the member,
+   * and the agent that runs the leader-gated process (torture's {@code gated-beat.py}, which
+   * records when it runs) on one node at a time, with the election session TTL of the election
+   * workload. The agents keep hosts files of their own under the output directory.
+   */
+  private void gateFlags(ClusterProcesses.Builder builder) {
+    Path gate = settings.output().toAbsolutePath().resolve("gate");
+    try {
+      Files.createDirectories(gate);
+      try (var script = TortureRun.class.getResourceAsStream("gated-beat.py")) {
+        Files.copy(script, gate.resolve("gated-beat.py"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      for (int i = 0; i < settings.members(); i++) {
+        String name = ClusterProcesses.memberName(i);
+        Files.writeString(gate.resolve(name + ".hosts"), "127.0.0.1\tlocalhost\n");
+        builder.memberFlags(name,
+            // Without libfaketime (the clock fault's), under which Python's sleep fails with EINVAL.
+            "--gate-cmd", "exec /usr/bin/env -u LD_PRELOAD python3 " + gate.resolve("gated-beat.py") + " "
+                + gateRecords(),
+            "--ttl", settings.sessionTtl().toMillis() + "ms",
+            "--stop-grace", "1s",
+            "--proxy-listen", "none",
+            "--service-alias", "",
+            "--hosts-file", gate.resolve(name + ".hosts").toString(),
+            "--ssh-dir", gate.resolve(name + "-ssh").toString());
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("preparing the gated process under " + gate, e);
+    }
+  }
+
+  private Path gateRecords() {
+    return settings.output().toAbsolutePath().resolve("gate").resolve("records");
   }
 
   private static List<String> clockPrefix(FakeClocks clocks, String member) {
@@ -222,6 +264,7 @@ public final class TortureRun {
           settings.electionTimeout(), leaseAllowance, observedUntil));
       verdicts.add(FencingChecker.check(election.writes(), committed, ElectionWorkload.FENCE, election.terms()));
       verdicts.add(V2TtlChecker.check(v2.created(), v2.streams()));
+      verdicts.add(GatedProcessChecker.check(GatedProcessChecker.read(gateRecords()), started));
     }
     verdicts.add(Convergence.check(cluster.clients(), finalRevision));
 

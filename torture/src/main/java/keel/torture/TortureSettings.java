@@ -22,8 +22,9 @@ import keel.torture.workload.RegisterWorkload;
  * @param leaseTtlSeconds the lease workload's TTL
  * @param sessionTtl the election candidates' session TTL
  * @param electionTimeout the members' {@code --election-timeout}; heartbeat is a tenth
- * @param coordination whether the lease, election and v2 TTL workloads run beside the registers
- *     and watches
+ * @param coordination whether the lease, election, v2 TTL and gated-process workloads run beside
+ *     the registers and watches (members then run as {@code keel agent}, the member and its node
+ *     agent in one JVM, as in a container)
  * @param netns whether each member runs in a network namespace of its own, with a delay proxy in
  *     front of its peer port (needed by the network faults; root only)
  */

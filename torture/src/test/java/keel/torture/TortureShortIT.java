@@ -25,7 +25,7 @@ class TortureShortIT {
     Path out = Path.of("target", "torture", "short-" + seed);
     // Short holds so that every kind comes round once even when a killed member takes 40 s to serve again.
     Nemesis.Settings brisk = new Nemesis.Settings(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4),
-        Duration.ofSeconds(120));
+        Duration.ofSeconds(120), Duration.ofSeconds(20));
     TortureReport report = new TortureRun(TortureSettings.defaults(out, Duration.ofSeconds(60), seed)
         .withFaults(Faults.names()).withNemesis(brisk)).run();
     System.out.println(report.render());

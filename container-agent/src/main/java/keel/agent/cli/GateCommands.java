@@ -47,7 +47,9 @@ final class GateCommands {
         if (choice.isEmpty()) {
           throw new IllegalArgumentException("--gate-cmd is empty: give a command, or 'none' for no gated process");
         }
-        String first = choice.split("\\s+")[0];
+        String[] words = choice.split("\\s+");
+        // The program the shell runs: after a leading 'exec' (the usual way to keep the pid).
+        String first = words[0].equals("exec") && words.length > 1 ? words[1] : words[0];
         String warning = first.contains("/") || first.contains("$") || installed.test(first) ? ""
             : "--gate-cmd: '" + first + "' is not on the PATH; the gated process will fail to start";
         return new Gate(List.of("/bin/sh", "-c", choice), choice, warning);

@@ -93,6 +93,10 @@ class AgentCommandTest {
     GateCommands.Gate custom = GateCommands.resolve("my-service --port 1", "n1", "h:1", null, exe -> false);
     assertThat(custom.argv()).isEqualTo(List.of("/bin/sh", "-c", "my-service --port 1"));
     assertThat(custom.warning()).contains("'my-service' is not on the PATH");
+    assertThat(GateCommands.resolve("exec my-service --port 1", "n1", "h:1", null, exe -> exe.equals("my-service"))
+        .warning()).as("exec is the shell's, the program is the next word").isEmpty();
+    assertThat(GateCommands.resolve("exec my-service", "n1", "h:1", null, exe -> false).warning())
+        .contains("'my-service' is not on the PATH");
     assertThat(GateCommands.resolve("none", "n1", "h:1", null, exe -> true).argv()).isEmpty();
   }
 }

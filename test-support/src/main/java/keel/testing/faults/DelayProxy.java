@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -20,6 +21,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +79,7 @@ public final class DelayProxy implements AutoCloseable {
 
   private final String name;
   private final InetSocketAddress target;
+  private final UnaryOperator<InetAddress> dialFrom;
   private final ServerSocket server;
   private final Thread acceptor;
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
@@ -86,10 +89,11 @@ public final class DelayProxy implements AutoCloseable {
   private volatile boolean refusing;
   private volatile boolean closed;
 
-  private DelayProxy(String name, ServerSocket server, InetSocketAddress target) {
+  private DelayProxy(String name, ServerSocket server, InetSocketAddress target, UnaryOperator<InetAddress> dialFrom) {
     this.name = name;
     this.server = server;
     this.target = target;
+    this.dialFrom = dialFrom;
     this.acceptor = new Thread(this::acceptLoop, "keel-proxy-" + name + "-accept");
     this.acceptor.setDaemon(true);
   }
@@ -99,6 +103,16 @@ public final class DelayProxy implements AutoCloseable {
    * forwards to {@code target}, with no delay yet. {@code name} appears in thread names and logs.
    */
   public static DelayProxy start(String name, InetSocketAddress listen, InetSocketAddress target) {
+    return start(name, listen, target, source -> null);
+  }
+
+  /**
+   * As {@link #start(String, InetSocketAddress, InetSocketAddress)}, and dials the target from the
+   * local address {@code dialFrom} names for each accepted connection's source address ({@code
+   * null}: any), so the target sees who is behind the proxy (see {@link NetnsNetwork#relayFor}).
+   */
+  public static DelayProxy start(String name, InetSocketAddress listen, InetSocketAddress target,
+      UnaryOperator<InetAddress> dialFrom) {
     ServerSocket server;
     try {
       server = new ServerSocket();
@@ -107,7 +121,7 @@ public final class DelayProxy implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(name + ": cannot listen on " + listen + " (port taken?)", e);
     }
-    DelayProxy proxy = new DelayProxy(name, server, target);
+    DelayProxy proxy = new DelayProxy(name, server, target, dialFrom);
     proxy.acceptor.start();
     LOG.info("{}: proxy {} -> {}", name, proxy.address(), target);
     return proxy;
@@ -205,6 +219,10 @@ public final class DelayProxy implements AutoCloseable {
       try {
         client.setTcpNoDelay(true);
         upstream.setTcpNoDelay(true);
+        InetAddress from = dialFrom.apply(client.getInetAddress());
+        if (from != null) {
+          upstream.bind(new InetSocketAddress(from, 0));
+        }
         upstream.connect(target, 5000);
       } catch (IOException e) {
         // As an unreachable target would: the dialler sees its connection end.

@@ -1,10 +1,14 @@
 package keel.testing.faults;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,12 +23,19 @@ import org.slf4j.LoggerFactory;
  *     ├── veth kv&lt;id&gt;-0  ⇄  eth0 in kn&lt;id&gt;-0       10.213.N.10
  *     ├── veth kv&lt;id&gt;-1  ⇄  eth0 in kn&lt;id&gt;-1       10.213.N.11
  *     └── ...
+ *   relay addresses on the bridge, one per node     10.213.N.110, .111, ...
  * </pre>
  *
  * A member runs inside its namespace by prefixing its command line with {@link #commandPrefix}
  * ({@code ip netns exec kn<id>-i}); each namespace has its own port space, so every member may
  * use etcd's default ports 2379/2380. The subnet N is picked among those no route on the machine
  * uses.
+ *
+ * <p>A proxy in the root namespace that relays node a's connections to another node (as {@link
+ * DelayProxy} does between Raft members) dials from a's {@link #relayAddress relay address}, so the
+ * node it reaches still sees who is talking: a cut between a and b drops a's own address and a's
+ * relay address in b, and the same for b in a. (Without it, relayed traffic would arrive from the
+ * root namespace's address and pass every cut.)
  *
  * <p>Faults are nftables DROP rules on the input hook of the nodes' namespaces (one table {@value
  * #TABLE} per namespace), so an established TCP connection is cut as well as new ones, and the
@@ -50,6 +61,8 @@ public final class NetnsNetwork implements AutoCloseable {
   /** nftables table, one per namespace, holding every fault rule. */
   static final String TABLE = "keel_faults";
   private static final int FIRST_HOST = 10;
+  private static final int FIRST_RELAY = 110;
+  private static final int MAX_NODES = FIRST_RELAY - FIRST_HOST;
 
   private final String id;
   private final int subnet;
@@ -72,8 +85,8 @@ public final class NetnsNetwork implements AutoCloseable {
    * command and its stderr.
    */
   public static NetnsNetwork create(int nodes) {
-    if (nodes < 1 || nodes > 200) {
-      throw new IllegalArgumentException("nodes must be in 1..200, was " + nodes);
+    if (nodes < 1 || nodes > MAX_NODES) {
+      throw new IllegalArgumentException("nodes must be in 1.." + MAX_NODES + ", was " + nodes);
     }
     IllegalStateException last = null;
     for (int attempt = 0; attempt < 5; attempt++) {
@@ -110,6 +123,7 @@ public final class NetnsNetwork implements AutoCloseable {
     HostCommand.run(List.of("iptables", "-I", "FORWARD", "-i", bridge, "-o", bridge, "-j", "ACCEPT"));
     forwardRule = true;
     for (int i = 0; i < size; i++) {
+      ip("addr", "add", relayAddress(i) + "/32", "dev", bridge);
       String ns = namespace(i);
       ip("netns", "add", ns);
       ip("link", "add", veth(i), "type", "veth", "peer", "name", "eth0", "netns", ns);
@@ -142,6 +156,34 @@ public final class NetnsNetwork implements AutoCloseable {
     return "10.213." + subnet + "." + (FIRST_HOST + node);
   }
 
+  /**
+   * The root namespace's address from which a proxy relays {@code node}'s connections (see the
+   * class comment), e.g. {@code 10.213.7.110}: every cut that separates {@code node} from another
+   * node drops it too.
+   */
+  public String relayAddress(int node) {
+    check(node);
+    return "10.213." + subnet + "." + (FIRST_RELAY + node);
+  }
+
+  /**
+   * The relay address for a connection that came from {@code source}: {@code node}'s when {@code
+   * source} is {@link #address node}'s, else {@code null} (a client in the root namespace), for
+   * {@link DelayProxy#start(String, InetSocketAddress, InetSocketAddress, UnaryOperator)}.
+   */
+  public InetAddress relayFor(InetAddress source) {
+    for (int i = 0; i < size; i++) {
+      if (source.getHostAddress().equals(address(i))) {
+        try {
+          return InetAddress.getByName(relayAddress(i));
+        } catch (UnknownHostException e) {
+          throw new IllegalStateException("not an address: " + relayAddress(i), e);
+        }
+      }
+    }
+    return null;
+  }
+
   /** The root namespace's address on the bridge: where the nodes see the test's clients come from. */
   public String hostAddress() {
     return "10.213." + subnet + ".1";
@@ -163,7 +205,9 @@ public final class NetnsNetwork implements AutoCloseable {
       throw new IllegalArgumentException("cannot cut node " + a + " from itself");
     }
     drop(a, "ip saddr " + address(b));
+    drop(a, "ip saddr " + relayAddress(b));
     drop(b, "ip saddr " + address(a));
+    drop(b, "ip saddr " + relayAddress(a));
     faults.add("cut " + a + "-" + b);
   }
 

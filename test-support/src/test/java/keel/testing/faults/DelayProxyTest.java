@@ -143,6 +143,23 @@ class DelayProxyTest {
     assertThat(proxy.acceptedConnections()).isEqualTo(3);
   }
 
+  @Test
+  void dialsTheTargetFromTheAddressNamedForTheSource() throws IOException {
+    InetAddress relay = InetAddress.getByName("127.0.0.7");
+    InetAddress client = InetAddress.getLoopbackAddress();
+    try (DelayProxy relaying = DelayProxy.start("test-relay", ANY_LOOPBACK,
+        (InetSocketAddress) echoServer.getLocalSocketAddress(), source -> source.equals(client) ? relay : null);
+        Socket s = new Socket()) {
+      s.setSoTimeout(10_000);
+      s.bind(new InetSocketAddress(client, 0));
+      s.connect(relaying.address(), 5000);
+      roundTripMillis(s);
+      synchronized (echoSockets) {
+        assertThat(echoSockets.get(echoSockets.size() - 1).getInetAddress()).isEqualTo(relay);
+      }
+    }
+  }
+
   private Socket connect() throws IOException {
     Socket s = new Socket();
     s.setTcpNoDelay(true);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -24,11 +25,13 @@ class NetnsNetworkIT {
   private static final int CLOSED_PORT = 9;
 
   @Test
-  void everyFaultCutsWhatItSaysAndHealRestoresIt() {
+  void everyFaultCutsWhatItSaysAndHealRestoresIt() throws IOException {
     NetnsNetwork.sweepLeftovers();
     NetnsNetwork net = NetnsNetwork.create(3);
     try {
       assertThat(net.address(0)).matches("10\\.213\\.\\d+\\.10");
+      assertThat(net.relayFor(InetAddress.getByName(net.address(2))).getHostAddress()).isEqualTo(net.relayAddress(2));
+      assertThat(net.relayFor(InetAddress.getByName(net.hostAddress()))).isNull();
       assertThat(reaches(net, 0, 1)).isTrue();
       assertThat(reaches(net, 2, 1)).isTrue();
       assertThat(clientReaches(net, 0)).isTrue();
@@ -38,7 +41,11 @@ class NetnsNetworkIT {
       assertThat(reaches(net, 1, 0)).as("1 -> 0 after cut 0-1").isFalse();
       assertThat(reaches(net, 0, 2)).isTrue();
       assertThat(clientReaches(net, 1)).isTrue();
+      assertThat(relayReaches(net, 0, 1)).as("0's relay -> 1 after cut 0-1").isFalse();
+      assertThat(relayReaches(net, 1, 0)).as("1's relay -> 0 after cut 0-1").isFalse();
+      assertThat(relayReaches(net, 2, 1)).as("2's relay -> 1 after cut 0-1").isTrue();
       net.heal();
+      assertThat(relayReaches(net, 0, 1)).as("0's relay -> 1 after heal").isTrue();
       assertThat(net.faults()).isEmpty();
       assertThat(reaches(net, 0, 1)).as("0 -> 1 after heal").isTrue();
 
@@ -53,6 +60,7 @@ class NetnsNetworkIT {
       net.isolateFromClients(0);
       assertThat(clientReaches(net, 0)).isFalse();
       assertThat(reaches(net, 1, 0)).isTrue();
+      assertThat(relayReaches(net, 1, 0)).as("relayed peers reach a node cut from clients").isTrue();
       net.heal();
 
       net.bridge(Set.of(0), 1, Set.of(2));
@@ -125,7 +133,22 @@ class NetnsNetworkIT {
 
   /** Whether a connect from the root namespace (where clients run) to {@code node} is answered within a second. */
   private static boolean clientReaches(NetnsNetwork net, int node) {
+    return probe(net, null, node);
+  }
+
+  /**
+   * Whether a connect from {@code from}'s relay address (a proxy in the root namespace relaying
+   * {@code from}'s connection) to {@code to} is answered within a second.
+   */
+  private static boolean relayReaches(NetnsNetwork net, int from, int to) {
+    return probe(net, net.relayAddress(from), to);
+  }
+
+  private static boolean probe(NetnsNetwork net, String source, int node) {
     try (Socket s = new Socket()) {
+      if (source != null) {
+        s.bind(new InetSocketAddress(source, 0));
+      }
       s.connect(new InetSocketAddress(net.address(node), CLOSED_PORT), 1000);
       throw new AssertionError("something listens on " + net.address(node) + ":" + CLOSED_PORT);
     } catch (ConnectException refused) {

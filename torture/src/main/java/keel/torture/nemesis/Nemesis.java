@@ -31,10 +31,14 @@ public final class Nemesis implements AutoCloseable {
    * @param holdMin shortest time a fault stays in place
    * @param holdMax longest
    * @param convergeTimeout how long the cluster may take to converge after healing
+   * @param effectTimeout how long after injecting a fault its effect must have shown (see {@link
+   *     Fault.Effect}); the fault stays in place until then
    */
-  public record Settings(Duration quiet, Duration holdMin, Duration holdMax, Duration convergeTimeout) {
+  public record Settings(Duration quiet, Duration holdMin, Duration holdMax, Duration convergeTimeout,
+      Duration effectTimeout) {
     public static Settings defaults() {
-      return new Settings(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(6), Duration.ofSeconds(120));
+      return new Settings(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(6), Duration.ofSeconds(120),
+          Duration.ofSeconds(20));
     }
   }
 
@@ -80,7 +84,7 @@ public final class Nemesis implements AutoCloseable {
       LOG.info("nemesis: {} {}", fault.name(), in.target());
       long hold = settings.holdMin().toNanos()
           + (long) (random.nextDouble() * (settings.holdMax().toNanos() - settings.holdMin().toNanos()));
-      pause(Duration.ofNanos(hold));
+      String effect = holdAndObserve(fault, in, injected, injected + hold);
       long healed = System.nanoTime();
       try {
         in.heal();
@@ -91,9 +95,49 @@ public final class Nemesis implements AutoCloseable {
       long converged = System.nanoTime();
       LOG.info("nemesis: healed {} {}; converged after {} ms", fault.name(), in.target(), (converged - healed) / 1_000_000);
       synchronized (timeline) {
-        timeline.add(new FaultRecord(fault.name(), in.target(), injected, healed, converged));
+        timeline.add(new FaultRecord(fault.name(), in.target(), injected, healed, converged, effect));
       }
     }
+  }
+
+  /**
+   * Holds the fault until {@code holdUntil}, watching for its effect, and longer if the effect has
+   * not shown by then, up to {@link Settings#effectTimeout} after injecting it; a fault that never
+   * shows it is a problem (the run fails: what it claims to have survived did not happen). Returns
+   * what was seen and when, for the timeline ("" when there is nothing to see).
+   */
+  private String holdAndObserve(Fault fault, Fault.Injected in, long injected, long holdUntil) {
+    Fault.Effect effect = in.effect();
+    long deadline = injected + settings.effectTimeout().toNanos();
+    long seenAt = effect == Fault.Effect.NONE ? injected : 0;
+    try {
+      while (!stopping) {
+        long now = System.nanoTime();
+        if (seenAt == 0 && effect.observed()) {
+          seenAt = System.nanoTime();
+          LOG.info("nemesis: {} {} took effect after {} ms: {}", fault.name(), in.target(),
+              (seenAt - injected) / 1_000_000, effect.describe());
+        }
+        if (seenAt != 0 ? now >= holdUntil : now >= Math.max(holdUntil, deadline)) {
+          break;
+        }
+        pause(Duration.ofMillis(Math.min(100, Math.max(1, ((seenAt != 0 ? holdUntil : deadline) - now) / 1_000_000))));
+      }
+    } catch (Exception e) {
+      problem("observing " + fault.name() + " " + in.target() + ": " + e);
+      return "unknown: " + e;
+    }
+    if (effect == Fault.Effect.NONE) {
+      return "";
+    }
+    if (seenAt == 0) {
+      if (!stopping) {
+        problem(fault.name() + " " + in.target() + " took no effect within " + settings.effectTimeout().toSeconds()
+            + " s: " + effect.describe());
+      }
+      return "no effect: " + effect.describe();
+    }
+    return effect.describe() + " after " + (seenAt - injected) / 1_000_000 + " ms";
   }
 
   /** Waits unless stopping; false when stopping. */

@@ -4,6 +4,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import keel.testing.faults.NetnsNetwork;
 import keel.torture.TortureCluster;
@@ -19,6 +20,9 @@ import keel.torture.TortureCluster;
  *   <li>{@code bridge}: two sides that do not see each other, and one member that sees both.
  *   <li>{@code lossy}: a member (often the leader) drops 30% of the packets it receives.
  * </ul>
+ *
+ * A cut must show: every member it separates from the leader stops following that leader while the
+ * cut holds ({@link LeaderLost}); the lossy link has no such sign and is not checked.
  */
 public final class NetworkFault implements Fault {
   private final String name;
@@ -54,11 +58,17 @@ public final class NetworkFault implements Fault {
     int n = cluster.size();
     int leader = cluster.leader();
     String target;
+    Set<Integer> cutFromLeader = new TreeSet<>(); // members that can no longer reach the leader
     switch (name) {
       case "isolate-leader" -> {
         int victim = leader >= 0 ? leader : random.nextInt(n);
         net.isolate(victim);
         target = Targets.label(cluster, victim, leader);
+        for (int i = 0; i < n; i++) {
+          if (i != victim) {
+            cutFromLeader.add(i);
+          }
+        }
       }
       case "split" -> {
         Set<Integer> minority = new LinkedHashSet<>();
@@ -73,6 +83,7 @@ public final class NetworkFault implements Fault {
         }
         net.partition(minority, majority);
         target = names(cluster, minority, leader) + " | " + names(cluster, majority, leader);
+        cutFromLeader.addAll(minority.contains(leader) ? majority : minority);
       }
       case "bridge" -> {
         int middle = random.nextInt(n);
@@ -84,6 +95,11 @@ public final class NetworkFault implements Fault {
           }
         }
         net.bridge(left, middle, right);
+        if (left.contains(leader)) {
+          cutFromLeader.addAll(right);
+        } else if (right.contains(leader)) {
+          cutFromLeader.addAll(left);
+        }
         target = names(cluster, left, leader) + " <" + Targets.label(cluster, middle, leader) + "> "
             + names(cluster, right, leader);
       }
@@ -94,7 +110,7 @@ public final class NetworkFault implements Fault {
       }
       default -> throw new IllegalStateException("unknown network fault " + name);
     }
-    return new Injected(target, net::heal);
+    return new Injected(target, net::heal, LeaderLost.of(cluster, leader, cutFromLeader));
   }
 
   private static String names(TortureCluster cluster, Set<Integer> members, int leader) {
