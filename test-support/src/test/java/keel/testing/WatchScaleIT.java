@@ -32,7 +32,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Many watchers on an in-process 3-member Keel: 1,000 watchers (10 streams of 100, spread over
- * every member, followers included) each get all 10,000 events of a prefix in revision order,
+ * every member, followers included) each get all 4,000 events of a prefix in revision order,
  * without gap or duplicate, while one more stream never reads (its client requests no message):
  * writes and the other watchers go on, its watchers fall behind into the unsynced group, and the
  * heap stays bounded although that stream's watchers see 20 MB of large values each.
@@ -41,7 +41,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class WatchScaleIT {
   private static final int STREAMS = 10;
   private static final int WATCHERS_PER_STREAM = 100;
-  private static final int EVENTS = 10_000;
+  private static final int EVENTS = 4_000;
   private static final int STUCK_WATCHERS = 20;
   private static final int BIG_PUTS = 100;
   private static final int BIG_VALUE = 200 * 1024;
