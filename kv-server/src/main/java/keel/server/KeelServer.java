@@ -4,10 +4,7 @@ import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServerPort;
-import com.linecorp.armeria.server.ServiceBindingBuilder;
 import com.linecorp.armeria.server.grpc.GrpcService;
-import com.linecorp.armeria.server.grpc.GrpcServiceBuilder;
-import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
 import io.etcd.jetcd.api.CompactionRequest;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -22,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import keel.server.api.grpc.AuthService;
-import keel.server.api.grpc.GoWireMarshaller;
 import keel.server.api.grpc.ClusterService;
 import keel.server.api.grpc.ElectionService;
 import keel.server.api.grpc.LockService;
@@ -33,12 +29,10 @@ import keel.server.api.grpc.Headers;
 import keel.server.api.grpc.KvService;
 import keel.server.api.grpc.LeaseService;
 import keel.server.api.grpc.MaintenanceService;
-import keel.server.api.grpc.OversizeMessages;
 import keel.server.api.grpc.WatchService;
-import keel.server.api.http.GoHeaderLimits;
 import keel.server.api.http.gateway.GatewayRoutes;
 import keel.server.api.ServeWhenReady;
-import keel.server.api.grpc.FrameFlags;
+import keel.server.api.grpc.GrpcDoor;
 import keel.server.api.http.HttpRoutes;
 import keel.server.api.http.MetricsListener;
 import keel.server.api.http.MetricsRoute;
@@ -73,15 +67,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class KeelServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KeelServer.class);
-  /** etcd accepts this much gRPC framing above --max-request-bytes before gRPC itself refuses. */
-  private static final int GRPC_OVERHEAD_BYTES = 512 * 1024;
 
   static {
-    // Ratis's shaded Netty (relocated, 4.1.x) ships Netty's version file unrelocated, so Armeria
-    // sees two Netty versions where only one (4.2.x) is really in use and warns at every start.
-    if (System.getProperty("com.linecorp.armeria.warnNettyVersions") == null) {
-      System.setProperty("com.linecorp.armeria.warnNettyVersions", "false");
-    }
+    GrpcDoor.quietNettyVersionWarning();
   }
 
   private final ServerConfig config;
@@ -208,39 +196,17 @@ public final class KeelServer implements AutoCloseable {
     Map<String, Long> ids = memberIds(config);
     Headers headers = new Headers(clusterId, memberId, node);
     Validation validation = new Validation(config.maxTxnOps());
-    int maxMessage = (int) Math.min(Integer.MAX_VALUE, config.maxRequestBytes() + GRPC_OVERHEAD_BYTES);
     KvService kv = new KvService(node::readBarrier, stateMachine::store, proposer, validation, headers, breaks);
     Recipes recipes = new Recipes(kv, new HubWatches(watchHub, recipesExecutor));
-    GrpcServiceBuilder grpcBuilder = GrpcService.builder();
-    // Every request is read by Go's protobuf rules before Java parses it (GoWireMarshaller).
-    List.of(kv.bindService(),
+    GrpcService grpc = GrpcDoor.service(List.of(kv.bindService(),
         new MaintenanceService(node, stateMachine::store, headers, ids).bindService(),
         new ClusterService(config, ids, stateMachine::members, headers).bindService(),
         new WatchService(watchHub, stateMachine::store, headers, config.maxRequestBytes()).bindService(),
         new LeaseService(node, stateMachine::store, stateMachine::lessor, proposer, headers).definition(),
         new AuthService(headers, () -> stateMachine.store().currentRevision(), node::readBarrier).bindService(),
         new ElectionService(recipes, headers).bindService(),
-        new LockService(recipes, kv, headers).bindService())
-        .forEach(service -> grpcBuilder.addService(GoWireMarshaller.wrap(service)));
-    GrpcService grpc = grpcBuilder
-        .maxRequestMessageLength(maxMessage)
-        .maxResponseMessageLength(Integer.MAX_VALUE)
-        .exceptionHandler(new OversizeMessages().orElse(GrpcExceptionHandlerFunction.of()))
-        .intercept(metrics.grpc())
-        .build();
-    metrics.grpc().initialize(grpc.services());
-    ServerBuilder builder = Server.builder();
-    // gRPC: the limit is per message (above, answered as grpc-go does), not per HTTP/2 stream: a
-    // Watch or LeaseKeepAlive stream carries requests for as long as the client keeps it, and
-    // Armeria's request length counts every byte of a stream (it would end a long stream with 413).
-    ServiceBindingBuilder grpcRoutes = builder.route();
-    grpc.routes().forEach(grpcRoutes::addRoute);
-    grpcRoutes.maxRequestLength(0).decorator(new FrameFlags(grpc.services())).build(grpc);
-    GoHeaderLimits.apply(builder) // etcd's Go server reads request heads up to 1 MiB; Armeria's default is 8 KiB
-        .maxRequestLength(maxMessage + 1024L)
-        .requestTimeout(Duration.ZERO)
-        .idleTimeout(Duration.ZERO)
-        .gracefulShutdownTimeout(Duration.ZERO, Duration.ofMillis(500));
+        new LockService(recipes, kv, headers).bindService()), config.maxRequestBytes(), metrics.grpc());
+    ServerBuilder builder = GrpcDoor.serve(Server.builder(), grpc, config.maxRequestBytes());
     // gRPC is routed by its service paths; etcd's plain HTTP/1.1 routes share the port.
     HttpRoutes httpRoutes = new HttpRoutes(config, ids, node, stateMachine::members, v2, metrics.appends());
     httpRoutes.addTo(builder);

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
+import keel.server.api.http.GoQuote;
 
 /**
  * Renders {@link Results}: a text report for people, or ({@code --json}) one JSON object for
@@ -116,27 +117,11 @@ final class Report {
         .toPlainString();
   }
 
-  /** A JSON string literal: quotes, backslashes and control characters escaped. */
+  /** A JSON string literal, escaped as Go's encoding/json escapes it (etcd's tools read the same). */
   static String string(String s) {
-    StringBuilder out = new StringBuilder(s.length() + 2).append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case '\t' -> out.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
-      }
-    }
-    return out.append('"').toString();
+    StringBuilder out = new StringBuilder(s.length() + 2);
+    GoQuote.appendJsonString(out, s);
+    return out.toString();
   }
 
   private static String fmt(String format, Object... args) {

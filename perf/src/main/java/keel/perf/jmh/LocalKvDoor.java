@@ -1,23 +1,19 @@
 package keel.perf.jmh;
 
 import com.linecorp.armeria.common.SessionProtocol;
-import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
-import com.linecorp.armeria.server.ServiceBindingBuilder;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import keel.server.ServerConfig;
 import keel.server.TestBreaks;
-import keel.server.api.grpc.FrameFlags;
-import keel.server.api.grpc.GoWireMarshaller;
+import keel.server.api.grpc.GrpcDoor;
 import keel.server.api.grpc.Headers;
 import keel.server.api.grpc.KvService;
-import keel.server.api.grpc.OversizeMessages;
 import keel.server.command.Command;
 import keel.server.command.CommandResult;
 import keel.server.command.Proposer;
@@ -28,8 +24,8 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 
 /**
  * Keel's KV gRPC service on an Armeria server on 127.0.0.1 (a port the kernel picks), wired as
- * {@code KeelServer.startClientServer} wires it (Go's wire rules, frame-flag checks, the oversize
- * handler, the metrics interceptor), but with Raft replaced by an in-place apply: a proposal is
+ * a member's client port is wired ({@link GrpcDoor}: Go's wire rules, frame-flag checks, the oversize
+ * handler, the metrics interceptor, Go's header limits), but with Raft replaced by an in-place apply: a proposal is
  * encoded, decoded and applied to an {@link Applier} at once, as a single member's state machine
  * would apply it once committed.
  *
@@ -37,20 +33,14 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
  * most of what a one-client benchmark measures (and differ from disk to disk); the load generator
  * and {@code perf/compare.sh} measure that path against a real cluster. This measures the door.
  * Left out because a unary KV call on a ready member does not pass through them: the other seven
- * services, the HTTP routes, the not-ready gate ({@code ServeWhenReady}) and Go's header limits.
+ * services, the HTTP routes and the not-ready gate ({@code ServeWhenReady}).
  */
 final class LocalKvDoor implements AutoCloseable {
   private static final long CLUSTER_ID = 0x1000;
   private static final long MEMBER_ID = 0x2000;
-  /** As KeelServer: gRPC framing allowed above --max-request-bytes before gRPC itself refuses. */
-  private static final int GRPC_OVERHEAD_BYTES = 512 * 1024;
 
   static {
-    // As KeelServer: Ratis's shaded Netty ships Netty's version file unrelocated, so Armeria warns
-    // of two Netty versions where only one is in use.
-    if (System.getProperty("com.linecorp.armeria.warnNettyVersions") == null) {
-      System.setProperty("com.linecorp.armeria.warnNettyVersions", "false");
-    }
+    GrpcDoor.quietNettyVersionWarning();
   }
 
   private final Applier applier;
@@ -114,24 +104,9 @@ final class LocalKvDoor implements AutoCloseable {
   }
 
   private ServerBuilder serve(KvService kv) {
-    int maxMessage = (int) (ServerConfig.DEFAULT_MAX_REQUEST_BYTES + GRPC_OVERHEAD_BYTES);
-    GrpcService grpc = GrpcService.builder()
-        .addService(GoWireMarshaller.wrap(kv.bindService()))
-        .maxRequestMessageLength(maxMessage)
-        .maxResponseMessageLength(Integer.MAX_VALUE)
-        .exceptionHandler(new OversizeMessages().orElse(GrpcExceptionHandlerFunction.of()))
-        .intercept(metrics.grpc())
-        .build();
-    metrics.grpc().initialize(grpc.services());
-    ServerBuilder builder = Server.builder();
-    ServiceBindingBuilder grpcRoutes = builder.route();
-    grpc.routes().forEach(grpcRoutes::addRoute);
-    grpcRoutes.maxRequestLength(0).decorator(new FrameFlags(grpc.services())).build(grpc);
-    return builder
-        .maxRequestLength(maxMessage + 1024L)
-        .requestTimeout(Duration.ZERO)
-        .idleTimeout(Duration.ZERO)
-        .gracefulShutdownTimeout(Duration.ZERO, Duration.ofMillis(500))
+    GrpcService grpc = GrpcDoor.service(List.of(kv.bindService()), ServerConfig.DEFAULT_MAX_REQUEST_BYTES,
+        metrics.grpc());
+    return GrpcDoor.serve(Server.builder(), grpc, ServerConfig.DEFAULT_MAX_REQUEST_BYTES)
         .port(new InetSocketAddress("127.0.0.1", 0), SessionProtocol.HTTP);
   }
 }
