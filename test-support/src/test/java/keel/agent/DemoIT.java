@@ -102,9 +102,15 @@ class DemoIT {
       if (!demo.waitFor(90, TimeUnit.SECONDS)) {
         // Keep what tells why: the demo's output and its threads.
         Process dump = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-            Long.toString(demo.pid()), "Thread.print").redirectErrorStream(true).start();
-        String threads = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        dump.waitFor(30, TimeUnit.SECONDS);
+            Long.toString(demo.pid()), "Thread.print").redirectErrorStream(true)
+            .redirectOutput(parent.resolve("demo-threads.txt").toFile()).start();
+        String threads;
+        try {
+          threads = dump.waitFor(30, TimeUnit.SECONDS)
+              ? Files.readString(parent.resolve("demo-threads.txt")) : "(jcmd gave no dump within 30 s)";
+        } finally {
+          dump.destroyForcibly();
+        }
         throw new AssertionError("the demo did not exit within 90 s of Ctrl-C; its output:\n" + text(output)
             + "\nits threads:\n" + threads);
       }

@@ -1,5 +1,6 @@
 package keel.server.raft;
 
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import org.apache.ratis.grpc.server.GrpcLogAppender;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
@@ -44,7 +45,7 @@ final class RaceSafeLogAppender extends GrpcLogAppender {
   @Override
   public AppendEntriesRequestProto newAppendEntriesRequest(long callId, boolean heartbeat)
       throws RaftLogIOException {
-    return buildAgainIfNextIndexMoved(getFollower()::getNextIndex,
+    return buildAgainIfNextIndexMoved(getFollower()::getNextIndex, () -> snapshotOverAGap() != null,
         () -> super.newAppendEntriesRequest(callId, heartbeat));
   }
 
@@ -54,37 +55,48 @@ final class RaceSafeLogAppender extends GrpcLogAppender {
     if (ratis != null) {
       return ratis;
     }
-    SnapshotInfo snapshot = getServer().getStateMachine().getLatestSnapshot();
-    if (snapshot == null) {
-      return null;
+    SnapshotInfo snapshot = snapshotOverAGap();
+    if (snapshot != null) {
+      LOG.info("{}: the entry before {}'s next index {} was purged (log starts at {}) and the snapshot ends at {}:"
+          + " sending the snapshot", this, getFollower().getName(), getFollower().getNextIndex(),
+          getRaftLog().getStartIndex(), snapshot.getIndex());
     }
-    long next = getFollower().getNextIndex();
-    boolean previousInLog = next > RaftLog.LEAST_VALID_LOG_INDEX && getRaftLog().getTermIndex(next - 1) != null;
-    if (!previousIsGone(next, getRaftLog().getNextIndex(), getFollower().getSnapshotIndex(), previousInLog,
-        snapshot.getIndex())) {
-      return null;
-    }
-    LOG.info("{}: the entry before {}'s next index {} was purged (log starts at {}) and the snapshot ends at {}:"
-        + " sending the snapshot", this, getFollower().getName(), next, getRaftLog().getStartIndex(), snapshot.getIndex());
     return snapshot;
   }
 
   /**
-   * Whether an append to a follower at {@code followerNext} would have to name a previous entry
-   * the leader no longer knows, so that only a snapshot can bring the follower on.
+   * The leader's latest snapshot when only it can bring the follower on, the entry before the
+   * follower's next index being gone ({@link #previousIsGone}); else null.
+   */
+  private SnapshotInfo snapshotOverAGap() {
+    long next = getFollower().getNextIndex();
+    boolean previousInLog = next > RaftLog.LEAST_VALID_LOG_INDEX && getRaftLog().getTermIndex(next - 1) != null;
+    if (previousInLog) {
+      return null; // the usual case, decided without looking for a snapshot (which may list files)
+    }
+    SnapshotInfo snapshot = getServer().getStateMachine().getLatestSnapshot();
+    if (snapshot == null) {
+      return null;
+    }
+    return previousIsGone(next, getRaftLog().getNextIndex(), getFollower().getSnapshotIndex(), snapshot.getIndex())
+        ? snapshot : null;
+  }
+
+  /**
+   * Whether an append to a follower at {@code followerNext}, whose previous entry the leader's log
+   * no longer holds, would have to name that entry, so that only a snapshot can bring the follower
+   * on.
    *
    * @param leaderNext the leader's next log index (nothing to send when the follower is there)
    * @param followerSnapshotIndex the snapshot the follower last installed from this leader (Ratis
    *     names no previous entry right after it)
-   * @param previousInLog whether the leader's log still holds the entry at {@code followerNext - 1}
    * @param snapshotIndex the last index of the leader's latest snapshot
    */
-  static boolean previousIsGone(long followerNext, long leaderNext, long followerSnapshotIndex, boolean previousInLog,
-      long snapshotIndex) {
+  static boolean previousIsGone(long followerNext, long leaderNext, long followerSnapshotIndex, long snapshotIndex) {
     if (followerNext <= RaftLog.LEAST_VALID_LOG_INDEX || followerNext >= leaderNext) {
       return false; // no previous entry to name, or nothing to send
     }
-    if (followerNext == followerSnapshotIndex + 1 || previousInLog || snapshotIndex == followerNext - 1) {
+    if (followerNext == followerSnapshotIndex + 1 || snapshotIndex == followerNext - 1) {
       return false; // the previous entry is known, or not needed
     }
     return snapshotIndex > followerNext - 1; // the snapshot covers it; an older one would not help
@@ -97,28 +109,29 @@ final class RaceSafeLogAppender extends GrpcLogAppender {
   }
 
   /**
-   * {@code build}'s request, or null ("nothing to send now") when it failed its consistency check
-   * while {@code nextIndex} moved under it, or could not name the previous entry (the next turn
-   * sends the snapshot instead, see {@link #shouldInstallSnapshot}).
+   * {@code build}'s request, or null ("nothing to send now") when Ratis's consistency check of it
+   * failed (an {@link IllegalStateException}, or a {@link NullPointerException} for a previous
+   * entry it could not name) because {@code nextIndex} moved under it, or because the previous
+   * entry is gone ({@code previousGone}: the next turn sends the snapshot instead, see {@link
+   * #shouldInstallSnapshot}). A failure for any other reason is Ratis's own and passes through.
    */
-  static <T> T buildAgainIfNextIndexMoved(LongSupplier nextIndex, Build<T> build) throws RaftLogIOException {
+  static <T> T buildAgainIfNextIndexMoved(LongSupplier nextIndex, BooleanSupplier previousGone, Build<T> build)
+      throws RaftLogIOException {
     long before = nextIndex.getAsLong();
     try {
       return build.build();
-    } catch (IllegalStateException e) {
+    } catch (IllegalStateException | NullPointerException e) {
       long after = nextIndex.getAsLong();
-      if (after == before) {
-        throw e;
+      if (after != before) {
+        LOG.debug("the follower's next index moved from {} to {} while a request was built ({}); building it again",
+            before, after, e.getMessage());
+        return null;
       }
-      LOG.debug("the follower's next index moved from {} to {} while a request was built ({}); building it again",
-          before, after, e.getMessage());
-      return null;
-    } catch (NullPointerException e) {
-      if (e.getMessage() == null || !e.getMessage().contains("Previous TermIndex not found")) {
-        throw e;
+      if (previousGone.getAsBoolean()) {
+        LOG.info("no append at next index {} ({}): the snapshot goes instead", before, e.getMessage());
+        return null;
       }
-      LOG.info("no append at next index {} ({}): the snapshot goes instead", before, e.getMessage());
-      return null;
+      throw e;
     }
   }
 }

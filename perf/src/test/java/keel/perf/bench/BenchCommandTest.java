@@ -117,7 +117,7 @@ class BenchCommandTest {
     assertUsageError(List.of("--bogus"), "keel bench: Unknown option: '--bogus'");
     assertUsageError(List.of("put", ENDPOINT, "--total", "5", "--duration", "5s"),
         "--total=<total>, --duration=DURATION are mutually exclusive");
-    assertUsageError(List.of("put", ENDPOINT, "--duration", "5 minutes"), "invalid duration '5 minutes'");
+    assertUsageError(List.of("put", ENDPOINT, "--duration", "5 minutes"), "time: unknown unit \" minutes\" in duration \"5 minutes\"");
     assertUsageError(List.of("put", ENDPOINT, "--clients", "0"), "--clients must be at least 1, was 0");
     assertUsageError(List.of("put", ENDPOINT, "--conns", "0"), "--conns must be at least 1, was 0");
     assertUsageError(List.of("put", ENDPOINT, "--total", "0"), "--total must be at least 1, was 0");

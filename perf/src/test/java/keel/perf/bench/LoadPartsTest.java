@@ -71,9 +71,12 @@ class LoadPartsTest {
     assertThat(BenchDurations.parse("500ms")).isEqualTo(Duration.ofMillis(500));
     assertThat(BenchDurations.parse("1m30s")).isEqualTo(Duration.ofSeconds(90));
     assertThat(BenchDurations.parse("2h")).isEqualTo(Duration.ofHours(2));
+    assertThat(BenchDurations.parse("1.5s")).isEqualTo(Duration.ofMillis(1500));
     assertThatThrownBy(() -> BenchDurations.parse("30")).isInstanceOf(TypeConversionException.class)
-        .hasMessage("invalid duration '30': use e.g. 500ms, 30s, 2m or 1m30s");
+        .hasMessage("time: missing unit in duration \"30\": use e.g. 500ms, 30s, 2m or 1m30s");
     assertThatThrownBy(() -> BenchDurations.parse("")).isInstanceOf(TypeConversionException.class);
+    assertThatThrownBy(() -> BenchDurations.parse("0")).isInstanceOf(TypeConversionException.class)
+        .hasMessage("duration \"0\" must be above zero");
     assertThat(BenchDurations.format(Duration.ofMillis(1500))).isEqualTo("1.500s");
     assertThat(BenchDurations.format(Duration.ofMillis(250))).isEqualTo("250ms");
   }

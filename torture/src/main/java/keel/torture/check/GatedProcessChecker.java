@@ -47,6 +47,10 @@ public final class GatedProcessChecker {
 
   /** One stretch of time a gated process ran without a freeze. */
   record Spell(String node, long pid, long from, long to, boolean woken, boolean last) {
+    boolean sameProcess(Spell other) {
+      return pid == other.pid && node.equals(other.node);
+    }
+
     boolean overlaps(Spell other) {
       return from < other.to && other.from < to;
     }
@@ -76,9 +80,10 @@ public final class GatedProcessChecker {
 
   /** @param origin the run's start (System.nanoTime()), for readable times in the verdict */
   public static Verdict check(List<GateRecord> records, long origin) {
-    Map<Long, List<GateRecord>> byPid = new LinkedHashMap<>();
+    // One run per process: a node and a pid (pids are unique only while a process lives).
+    Map<String, List<GateRecord>> byPid = new LinkedHashMap<>();
     records.stream().sorted(Comparator.comparingLong(GateRecord::nanos))
-        .forEach(r -> byPid.computeIfAbsent(r.pid(), p -> new ArrayList<>()).add(r));
+        .forEach(r -> byPid.computeIfAbsent(r.node() + "/" + r.pid(), p -> new ArrayList<>()).add(r));
     if (byPid.isEmpty()) {
       return Verdict.violation(NAME, "no gated process ran: nothing to judge (did the agents start one?)", List.of());
     }
@@ -95,7 +100,7 @@ public final class GatedProcessChecker {
       }
       for (int j = i + 1; j < spells.size() && spells.get(j).from() < a.to(); j++) {
         Spell b = spells.get(j);
-        if (a.pid() != b.pid() && a.overlaps(b) && !a.exempt() && !b.exempt()) {
+        if (!a.sameProcess(b) && a.overlaps(b) && !a.exempt() && !b.exempt()) {
           long overlap = Math.min(a.to(), b.to()) - Math.max(a.from(), b.from());
           return Verdict.violation(NAME, String.format("two gated processes ran at once for %.0f ms: %s and %s",
               overlap / 1e6, a.node(), b.node()), List.of(a.describe(origin), b.describe(origin)));

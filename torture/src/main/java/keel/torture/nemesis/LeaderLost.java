@@ -1,7 +1,6 @@
 package keel.torture.nemesis;
 
 import io.etcd.jetcd.maintenance.StatusResponse;
-import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -40,7 +39,7 @@ final class LeaderLost implements Fault.Effect {
     if (status == null) {
       return Fault.Effect.NONE;
     }
-    return new LeaderLost(cluster, leader, status.getHeader().getMemberId(), new LinkedHashSet<>(cutOff));
+    return new LeaderLost(cluster, leader, status.getHeader().getMemberId(), cutOff);
   }
 
   @Override

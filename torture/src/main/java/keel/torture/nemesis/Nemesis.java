@@ -108,36 +108,28 @@ public final class Nemesis implements AutoCloseable {
    */
   private String holdAndObserve(Fault fault, Fault.Injected in, long injected, long holdUntil) {
     Fault.Effect effect = in.effect();
-    long deadline = injected + settings.effectTimeout().toNanos();
-    long seenAt = effect == Fault.Effect.NONE ? injected : 0;
-    try {
-      while (!stopping) {
-        long now = System.nanoTime();
-        if (seenAt == 0 && effect.observed()) {
-          seenAt = System.nanoTime();
-          LOG.info("nemesis: {} {} took effect after {} ms: {}", fault.name(), in.target(),
-              (seenAt - injected) / 1_000_000, effect.describe());
+    if (effect != Fault.Effect.NONE) {
+      long deadline = injected + settings.effectTimeout().toNanos();
+      try {
+        while (!effect.observed()) {
+          if (System.nanoTime() >= deadline || !pause(Duration.ofMillis(100))) {
+            if (!stopping) {
+              problem(fault.name() + " " + in.target() + " took no effect within "
+                  + settings.effectTimeout().toSeconds() + " s: " + effect.describe());
+            }
+            return "no effect: " + effect.describe();
+          }
         }
-        if (seenAt != 0 ? now >= holdUntil : now >= Math.max(holdUntil, deadline)) {
-          break;
-        }
-        pause(Duration.ofMillis(Math.min(100, Math.max(1, ((seenAt != 0 ? holdUntil : deadline) - now) / 1_000_000))));
+      } catch (Exception e) {
+        problem("observing " + fault.name() + " " + in.target() + ": " + e);
+        return "unknown: " + e;
       }
-    } catch (Exception e) {
-      problem("observing " + fault.name() + " " + in.target() + ": " + e);
-      return "unknown: " + e;
+      LOG.info("nemesis: {} {} took effect after {} ms: {}", fault.name(), in.target(),
+          (System.nanoTime() - injected) / 1_000_000, effect.describe());
     }
-    if (effect == Fault.Effect.NONE) {
-      return "";
-    }
-    if (seenAt == 0) {
-      if (!stopping) {
-        problem(fault.name() + " " + in.target() + " took no effect within " + settings.effectTimeout().toSeconds()
-            + " s: " + effect.describe());
-      }
-      return "no effect: " + effect.describe();
-    }
-    return effect.describe() + " after " + (seenAt - injected) / 1_000_000 + " ms";
+    long seen = System.nanoTime();
+    pause(Duration.ofNanos(holdUntil - seen));
+    return effect == Fault.Effect.NONE ? "" : effect.describe() + " after " + (seen - injected) / 1_000_000 + " ms";
   }
 
   /** Waits unless stopping; false when stopping. */

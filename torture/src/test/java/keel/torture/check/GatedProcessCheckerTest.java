@@ -49,6 +49,13 @@ class GatedProcessCheckerTest {
   }
 
   @Test
+  void oneProcessIsANodeAndAPidNotAPidAlone() {
+    Verdict v = GatedProcessChecker.check(all(List.of(run("m1", 11, 0, 3000), run("m2", 11, 2900, 6000))), 0);
+
+    assertThat(v.outcome()).as("the same pid on two nodes is two processes").isEqualTo(Verdict.Outcome.INVALID);
+  }
+
+  @Test
   void theStaleHolderWokenFromAFreezeIsCountedWhenItIsGoneAtOnce() {
     List<GateRecord> frozen = run("m1", 11, 0, 3000); // frozen at 3 s, thawed at 8 s, killed 40 ms later
     frozen.addAll(run("m1", 11, 8000, 8040).subList(1, 3));
