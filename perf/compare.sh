@@ -8,6 +8,16 @@
 #   perf/compare.sh                      every workload, 3 rounds
 #   ROUNDS=5 perf/compare.sh put-1 range-l-1   chosen workloads (names below), 5 rounds
 #   SCALE=0.2 perf/compare.sh            a fifth of each workload's requests (a quick look)
+#   WARMUP=0 perf/compare.sh             no warm-up pass (see below)
+#
+# Before the rounds, each chosen workload runs WARMUP times (default 1) on both targets, unmeasured:
+# Keel's JIT compiler needs a few hundred thousand requests before a JVM runs at its steady speed
+# (the first 40,000 puts of a fresh member ran at a third of it), and a round should measure the
+# server, not its compiler. A fresh cluster's first seconds are measured on their own: by
+# perf/check-perf.sh (`etcdctl check perf` on a fresh cluster) and by the startup table here.
+# After the rounds, ROUNDS times per target: every member stopped (SIGTERM) and restarted on its
+# data, then a fresh cluster started in an empty data dir; the seconds from launching the members
+# to all three answering `etcdctl endpoint health` go to the startup table.
 #
 # etcd's benchmark tool: $ETCD_BENCHMARK, else ~/.cache/keel/etcd-benchmark, built when missing
 # by the team's tools/build-etcd-benchmark.sh (needs root and apt-get: Go and etcd's sources from
@@ -17,6 +27,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROUNDS="${ROUNDS:-3}"
 SCALE="${SCALE:-1}"
+WARMUP="${WARMUP:-1}"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 RAW="$ROOT/perf/results/compare-$STAMP"
 WORK="$(mktemp -d /tmp/keel-compare.XXXXXX)"
@@ -45,6 +56,7 @@ WORKLOADS=(
   "range-s-1|--conns=1 --clients=1|range /bench/k --consistency=s --total=$(n 4000)"
   "watch-latency-1000|--conns=100 --clients=1000|watch-latency --total=$(n 1000) --put-rate=100"
   "lease-keepalive-1000|--conns=100 --clients=1000|lease-keepalive --total=$(n 40000)"
+  "put-100k-keys|--conns=100 --clients=1000|put --key-size=8 --sequential-keys --key-space-size=100000 --val-size=256 --total=$(n 100000)"
 )
 
 # wanted <name>: true when no workload was named on the command line, or this one was
@@ -73,15 +85,23 @@ mkdir -p "$RAW"
 source "$ROOT/perf/cluster.sh"
 MEMBER_FLAGS=("${COMMON_FLAGS[@]}")
 
-# start <label> <client base port> <command...>: a cluster of the target, its pids and endpoints kept
+# start <label> <data root> <kind> [round]: a cluster of the target on the data under <data root>,
+# its pids and endpoints kept, and the seconds it took to become healthy appended to startup.txt as
+# "<label> <kind> <round> <seconds>" (kind: fresh, an empty data dir; restart, the data of before)
+declare -A BASE_OF=([etcd]=22380 [keel]=23380) COMMAND_OF=([etcd]="etcd" [keel]="$ROOT/keel server")
 start() {
-  local label=$1 base=$2; shift 2
+  local label=$1 root=$2 kind=$3 round=${4:-0}
   local status=0
-  start_cluster "$label" "$base" "$WORK" "$@" || status=$?
+  mkdir -p "$root"
+  # shellcheck disable=SC2086  # the command is words on purpose
+  start_cluster "$label" "${BASE_OF[$label]}" "$root" ${COMMAND_OF[$label]} || status=$?
   PIDS_OF[$label]="${CLUSTER_PIDS[*]}" # also when it failed: the EXIT trap stops them
   [[ $status == 0 ]] || exit 1
   ENDPOINTS_OF[$label]=$CLUSTER_ENDPOINTS
-  echo "$label: $* (members ${PIDS_OF[$label]// /, } on $CLUSTER_ENDPOINTS)" >>"$RAW/commands.txt"
+  echo "$label $kind $round $CLUSTER_HEALTHY_SECONDS" >>"$RAW/startup.txt"
+  if [[ $round == 0 ]]; then
+    echo "$label: ${COMMAND_OF[$label]} (members ${PIDS_OF[$label]// /, } on $CLUSTER_ENDPOINTS)" >>"$RAW/commands.txt"
+  fi
 }
 
 # proc_sample <label>: per member "pid cpu-ticks rss-kB" (utime+stime from /proc/PID/stat)
@@ -100,14 +120,28 @@ declare -A ENDPOINTS_OF=()
   echo "etcd: $(etcd --version | head -1)"
   echo "java: $(java -version 2>&1 | head -1)"
   echo "keel: $(cd "$ROOT" && git log -1 --format='%h %s' 2>/dev/null || echo unknown)"
-  echo "rounds: $ROUNDS, scale: $SCALE"
+  echo "rounds: $ROUNDS, scale: $SCALE, warm-up passes: $WARMUP"
   echo "clock ticks per second: $(getconf CLK_TCK)"
 } >"$RAW/machine.txt"
 echo "common member flags: ${COMMON_FLAGS[*]}" >"$RAW/commands.txt"
-start etcd 22380 etcd
-start keel 23380 "$ROOT/keel" server
+start etcd "$WORK" fresh
+start keel "$WORK" fresh
 for label in etcd keel; do
   ETCDCTL_API=3 etcdctl --endpoints "${ENDPOINTS_OF[$label]}" put /bench/k "$(head -c 256 /dev/zero | tr '\0' v)" >/dev/null
+done
+
+mkdir -p "$RAW/warmup"
+for pass in $(seq 1 "$WARMUP"); do
+  for spec in "${WORKLOADS[@]}"; do
+    IFS='|' read -r name global command <<<"$spec"
+    wanted "$name" || continue
+    for label in etcd keel; do
+      # shellcheck disable=SC2086  # the flags are words on purpose
+      "$BENCH" --endpoints="${ENDPOINTS_OF[$label]}" $global $command >"$RAW/warmup/$name.$label.$pass.txt" 2>&1 || true
+      printf '%-22s %-4s warm-up %d: %s\n' "$name" "$label" "$pass" \
+        "$(grep -oE 'Requests/sec:[[:space:]]+[0-9.]+' "$RAW/warmup/$name.$label.$pass.txt" | tr -s '\t ' ' ' || echo 'no result')"
+    done
+  done
 done
 
 for spec in "${WORKLOADS[@]}"; do
@@ -127,6 +161,20 @@ for spec in "${WORKLOADS[@]}"; do
       printf '%-22s %-4s round %d: %s\n' "$name" "$label" "$round" \
         "$(grep -oE 'Requests/sec:[[:space:]]+[0-9.]+' "$out.txt" | tr -s '\t ' ' ' || echo 'no result')"
     done
+  done
+done
+
+# Startup: restart on the data (every member stopped, then all launched), then a fresh cluster.
+for round in $(seq 1 "$ROUNDS"); do
+  for label in etcd keel; do
+    # shellcheck disable=SC2086  # the pids are words on purpose
+    stop_cluster ${PIDS_OF[$label]}
+    start "$label" "$WORK" restart "$round"
+    # shellcheck disable=SC2086
+    stop_cluster ${PIDS_OF[$label]}
+    start "$label" "$WORK/fresh-$round" fresh "$round"
+    printf '%-22s %-4s round %d: %s\n' startup "$label" "$round" \
+      "$(awk -v l="$label" -v r="$round" '$1 == l && $3 == r { printf "%s %s s  ", $2, $4 }' "$RAW/startup.txt")"
   done
 done
 

@@ -166,6 +166,7 @@ public final class KeelServer implements AutoCloseable {
     // Read once per member start; an unknown name stops it here, before anything is opened.
     TestBreaks breaks = TestBreaks.fromSystemProperty();
     breaks.warn(config.name());
+    GrpcDoor.prepareInBackground();
     KeelServer server = new KeelServer(config, breaks);
     try {
       server.node.start();

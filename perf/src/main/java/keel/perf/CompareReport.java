@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -159,6 +160,7 @@ public final class CompareReport {
       }
       md.append(" |\n");
     }
+    md.append(startupTable(raw));
     md.append("\nThe tool's command per workload (`--endpoints` all three members of the target):\n\n```\n");
     for (String name : runs.keySet()) {
       Path command = raw.resolve(name + ".command");
@@ -168,13 +170,51 @@ public final class CompareReport {
     return md.toString();
   }
 
+  /**
+   * The startup table from {@code startup.txt} (lines "target kind round seconds", written by
+   * compare.sh), empty without one.
+   */
+  static String startupTable(Path raw) throws IOException {
+    Path file = raw.resolve("startup.txt");
+    if (!Files.exists(file)) {
+      return "";
+    }
+    Map<String, Map<String, List<Double>>> seconds = new TreeMap<>(Comparator.reverseOrder()); // restart, fresh
+    for (String line : Files.readAllLines(file)) {
+      String[] f = line.trim().split("\\s+");
+      if (f.length == 4) {
+        seconds.computeIfAbsent(f[1], k -> new TreeMap<>()).computeIfAbsent(f[0], k -> new ArrayList<>())
+            .add(Double.parseDouble(f[3]));
+      }
+    }
+    StringBuilder md = new StringBuilder();
+    md.append("\nStartup: seconds from launching the three members to all three answering `etcdctl endpoint health` ")
+        .append("(median, lowest-highest; fresh: empty data dirs, the first start included; restart: every member ")
+        .append("stopped by SIGTERM after the workloads, then launched again on its data):\n\n");
+    md.append("| start | etcd s | Keel s | ratio |\n|---|---|---|---|\n");
+    seconds.forEach((kind, byTarget) -> {
+      double[] etcd = byTarget.getOrDefault("etcd", List.of()).stream().mapToDouble(Double::doubleValue).toArray();
+      double[] keel = byTarget.getOrDefault("keel", List.of()).stream().mapToDouble(Double::doubleValue).toArray();
+      md.append("| ").append(kind).append(" | ").append(spread(etcd)).append(" | ").append(spread(keel))
+          .append(" | ").append(etcd.length == 0 || keel.length == 0 ? "-"
+              : String.format(Locale.ROOT, "%.2f", median(keel) / median(etcd))).append(" |\n");
+    });
+    return md.toString();
+  }
+
+  private static String spread(double[] v) {
+    if (v.length == 0) {
+      return "-";
+    }
+    return String.format(Locale.ROOT, "%s (%s-%s)", fmt(median(v)), fmt(Arrays.stream(v).min().orElseThrow()),
+        fmt(Arrays.stream(v).max().orElseThrow()));
+  }
+
   private static String spread(List<Run> runs, java.util.function.ToDoubleFunction<Run> field) {
     if (runs.isEmpty()) {
       return "-";
     }
-    double[] v = runs.stream().mapToDouble(field).toArray();
-    return String.format(Locale.ROOT, "%s (%s-%s)", fmt(median(v)), fmt(Arrays.stream(v).min().orElseThrow()),
-        fmt(Arrays.stream(v).max().orElseThrow()));
+    return spread(runs.stream().mapToDouble(field).toArray());
   }
 
   private static String ratio(List<Run> keel, List<Run> etcd, java.util.function.ToDoubleFunction<Run> field) {

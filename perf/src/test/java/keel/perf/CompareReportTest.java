@@ -77,4 +77,22 @@ class CompareReportTest {
     assertThat(Files.size(chart)).isPositive();
     assertThat(javax.imageio.ImageIO.read(chart.toFile()).getWidth()).isGreaterThan(1000);
   }
+
+  @Test
+  void startsBecomeATableOfFreshAndRestartSeconds(@TempDir Path raw) throws Exception {
+    Files.writeString(raw.resolve("startup.txt"), String.join("\n",
+        "etcd fresh 0 0.50", "keel fresh 0 3.00",
+        "etcd restart 1 0.40", "keel restart 1 2.00",
+        "etcd fresh 1 0.70", "keel fresh 1 3.50",
+        "etcd restart 2 0.60", "keel restart 2 4.00", ""));
+    String table = CompareReport.startupTable(raw);
+    assertThat(table).contains("| fresh | 0.60 (0.50-0.70) | 3.25 (3.00-3.50) | 5.42 |");
+    assertThat(table).contains("| restart | 0.50 (0.40-0.60) | 3.00 (2.00-4.00) | 6.00 |");
+    assertThat(table.indexOf("| restart")).isLessThan(table.indexOf("| fresh"));
+  }
+
+  @Test
+  void noStartupFileMeansNoStartupTable(@TempDir Path raw) throws Exception {
+    assertThat(CompareReport.startupTable(raw)).isEmpty();
+  }
 }

@@ -122,8 +122,7 @@ public final class RatisNode implements Closeable {
     this.forwarder = new GrpcFactory(parameters).newRaftClientRpc(clientId, properties);
     StrictReadIndex.verify(); // before this member can lead: its reads must not be served stale
     this.forwarder.addRaftPeers(group.getPeers());
-    // etcd's request timeout: 5 s plus two election timeouts (etcdserver.ReqTimeout).
-    this.requestTimeoutMillis = 5000 + 2 * config.electionMillis();
+    this.requestTimeoutMillis = requestTimeoutMillis(config);
     this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread thread = new Thread(r, "keel-" + member + "-raft-retry");
       thread.setDaemon(true);
@@ -139,6 +138,11 @@ public final class RatisNode implements Closeable {
   public void start() throws IOException {
     server.start();
     LOG.info("{}: raft started in group {} with peers {}", member, group.getGroupId(), group.getPeers());
+  }
+
+  /** etcd's request timeout: 5 s plus two election timeouts (etcdserver.ReqTimeout). */
+  static long requestTimeoutMillis(ServerConfig config) {
+    return 5000 + 2 * config.electionMillis();
   }
 
   /** The group id is a function of the cluster token, so every member computes the same one. */
@@ -174,6 +178,14 @@ public final class RatisNode implements Closeable {
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(2 * election, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setRequestTimeout(p,
         TimeDuration.valueOf(Math.max(3000, 3 * election), TimeUnit.MILLISECONDS));
+    // The first election after a start comes sooner, as etcd fast-forwards its election ticks at
+    // start (--initial-election-tick-advance): a fresh cluster has a leader about a second
+    // earlier. Pre-vote (Ratis's default) keeps an early campaign from disturbing a cluster that
+    // already has a leader when one member restarts.
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p,
+        TimeDuration.valueOf(Math.max(1, 3 * election / 10), TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p,
+        TimeDuration.valueOf(Math.max(2, 6 * election / 10), TimeUnit.MILLISECONDS));
     // A leader cut off from its majority steps down after about one election timeout.
     RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p,
         TimeDuration.valueOf(2 * election, TimeUnit.MILLISECONDS));
@@ -194,6 +206,17 @@ public final class RatisNode implements Closeable {
     // Only closed segments are purged (tests that need a purged log set a small segment size
     // with -Draft.server.log.segment.size.max=64KB).
     RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.max(1, Math.min(1024, config.snapshotCount())));
+    // Closed log segments kept in memory for followers that lag: Ratis's default (up to 200 MB of
+    // the heap) would hold several times a store of 100,000 keys. Older entries are read from the
+    // segment files when a follower needs them.
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(8L << 20)); // the open one is always cached
+    RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+    RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf(16L << 20));
+    // A write's reply stays in the retry cache for as long as one of its retries may still come
+    // (every try of a write ends at the request timeout), not Ratis's default minute: at a few
+    // thousand writes a second that minute held a quarter of a million replies on the heap.
+    RaftServerConfigKeys.RetryCache.setExpiryTime(p,
+        TimeDuration.valueOf(2 * requestTimeoutMillis(config), TimeUnit.MILLISECONDS));
 
     // One request may be as large as --max-request-bytes, a v2 write as Go's 10 MiB form limit;
     // the appender must carry either.
