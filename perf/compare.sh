@@ -17,7 +17,8 @@
 # perf/check-perf.sh (`etcdctl check perf` on a fresh cluster) and by the startup table here.
 # After the rounds, ROUNDS times per target: every member stopped (SIGTERM) and restarted on its
 # data, then a fresh cluster started in an empty data dir; the seconds from launching the members
-# to all three answering `etcdctl endpoint health` go to the startup table.
+# to all three answering `etcdctl endpoint health` go to the startup table, and each member's RSS
+# once 100,000 keys of 256 B are written to the fresh cluster to the memory table.
 #
 # etcd's benchmark tool: $ETCD_BENCHMARK, else ~/.cache/keel/etcd-benchmark, built when missing
 # by the team's tools/build-etcd-benchmark.sh (needs root and apt-get: Go and etcd's sources from
@@ -165,6 +166,7 @@ for spec in "${WORKLOADS[@]}"; do
 done
 
 # Startup: restart on the data (every member stopped, then all launched), then a fresh cluster.
+FILL="--conns=100 --clients=1000 put --key-size=8 --sequential-keys --key-space-size=100000 --val-size=256 --total=100000"
 for round in $(seq 1 "$ROUNDS"); do
   for label in etcd keel; do
     # shellcheck disable=SC2086  # the pids are words on purpose
@@ -173,6 +175,10 @@ for round in $(seq 1 "$ROUNDS"); do
     # shellcheck disable=SC2086
     stop_cluster ${PIDS_OF[$label]}
     start "$label" "$WORK/fresh-$round" fresh "$round"
+    # Memory: each member's RSS once 100,000 keys of 256 B are written to the fresh cluster.
+    # shellcheck disable=SC2086  # the flags are words on purpose
+    "$BENCH" --endpoints="${ENDPOINTS_OF[$label]}" $FILL >"$RAW/memory.$label.$round.bench" 2>&1 || true
+    proc_sample "$label" >"$RAW/memory.$label.$round.txt"
     printf '%-22s %-4s round %d: %s\n' startup "$label" "$round" \
       "$(awk -v l="$label" -v r="$round" '$1 == l && $3 == r { printf "%s %s s  ", $2, $4 }' "$RAW/startup.txt")"
   done

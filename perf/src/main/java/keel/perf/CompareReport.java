@@ -161,6 +161,7 @@ public final class CompareReport {
       md.append(" |\n");
     }
     md.append(startupTable(raw));
+    md.append(memoryTable(raw));
     md.append("\nThe tool's command per workload (`--endpoints` all three members of the target):\n\n```\n");
     for (String name : runs.keySet()) {
       Path command = raw.resolve(name + ".command");
@@ -200,6 +201,35 @@ public final class CompareReport {
               : String.format(Locale.ROOT, "%.2f", median(keel) / median(etcd))).append(" |\n");
     });
     return md.toString();
+  }
+
+  /**
+   * The memory table from {@code memory.TARGET.ROUND.txt} (compare.sh's proc samples taken once
+   * 100,000 keys were written to a fresh cluster), empty without them.
+   */
+  static String memoryTable(Path raw) throws IOException {
+    Map<String, List<Double>> largestMib = new TreeMap<>();
+    Pattern name = Pattern.compile("memory\\.(etcd|keel)\\.\\d+\\.txt");
+    try (Stream<Path> list = Files.list(raw)) {
+      for (Path file : list.sorted().toList()) {
+        Matcher m = name.matcher(file.getFileName().toString());
+        if (m.matches()) {
+          long kb = Files.readAllLines(file).stream().map(l -> l.trim().split("\\s+"))
+              .filter(f -> f.length == 3).mapToLong(f -> Long.parseLong(f[2])).max().orElse(0);
+          largestMib.computeIfAbsent(m.group(1), k -> new ArrayList<>()).add(kb / 1024.0);
+        }
+      }
+    }
+    if (largestMib.isEmpty()) {
+      return "";
+    }
+    double[] etcd = largestMib.getOrDefault("etcd", List.of()).stream().mapToDouble(Double::doubleValue).toArray();
+    double[] keel = largestMib.getOrDefault("keel", List.of()).stream().mapToDouble(Double::doubleValue).toArray();
+    return "\nMemory: the largest member's RSS (MiB) once 100,000 keys of 256 B were written to a fresh cluster "
+        + "(median over rounds, lowest-highest):\n\n| | etcd MiB | Keel MiB | ratio |\n|---|---|---|---|\n"
+        + "| RSS after 100,000 keys | " + spread(etcd) + " | " + spread(keel) + " | "
+        + (etcd.length == 0 || keel.length == 0 ? "-" : String.format(Locale.ROOT, "%.2f", median(keel) / median(etcd)))
+        + " |\n";
   }
 
   private static String spread(double[] v) {

@@ -95,4 +95,12 @@ class CompareReportTest {
   void noStartupFileMeansNoStartupTable(@TempDir Path raw) throws Exception {
     assertThat(CompareReport.startupTable(raw)).isEmpty();
   }
+
+  @Test
+  void theLargestMembersRssAfterTheFillBecomesTheMemoryRow(@TempDir Path raw) throws Exception {
+    Files.writeString(raw.resolve("memory.etcd.1.txt"), "11 100 102400\n12 100 204800\n13 100 153600\n");
+    Files.writeString(raw.resolve("memory.keel.1.txt"), "21 100 409600\n22 100 307200\n23 100 358400\n");
+    assertThat(CompareReport.memoryTable(raw))
+        .contains("| RSS after 100,000 keys | 200 (200-200) | 400 (400-400) | 2.00 |");
+  }
 }
