@@ -10,11 +10,13 @@ import org.apache.ratis.server.leader.LeaderState;
 import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.raftlog.RaftLogIOException;
 import org.apache.ratis.statemachine.SnapshotInfo;
+import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Ratis 3.2.2's gRPC log appender, minus two ways in which its thread died and so silenced a
+ * Ratis 3.2.2's gRPC log appender, sending at once to an idle follower ({@link
+ * #getRemainingWaitTime}), minus two ways in which its thread died and so silenced a
  * follower for as long as the leader led (Ratis 3.2.2 never restarts a failed appender,
  * RATIS-2499, fixed after 3.2.2). Both were found by the torture run:
  *
@@ -38,15 +40,48 @@ import org.slf4j.LoggerFactory;
 final class RaceSafeLogAppender extends GrpcLogAppender {
   private static final Logger LOG = LoggerFactory.getLogger(RaceSafeLogAppender.class);
 
+  /** Whether entries were outstanding when the request being sent was built ({@link #getRemainingWaitTime}). */
+  private volatile Boolean outstandingBeforeBuild;
+
   RaceSafeLogAppender(RaftServer.Division server, LeaderState state, FollowerInfo follower) {
     super(server, state, follower);
+  }
+
+  /**
+   * Ratis holds each request to a follower until {@code wait-time.min} (1 ms) has passed since it
+   * sent the last one, to batch entries. Keel batches only while entries sent to that follower are
+   * not yet acknowledged, as etcd sends while nothing is outstanding: to a follower that has all it
+   * was sent, a new entry, or a linearizable read's heartbeat, goes at once (an append that only
+   * tells it the new commit index does not count as outstanding). Held, a lone write waited about a
+   * millisecond at the leader (a single client's put took 2.6 ms, etcd's 0.5 ms), and a lone read
+   * as long (1.4 ms on the leader, 0.14 ms on a one-member cluster).
+   */
+  @Override
+  protected TimeDuration getRemainingWaitTime() {
+    // Ratis asks after building a request (which already counts its entries as sent) and before
+    // deciding to build one: the first answer is the one taken before that build.
+    Boolean beforeBuild = outstandingBeforeBuild;
+    outstandingBeforeBuild = null;
+    boolean outstanding = beforeBuild != null ? beforeBuild : entriesOutstanding();
+    return outstanding ? super.getRemainingWaitTime() : TimeDuration.ZERO;
+  }
+
+  /** Entries were sent to the follower that it has not acknowledged yet. */
+  private boolean entriesOutstanding() {
+    FollowerInfo follower = getFollower();
+    return follower.getNextIndex() > follower.getMatchIndex() + 1;
   }
 
   @Override
   public AppendEntriesRequestProto newAppendEntriesRequest(long callId, boolean heartbeat)
       throws RaftLogIOException {
-    return buildAgainIfNextIndexMoved(getFollower()::getNextIndex, () -> snapshotOverAGap() != null,
-        () -> super.newAppendEntriesRequest(callId, heartbeat));
+    outstandingBeforeBuild = entriesOutstanding();
+    AppendEntriesRequestProto request = buildAgainIfNextIndexMoved(getFollower()::getNextIndex,
+        () -> snapshotOverAGap() != null, () -> super.newAppendEntriesRequest(callId, heartbeat));
+    if (request == null) {
+      outstandingBeforeBuild = null; // nothing to send: Ratis does not ask how long to hold it
+    }
+    return request;
   }
 
   @Override

@@ -1,10 +1,7 @@
 package org.apache.ratis.server.impl;
 
 import java.lang.reflect.Field;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesReplyProto;
@@ -14,17 +11,23 @@ import org.apache.ratis.server.leader.LogAppender;
 
 /**
  * Keel's ReadIndex: every linearizable read waits for a majority to acknowledge a heartbeat the
- * leader sent after the read reached it, as etcd's ReadIndex does (each read's context rides a new
- * heartbeat round).
+ * leader sent after the read reached it, as etcd's ReadIndex does, and reads go in rounds, one round
+ * in flight at a time, as in etcd's read loop.
  *
  * <p>Ratis 3.2.2's own {@link ReadIndexHeartbeats} answers at once a read whose commit index a
  * majority acknowledged before, and lets a read join a round begun before it arrived. Both are
  * stale-read holes when the leader was frozen (SIGSTOP, a long GC, a paused VM) and a successor
  * committed writes meanwhile: woken, it serves the old value before it learns it was deposed
- * ({@code PausedLeaderReadIT} failed so). Here each read gets a listener of its own, created when
- * the read reaches the leader: it triggers a heartbeat, remembers each follower's next call id,
- * and counts only replies to calls from then on. Reads that arrive before the heartbeat goes out
- * share it, so a burst of reads still costs one round.
+ * ({@code PausedLeaderReadIT} failed so). Here a read that finds no round in flight starts one: it
+ * triggers a heartbeat, remembers each follower's next call id, and counts only replies to calls
+ * from then on. A read that arrives while a round is in flight waits for the next round, which
+ * starts when that one is acknowledged and carries every read that arrived meanwhile: a thousand
+ * concurrent reads cost a heartbeat round each time, not a heartbeat each (sent one per read,
+ * they kept the leader's appenders busy and cut read throughput tenfold), and a lone read goes
+ * out at once.
+ *
+ * <p>A round answers with the highest commit index any of its reads found on arrival, so each
+ * read is served at or after the commit index of its arrival.
  *
  * <p>Lives in Ratis's package because the class it replaces and the leader state holding it are
  * package-private; {@link #install} puts a fresh one into each leader state as it takes over
@@ -35,8 +38,14 @@ public final class StrictReadIndex extends ReadIndexHeartbeats {
   private static final String FIELD = "readIndexHeartbeats";
   private static final Field HEARTBEATS = heartbeatsField();
 
-  /** The reads waiting for their round, each with the acknowledgements so far. */
-  private final Set<AppendEntriesListener> pending = new LinkedHashSet<>();
+  /** The round in flight: its heartbeats went out, it waits for a majority; null when none. */
+  private AppendEntriesListener round;
+  /** The reads that arrived while {@link #round} was in flight (a listener sending nothing); or null. */
+  private AppendEntriesListener next;
+  /** The highest commit index a read waiting in {@link #next} found on arrival. */
+  private long nextCommitIndex;
+  /** Starts a round: the leader's listener constructor, which triggers a heartbeat to every follower. */
+  private Function<Long, AppendEntriesListener> startRound;
   private Exception failure;
 
   private StrictReadIndex() {}
@@ -71,43 +80,67 @@ public final class StrictReadIndex extends ReadIndexHeartbeats {
   @Override
   synchronized AppendEntriesListener addAppendEntriesListener(long commitIndex,
       Function<Long, AppendEntriesListener> constructor) {
-    // Created under the lock that replies take, so no reply to the heartbeat it triggers is missed.
-    AppendEntriesListener listener = constructor.apply(commitIndex);
+    startRound = constructor;
     if (failure != null) {
-      listener.getFuture().completeExceptionally(failure);
-    } else {
-      pending.add(listener);
+      AppendEntriesListener failed = new AppendEntriesListener(commitIndex, List.of());
+      failed.getFuture().completeExceptionally(failure);
+      return failed;
     }
-    return listener;
+    if (round == null) {
+      // Created under the lock that replies take, so no reply to the heartbeat it triggers is missed.
+      round = constructor.apply(commitIndex);
+      return round;
+    }
+    if (next == null) {
+      next = new AppendEntriesListener(commitIndex, List.of()); // sends nothing: completed by its round
+    }
+    nextCommitIndex = Math.max(nextCommitIndex, commitIndex);
+    return next;
   }
 
   @Override
   void onAppendEntriesReply(LogAppender appender, AppendEntriesReplyProto reply,
       Predicate<Predicate<RaftPeerId>> hasMajority) {
     synchronized (this) {
-      List<AppendEntriesListener> done = new ArrayList<>();
-      // A copy: completing a read runs its callbacks, which may add reads. Any successful reply to
-      // a request sent after the read arrived confirms this leader's term to that follower, which
-      // is all ReadIndex needs (Raft thesis 6.4; etcd): unlike Ratis, no wait for the follower to
-      // have committed as far as the read index (the leader applies up to it before reading). Ratis's
-      // condition held reads on a new leader until followers caught up with its log, and leases
-      // whose renewals are such reads expired meanwhile (ClusterScenarioIT).
-      for (AppendEntriesListener read : List.copyOf(pending)) {
-        if (read.receive(appender, reply, hasMajority)) {
-          done.add(read);
-        }
+      if (round == null) {
+        return;
       }
-      done.forEach(pending::remove);
-      // A successful reply that still does not count for a waiting read answered a request
-      // numbered before that read: the appender may take the call id of a request before the
-      // read's trigger and clear the trigger after (Ratis numbers a request before it sends it),
-      // and the read would then wait for the next regular heartbeat, half an election timeout
-      // away. Ask for one more, once per such reply (the next reply counts).
-      if (reply.getServerReply().getSuccess()
-          && pending.stream().anyMatch(read -> !read.isAcknowledged(appender.getFollowerId()))) {
+      // Any successful reply to a request sent after the round began confirms this leader's term
+      // to that follower, which is all ReadIndex needs (Raft thesis 6.4; etcd): unlike Ratis, no
+      // wait for the follower to have committed as far as the read index (the leader applies up
+      // to it before reading). Ratis's condition held reads on a new leader until followers caught
+      // up with its log, and leases whose renewals are such reads expired meanwhile
+      // (ClusterScenarioIT).
+      if (round.receive(appender, reply, hasMajority)) {
+        round = null;
+        startNextRound();
+      } else if (reply.getServerReply().getSuccess() && !round.isAcknowledged(appender.getFollowerId())) {
+        // A successful reply that still does not count answered a request numbered before the
+        // round: the appender may take the call id of a request before the round's trigger and
+        // clear the trigger after (Ratis numbers a request before it sends it), and the round
+        // would then wait for the next regular heartbeat, half an election timeout away. Ask for
+        // one more (the next reply counts).
         appender.triggerHeartbeat();
       }
     }
+  }
+
+  /** The reads that waited while the last round was in flight become the round in flight. */
+  private void startNextRound() {
+    if (next == null) {
+      return;
+    }
+    AppendEntriesListener waiting = next;
+    next = null;
+    round = startRound.apply(nextCommitIndex);
+    nextCommitIndex = 0;
+    round.getFuture().whenComplete((index, error) -> {
+      if (error != null) {
+        waiting.getFuture().completeExceptionally(error);
+      } else {
+        waiting.getFuture().complete(index);
+      }
+    });
   }
 
   @Override
@@ -116,8 +149,13 @@ public final class StrictReadIndex extends ReadIndexHeartbeats {
       if (failure == null) {
         failure = e;
       }
-      pending.forEach(read -> read.getFuture().completeExceptionally(e));
-      pending.clear();
+      for (AppendEntriesListener read : java.util.Arrays.asList(round, next)) {
+        if (read != null) {
+          read.getFuture().completeExceptionally(e);
+        }
+      }
+      round = null;
+      next = null;
     }
   }
 
