@@ -48,7 +48,7 @@ public final class StrictReadIndex extends ReadIndexHeartbeats {
   private Function<Long, AppendEntriesListener> startRound;
   private Exception failure;
 
-  private StrictReadIndex() {}
+  StrictReadIndex() {} // package-private for StrictReadIndexTest; members get theirs from install
 
   /** Throws if this Ratis build does not hold its leader's ReadIndex where this class replaces it. */
   public static void verify() {
