@@ -208,7 +208,8 @@ class DockerFilesTest {
         .containsExactly("FROM maven:3-eclipse-temurin-17 AS build", "FROM debian:bookworm-slim");
     assertThat(String.join("\n", lines))
         .contains("openjdk-17-jre-headless jupyter-notebook openssh-server iproute2")
-        .contains("exec java $KEEL_JAVA_OPTS -jar /opt/keel/keel.jar");
+        .contains("exec java -Xms128m -Xmx${KEEL_HEAP_SIZE:-1g} -Xmn64m -XX:+UseSerialGC")
+        .contains("$KEEL_JAVA_OPTS -jar /opt/keel/keel.jar");
     assertThat(entrypoint).as("COPY keeps the mode: the script must be executable").isExecutable();
   }
 
