@@ -178,7 +178,7 @@ for round in $(seq 1 "$ROUNDS"); do
     # Memory: each member's RSS once 100,000 keys of 256 B are written to the fresh cluster.
     # shellcheck disable=SC2086  # the flags are words on purpose
     "$BENCH" --endpoints="${ENDPOINTS_OF[$label]}" $FILL >"$RAW/memory.$label.$round.bench" 2>&1 || true
-    proc_sample "$label" >"$RAW/memory.$label.$round.txt"
+    proc_sample "$label" >"$RAW/memory.$label.$round.rss"
     printf '%-22s %-4s round %d: %s\n' startup "$label" "$round" \
       "$(awk -v l="$label" -v r="$round" '$1 == l && $3 == r { printf "%s %s s  ", $2, $4 }' "$RAW/startup.txt")"
   done

@@ -130,9 +130,13 @@ public final class CompareReport {
         .append(relative(resultsDir, raw)).append("` (each tool report, each member's CPU and RSS).\n\n");
     md.append("```\n").append(Files.readString(raw.resolve("machine.txt")).strip()).append("\n")
         .append(Files.readString(raw.resolve("commands.txt")).strip()).append("\n```\n\n");
-    md.append("Each workload ran on etcd and then on Keel, round after round; a figure is the median of the rounds, ")
+    md.append("Each workload first ran unmeasured on both (the warm-up passes above: a JVM compiles for minutes ")
+        .append("before it runs at its steady speed, see ANALYSIS.md), then on etcd and on Keel, round after round; ")
+        .append("a figure is the median of the rounds, ")
         .append("with the lowest and highest in brackets. A ratio is Keel's median over etcd's: above 1 is more ")
         .append("throughput (req/s) or more latency (p50, p99) than etcd.\n\n");
+    md.append("Where the time goes, what closed part of the gap and what would close the rest: ")
+        .append("[ANALYSIS.md](ANALYSIS.md) (hand-written, with the profiles behind it).\n\n");
     md.append("![throughput and p99 latency](").append(relative(resultsDir, chart)).append(")\n\n");
     md.append("| workload | etcd req/s | Keel req/s | ratio | etcd p50 ms | Keel p50 ms | ratio | etcd p99 ms | Keel p99 ms | ratio |\n");
     md.append("|---|---|---|---|---|---|---|---|---|---|\n");
@@ -204,12 +208,12 @@ public final class CompareReport {
   }
 
   /**
-   * The memory table from {@code memory.TARGET.ROUND.txt} (compare.sh's proc samples taken once
+   * The memory table from {@code memory.TARGET.ROUND.rss} (compare.sh's proc samples taken once
    * 100,000 keys were written to a fresh cluster), empty without them.
    */
   static String memoryTable(Path raw) throws IOException {
     Map<String, List<Double>> largestMib = new TreeMap<>();
-    Pattern name = Pattern.compile("memory\\.(etcd|keel)\\.\\d+\\.txt");
+    Pattern name = Pattern.compile("memory\\.(etcd|keel)\\.\\d+\\.rss");
     try (Stream<Path> list = Files.list(raw)) {
       for (Path file : list.sorted().toList()) {
         Matcher m = name.matcher(file.getFileName().toString());

@@ -68,12 +68,21 @@ class CompareReportTest {
     assertThat(CompareReport.median(runs.get("put-1").get("etcd"), CompareReport.Run::rps)).isEqualTo(1100);
     assertThat(CompareReport.median(runs.get("put-1").get("keel"), CompareReport.Run::rps)).isEqualTo(600);
 
+    // The startup and memory samples of the same run sit beside the workloads' outputs.
+    Files.writeString(raw.resolve("startup.txt"), "etcd fresh 0 0.40\nkeel fresh 0 3.60\n");
+    Files.writeString(raw.resolve("memory.etcd.1.rss"), "11 100 204800\n");
+    Files.writeString(raw.resolve("memory.keel.1.rss"), "21 100 409600\n");
+    Files.writeString(raw.resolve("memory.etcd.1.bench"), report(20000, 0.01, 0.1));
+
     Path results = raw.resolve("RESULTS.md");
     Path chart = raw.resolve("chart.png");
     CompareReport.main(new String[] {raw.toString(), results.toString(), chart.toString()});
     String md = Files.readString(results);
     assertThat(md).contains("| put-1 | 1,100 (1,000-1,200) | 600 (300-900) | 0.55 |");
     assertThat(md).contains("benchmark --conns=1 --clients=1 put");
+    assertThat(md).contains("| fresh | 0.40 (0.40-0.40) | 3.60 (3.60-3.60) | 9.00 |");
+    assertThat(md).contains("| RSS after 100,000 keys | 200 (200-200) | 400 (400-400) | 2.00 |");
+    assertThat(runs).containsOnlyKeys("put-1");
     assertThat(Files.size(chart)).isPositive();
     assertThat(javax.imageio.ImageIO.read(chart.toFile()).getWidth()).isGreaterThan(1000);
   }
@@ -98,8 +107,8 @@ class CompareReportTest {
 
   @Test
   void theLargestMembersRssAfterTheFillBecomesTheMemoryRow(@TempDir Path raw) throws Exception {
-    Files.writeString(raw.resolve("memory.etcd.1.txt"), "11 100 102400\n12 100 204800\n13 100 153600\n");
-    Files.writeString(raw.resolve("memory.keel.1.txt"), "21 100 409600\n22 100 307200\n23 100 358400\n");
+    Files.writeString(raw.resolve("memory.etcd.1.rss"), "11 100 102400\n12 100 204800\n13 100 153600\n");
+    Files.writeString(raw.resolve("memory.keel.1.rss"), "21 100 409600\n22 100 307200\n23 100 358400\n");
     assertThat(CompareReport.memoryTable(raw))
         .contains("| RSS after 100,000 keys | 200 (200-200) | 400 (400-400) | 2.00 |");
   }
