@@ -46,6 +46,9 @@ trap cleanup EXIT
 
 n() { awk -v n="$1" -v s="$SCALE" 'BEGIN { v = int(n * s); print (v < 100 ? 100 : v) }'; }
 
+# 100,000 distinct keys of 256 B: a workload, and (unscaled) the fill before the memory samples
+PUT_100K_KEYS="put --key-size=8 --sequential-keys --key-space-size=100000 --val-size=256"
+
 # name|global flags|command: etcd's benchmark tool, as etcd's docs/op-guide/performance.md runs it.
 WORKLOADS=(
   "put-1000|--conns=100 --clients=1000|put --key-size=8 --sequential-keys --val-size=256 --total=$(n 40000)"
@@ -57,7 +60,7 @@ WORKLOADS=(
   "range-s-1|--conns=1 --clients=1|range /bench/k --consistency=s --total=$(n 4000)"
   "watch-latency-1000|--conns=100 --clients=1000|watch-latency --total=$(n 1000) --put-rate=100"
   "lease-keepalive-1000|--conns=100 --clients=1000|lease-keepalive --total=$(n 40000)"
-  "put-100k-keys|--conns=100 --clients=1000|put --key-size=8 --sequential-keys --key-space-size=100000 --val-size=256 --total=$(n 100000)"
+  "put-100k-keys|--conns=100 --clients=1000|$PUT_100K_KEYS --total=$(n 100000)"
 )
 
 # wanted <name>: true when no workload was named on the command line, or this one was
@@ -105,6 +108,18 @@ start() {
   fi
 }
 
+# bench <label> <global flags> <command> <out> <err>: etcd's benchmark tool against the target; its
+# exit status
+bench() {
+  # shellcheck disable=SC2086  # the flags are words on purpose
+  "$BENCH" --endpoints="${ENDPOINTS_OF[$1]}" $2 $3 >"$4" 2>"$5"
+}
+
+# rps <report>: the tool's "Requests/sec: N", or "no result"
+rps() {
+  grep -oE 'Requests/sec:[[:space:]]+[0-9.]+' "$1" | tr -s '\t ' ' ' || echo 'no result'
+}
+
 # proc_sample <label>: per member "pid cpu-ticks rss-kB" (utime+stime from /proc/PID/stat)
 proc_sample() {
   local pid
@@ -137,10 +152,8 @@ for pass in $(seq 1 "$WARMUP"); do
     IFS='|' read -r name global command <<<"$spec"
     wanted "$name" || continue
     for label in etcd keel; do
-      # shellcheck disable=SC2086  # the flags are words on purpose
-      "$BENCH" --endpoints="${ENDPOINTS_OF[$label]}" $global $command >"$RAW/warmup/$name.$label.$pass.txt" 2>&1 || true
-      printf '%-22s %-4s warm-up %d: %s\n' "$name" "$label" "$pass" \
-        "$(grep -oE 'Requests/sec:[[:space:]]+[0-9.]+' "$RAW/warmup/$name.$label.$pass.txt" | tr -s '\t ' ' ' || echo 'no result')"
+      bench "$label" "$global" "$command" "$RAW/warmup/$name.$label.$pass.txt" /dev/null || true
+      printf '%-22s %-4s warm-up %d: %s\n' "$name" "$label" "$pass" "$(rps "$RAW/warmup/$name.$label.$pass.txt")"
     done
   done
 done
@@ -153,20 +166,17 @@ for spec in "${WORKLOADS[@]}"; do
     for label in etcd keel; do
       out="$RAW/$name.$label.$round"
       proc_sample "$label" >"$out.before"
-      # shellcheck disable=SC2086  # the flags are words on purpose
-      if ! "$BENCH" --endpoints="${ENDPOINTS_OF[$label]}" $global $command >"$out.txt" 2>"$out.err"; then
+      if ! bench "$label" "$global" "$command" "$out.txt" "$out.err"; then
         echo "compare: $name on $label, round $round failed (see $out.err)" >&2
       fi
       proc_sample "$label" >"$out.after"
       summarise_stderr "$out.err"
-      printf '%-22s %-4s round %d: %s\n' "$name" "$label" "$round" \
-        "$(grep -oE 'Requests/sec:[[:space:]]+[0-9.]+' "$out.txt" | tr -s '\t ' ' ' || echo 'no result')"
+      printf '%-22s %-4s round %d: %s\n' "$name" "$label" "$round" "$(rps "$out.txt")"
     done
   done
 done
 
 # Startup: restart on the data (every member stopped, then all launched), then a fresh cluster.
-FILL="--conns=100 --clients=1000 put --key-size=8 --sequential-keys --key-space-size=100000 --val-size=256 --total=100000"
 for round in $(seq 1 "$ROUNDS"); do
   for label in etcd keel; do
     # shellcheck disable=SC2086  # the pids are words on purpose
@@ -176,8 +186,7 @@ for round in $(seq 1 "$ROUNDS"); do
     stop_cluster ${PIDS_OF[$label]}
     start "$label" "$WORK/fresh-$round" fresh "$round"
     # Memory: each member's RSS once 100,000 keys of 256 B are written to the fresh cluster.
-    # shellcheck disable=SC2086  # the flags are words on purpose
-    "$BENCH" --endpoints="${ENDPOINTS_OF[$label]}" $FILL >"$RAW/memory.$label.$round.bench" 2>&1 || true
+    bench "$label" "--conns=100 --clients=1000" "$PUT_100K_KEYS --total=100000" "$RAW/memory.$label.$round.bench" /dev/null || true
     proc_sample "$label" >"$RAW/memory.$label.$round.rss"
     printf '%-22s %-4s round %d: %s\n' startup "$label" "$round" \
       "$(awk -v l="$label" -v r="$round" '$1 == l && $3 == r { printf "%s %s s  ", $2, $4 }' "$RAW/startup.txt")"

@@ -208,8 +208,11 @@ class DockerFilesTest {
         .containsExactly("FROM maven:3-eclipse-temurin-17 AS build", "FROM debian:bookworm-slim");
     assertThat(String.join("\n", lines))
         .contains("openjdk-17-jre-headless jupyter-notebook openssh-server iproute2")
-        .contains("exec java -Xms128m -Xmx${KEEL_HEAP_SIZE:-1g} -Xmn64m -XX:+UseSerialGC")
-        .contains("$KEEL_JAVA_OPTS -jar /opt/keel/keel.jar");
+        .contains("exec java @/opt/keel/jvm.options ${KEEL_HEAP_SIZE:+-Xmx$KEEL_HEAP_SIZE} $KEEL_JAVA_OPTS"
+            + " -jar /opt/keel/keel.jar");
+    assertThat(lines).as("the image's JVM options are the launcher's file")
+        .contains("COPY container-agent/jvm.options /opt/keel/jvm.options");
+    assertThat(Files.readString(root.resolve("keel"), UTF_8)).contains("@\"$ROOT/container-agent/jvm.options\"");
     assertThat(entrypoint).as("COPY keeps the mode: the script must be executable").isExecutable();
   }
 
