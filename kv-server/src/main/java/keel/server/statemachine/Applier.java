@@ -15,7 +15,9 @@ import java.io.OutputStream;
 import java.util.List;
 import java.util.concurrent.Executor;
 import keel.server.command.Command;
+import keel.server.command.CommandBatch;
 import keel.server.command.CommandResult;
+import keel.server.command.CommandResults;
 import keel.server.errors.EtcdError;
 import keel.server.errors.EtcdException;
 import keel.server.lease.Lessor;
@@ -153,6 +155,7 @@ public final class Applier {
           V2Apply.published(v2);
           yield CommandResult.newBuilder().setPublishMember(command.getPublishMember()).build();
         }
+        case BATCH -> applyBatch(index, term, command.getBatch());
         case BODY_NOT_SET -> throw new IllegalStateException("empty command at index " + index);
       };
     } catch (EtcdException e) {
@@ -161,6 +164,27 @@ public final class Applier {
       LOG.error("applying the command at index {} failed unexpectedly: {}", index, command, e);
       return unknownError();
     }
+  }
+
+  /**
+   * Each command of the batch in order, as if each had its own entry: a command that fails
+   * answers its error and the rest still apply. A batch inside a batch, or bytes that are not a
+   * command, answer an error of their own on every member alike.
+   */
+  private CommandResult applyBatch(long index, long term, CommandBatch batch) {
+    CommandResults.Builder results = CommandResults.newBuilder();
+    for (com.google.protobuf.ByteString encoded : batch.getCommandsList()) {
+      CommandResult result;
+      try {
+        Command command = Command.parseFrom(encoded);
+        result = command.getBodyCase() == Command.BodyCase.BATCH ? unknownError() : apply(index, term, command);
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        LOG.error("the batch at index {} holds bytes that are not a Keel command", index, e);
+        result = unknownError();
+      }
+      results.addResults(result.toByteString());
+    }
+    return CommandResult.newBuilder().setBatch(results).build();
   }
 
   /**

@@ -23,6 +23,7 @@ public final class Nemesis implements AutoCloseable {
   private final List<FaultRecord> timeline = new ArrayList<>();
   private final List<String> problems = new ArrayList<>();
   private final List<String> notInjected = new ArrayList<>();
+  private final List<long[]> failedAttempts = new ArrayList<>();
   private Thread thread;
   private volatile boolean stopping;
 
@@ -75,9 +76,21 @@ public final class Nemesis implements AutoCloseable {
       } catch (Exception e) {
         // Not a broken guarantee (a leader transfer may time out under load, as etcd's does), but
         // the report counts it; a fault that cannot be healed is a problem.
+        // A refused attempt may still have disturbed the cluster: a transfer that timed out had
+        // already moved the transferee's term and deposed the leader. Its window, until the
+        // cluster converged again, counts as a fault's for the checkers.
         LOG.warn("nemesis: could not inject {}: {}", fault.name(), e.toString());
+        try {
+          cluster.awaitConverged(settings.convergeTimeout());
+        } catch (InterruptedException stopped) {
+          Thread.currentThread().interrupt();
+          return;
+        } catch (RuntimeException notConverged) {
+          problem("converging after the failed " + fault.name() + ": " + notConverged);
+        }
         synchronized (timeline) {
           notInjected.add(fault.name() + ": " + e.getMessage());
+          failedAttempts.add(new long[] {injected, System.nanoTime()});
         }
         continue;
       }
@@ -156,6 +169,19 @@ public final class Nemesis implements AutoCloseable {
   public List<FaultRecord> timeline() {
     synchronized (timeline) {
       return List.copyOf(timeline);
+    }
+  }
+
+  /**
+   * Every span in which the nemesis disturbed the cluster, {@code [began, converged]} in nanos:
+   * each fault on the timeline and each attempt that failed part-way (see {@link #notInjected()}).
+   */
+  public List<long[]> disturbedWindows() {
+    synchronized (timeline) {
+      List<long[]> windows = new ArrayList<>();
+      timeline.forEach(f -> windows.add(new long[] {f.injectedNanos(), f.convergedNanos()}));
+      windows.addAll(failedAttempts);
+      return windows;
     }
   }
 
