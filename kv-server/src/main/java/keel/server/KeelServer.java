@@ -42,6 +42,7 @@ import keel.server.command.LeaseExpiry;
 import keel.server.compactor.AutoCompactor;
 import keel.server.command.MemberAttributes;
 import keel.server.command.Proposer;
+import keel.server.command.SpaceQuota;
 import keel.server.command.V2Sync;
 import keel.server.command.Validation;
 import keel.server.errors.EtcdError;
@@ -55,6 +56,7 @@ import keel.server.raft.RaftLogVerifier;
 import keel.server.raft.RatisNode;
 import keel.server.statemachine.Applier;
 import keel.server.statemachine.KeelStateMachine;
+import keel.server.statemachine.SnapshotRestore;
 import keel.server.v2store.V2ExpirySweep;
 import keel.server.v2store.V2Store;
 import keel.server.watch.WatchHub;
@@ -123,8 +125,9 @@ public final class KeelServer implements AutoCloseable {
     LeaderLeases leaderLeases = new LeaderLeases(config.name(), new ExpiryQueue(System::nanoTime),
         this::lessor, this::revokeExpired, config.electionMillis());
     this.metrics = new ServerMetrics(memberId);
-    this.stateMachine = new KeelStateMachine(config.name(), new Applier.Settings(config.quotaBackendBytes(),
-        Lessor.minTtlSeconds(config.electionMillis())), leaderLeases, watchHub, v2, metrics::leaderChanged);
+    this.stateMachine = new KeelStateMachine(config.name(), new Applier.Settings(
+        Lessor.minTtlSeconds(config.electionMillis())), leaderLeases, watchHub, v2, metrics::leaderChanged,
+        SnapshotRestore.seedOf(config.dataDir()));
     try {
       this.node = new RatisNode(config, stateMachine, stateMachine.appliedIndex());
     } catch (IOException | RuntimeException e) {
@@ -133,8 +136,9 @@ public final class KeelServer implements AutoCloseable {
       v2WatchExecutor.shutdownNow();
       throw e;
     }
-    metrics.watch(node, stateMachine::store);
-    this.proposer = new Proposer(node, config.maxRequestBytes(), metrics.proposals());
+    metrics.watch(node, stateMachine::store, config.quotaBackendBytes());
+    this.proposer = new Proposer(node, config.maxRequestBytes(), metrics.proposals(),
+        new SpaceQuota(config.quotaBackendBytes(), () -> stateMachine.store().dbSizeBytes(), memberId));
     this.v2Sweep = new V2ExpirySweep(config.name(), v2, node::isLeader,
         now -> proposer.propose(Command.newBuilder().setV2Sync(V2Sync.newBuilder().setTime(now)).build()));
   }
@@ -200,7 +204,9 @@ public final class KeelServer implements AutoCloseable {
     KvService kv = new KvService(node::readBarrier, stateMachine::store, proposer, validation, headers, breaks);
     Recipes recipes = new Recipes(kv, new HubWatches(watchHub, recipesExecutor));
     GrpcService grpc = GrpcDoor.service(List.of(kv.bindService(),
-        new MaintenanceService(node, stateMachine::store, headers, ids).bindService(),
+        new MaintenanceService(node, stateMachine::store, stateMachine::alarms, proposer, headers, ids,
+            stateMachine::latestSnapshot)
+            .bindService(),
         new ClusterService(config, ids, stateMachine::members, headers).bindService(),
         new WatchService(watchHub, stateMachine::store, headers, config.maxRequestBytes()).bindService(),
         new LeaseService(node, stateMachine::store, stateMachine::lessor, proposer, headers).definition(),
@@ -209,7 +215,8 @@ public final class KeelServer implements AutoCloseable {
         new LockService(recipes, kv, headers).bindService()), config.maxRequestBytes(), metrics.grpc());
     ServerBuilder builder = GrpcDoor.serve(Server.builder(), grpc, config.maxRequestBytes());
     // gRPC is routed by its service paths; etcd's plain HTTP/1.1 routes share the port.
-    HttpRoutes httpRoutes = new HttpRoutes(config, ids, node, stateMachine::members, v2, metrics.appends());
+    HttpRoutes httpRoutes = new HttpRoutes(config, ids, node, stateMachine::members, stateMachine::alarms, v2,
+        metrics.appends());
     httpRoutes.addTo(builder);
     if (config.enableV2()) {
       new V2KeysRoutes(v2, proposer, node, MemberIds.hex(clusterId)).addTo(builder);

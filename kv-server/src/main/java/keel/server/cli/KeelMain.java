@@ -8,7 +8,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code keel} command. Subcommands: {@code server} (etcd's flags). A new subcommand is one
+ * The {@code keel} command. Subcommands: {@code server} (etcd's flags), {@code snapshot}. A new subcommand is one
  * more {@code addSubcommand} line in {@link #commandLine}.
  */
 @Command(name = "keel", mixinStandardHelpOptions = true, versionProvider = KeelVersion.class,
@@ -32,6 +32,7 @@ public final class KeelMain implements Callable<Integer> {
   public static CommandLine commandLine(ServerCommand server) {
     CommandLine keel = new CommandLine(new KeelMain());
     keel.addSubcommand("server", ServerCommand.configure(new CommandLine(server)));
+    keel.addSubcommand("snapshot", new CommandLine(new SnapshotCommand()));
     return keel;
   }
 

@@ -81,8 +81,9 @@ public final class ServerMetrics implements AutoCloseable {
    * when the Raft server exists and before it starts.
    *
    * @param store the current store (a snapshot install replaces it)
+   * @param quotaBytes the space quota, as the member enforces it
    */
-  public void watch(RatisNode node, Supplier<MvccStore> store) {
+  public void watch(RatisNode node, Supplier<MvccStore> store, long quotaBytes) {
     gauge("etcd_server_has_leader", "1 while this member knows a leader, else 0.",
         () -> flag(() -> node.leaderName() != null));
     gauge("etcd_server_is_leader", "1 while this member is the leader, else 0.", () -> flag(node::isLeader));
@@ -91,11 +92,14 @@ public final class ServerMetrics implements AutoCloseable {
     gauge("etcd_server_proposals_applied_total", "Raft log index this member has applied to its store.",
         node::appliedIndex);
     gauge("etcd_mvcc_db_total_size_in_bytes",
-        "Size of the key-value store as the space quota counts it: keys and values of every revision kept.",
-        () -> store.get().sizeBytes());
+        "Size of the key-value store as the space quota counts it: what it held before the last compaction"
+            + " until a defragment, else what it holds (keys and values of every revision kept).",
+        () -> store.get().dbSizeBytes());
     gauge("etcd_mvcc_db_total_size_in_use_in_bytes",
-        "Same as etcd_mvcc_db_total_size_in_bytes: the store is in memory and has no free pages.",
+        "What the key-value store holds: keys and values of every revision kept.",
         () -> store.get().sizeBytes());
+    gauge("etcd_server_quota_backend_bytes", "The space quota (--quota-backend-bytes); 0 when there is none.",
+        () -> Math.max(0, quotaBytes));
     gauge("etcd_debugging_mvcc_keys_total", "Keys that exist at the current revision (deleted ones excluded).",
         () -> store.get().liveKeys());
     fsyncRoute = RaftLogSyncTimings.route(node.raftMemberId(), this::walFsync);

@@ -66,7 +66,7 @@ final class MvccSnapshot {
     out.flush();
   }
 
-  static MvccStore read(InputStream is, long quotaBytes) throws IOException {
+  static MvccStore read(InputStream is) throws IOException {
     DataInputStream in = new DataInputStream(is);
     if (in.readInt() != MAGIC) {
       throw new IOException("not an MVCC snapshot");
@@ -100,6 +100,6 @@ final class MvccSnapshot {
     if (in.readInt() != MAGIC) {
       throw new IOException("MVCC snapshot has no end marker");
     }
-    return new MvccStore(index, currentRev, compactRev, quotaBytes);
+    return new MvccStore(index, currentRev, compactRev);
   }
 }

@@ -50,19 +50,27 @@ public final class MvccStore {
   private long currentRev;
   /** etcd's compactMainRev: -1 until the first compaction. */
   private long compactRev;
-  /** Backend size above which puts fail with NO_SPACE; 0 or less: no quota. */
-  private final long quotaBytes;
+  /**
+   * etcd's capped applier: while a NOSPACE alarm is raised, writes that could grow the store fail
+   * with NO_SPACE. Set from the log (the alarm's apply), so alike on every member.
+   */
+  private boolean capped;
+  /**
+   * The size before the last compaction, until a defragment: etcd's db file keeps the pages a
+   * compaction freed until it is defragmented, and its reported size (and quota) follow the file.
+   * This member's own, as etcd's defragment is (never from the log, never in a snapshot).
+   */
+  private long sizeBeforeDefrag;
 
   /** An empty store at revision 1, never compacted. */
-  public MvccStore(long quotaBytes) {
-    this(new KeyIndex(), 1, -1, quotaBytes);
+  public MvccStore() {
+    this(new KeyIndex(), 1, -1);
   }
 
-  MvccStore(KeyIndex index, long currentRev, long compactRev, long quotaBytes) {
+  MvccStore(KeyIndex index, long currentRev, long compactRev) {
     this.index = index;
     this.currentRev = currentRev;
     this.compactRev = compactRev;
-    this.quotaBytes = quotaBytes;
   }
 
   public long currentRevision() {
@@ -94,6 +102,39 @@ public final class MvccStore {
       return index.sizeBytes();
     } finally {
       lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * What etcd reports as dbSize, and checks its quota against: {@link #sizeBytes} or, when a
+   * compaction freed space since the last {@link #defragment}, the size before it.
+   */
+  public long dbSizeBytes() {
+    lock.readLock().lock();
+    try {
+      return Math.max(sizeBeforeDefrag, index.sizeBytes());
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** etcd's Defragment of this member's store: the space compactions freed stops counting. */
+  public void defragment() {
+    lock.writeLock().lock();
+    try {
+      sizeBeforeDefrag = 0;
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /** Caps (or uncaps) writes that could grow the store: see {@link #capped}. Apply thread only. */
+  public void setCapped(boolean capped) {
+    lock.writeLock().lock();
+    try {
+      this.capped = capped;
+    } finally {
+      lock.writeLock().unlock();
     }
   }
 
@@ -200,7 +241,7 @@ public final class MvccStore {
   }
 
   /**
-   * etcd's Put. Checks, in etcd's order: NO_SPACE (over quota), EMPTY_KEY, VALUE_PROVIDED,
+   * etcd's Put. Checks, in etcd's order: NO_SPACE (a NOSPACE alarm is raised), EMPTY_KEY, VALUE_PROVIDED,
    * LEASE_PROVIDED (the door's checks), LEASE_NOT_FOUND, KEY_NOT_FOUND (ignore_value or
    * ignore_lease on a missing key).
    */
@@ -249,8 +290,8 @@ public final class MvccStore {
   }
 
   /**
-   * etcd's Txn; see {@link TxnApplier} for the order of evaluation. NO_SPACE when over quota and
-   * a branch holds a put; then the door's checks ({@link TxnValidator#validate}, without an op
+   * etcd's Txn; see {@link TxnApplier} for the order of evaluation. NO_SPACE while a NOSPACE alarm is
+   * raised and a branch holds a put; then the door's checks ({@link TxnValidator#validate}, without an op
    * limit); then KEY_NOT_FOUND, LEASE_NOT_FOUND, FUTURE_REV, COMPACTED from the chosen branches.
    */
   public WriteResult<TxnResponse> txn(TxnRequest r, LeaseLookup leases) {
@@ -281,6 +322,7 @@ public final class MvccStore {
         throw new EtcdException(EtcdError.FUTURE_REV);
       }
       compactRev = rev;
+      sizeBeforeDefrag = Math.max(sizeBeforeDefrag, index.sizeBytes());
       index.compact(rev);
       return new WriteResult<>(CompactionResponse.getDefaultInstance(), currentRev, List.of());
     } finally {
@@ -299,8 +341,8 @@ public final class MvccStore {
   }
 
   /** Reads a store written by {@link #writeTo}. */
-  public static MvccStore readFrom(InputStream in, long quotaBytes) throws IOException {
-    return MvccSnapshot.read(in, quotaBytes);
+  public static MvccStore readFrom(InputStream in) throws IOException {
+    return MvccSnapshot.read(in);
   }
 
   /** One write transaction under the write lock; the revision moves only if it changed things. */
@@ -325,9 +367,9 @@ public final class MvccStore {
     }
   }
 
-  /** Deliberately "already over": a request is refused once the store has outgrown the quota. */
+  /** etcd's capped applier: no write that could grow the store while NOSPACE is raised. */
   private void checkQuota() {
-    if (quotaBytes > 0 && index.sizeBytes() > quotaBytes) {
+    if (capped) {
       throw new EtcdException(EtcdError.NO_SPACE);
     }
   }

@@ -35,6 +35,7 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SnapshotManagementRequest;
 import org.apache.ratis.protocol.TransferLeadershipRequest;
 import org.apache.ratis.protocol.exceptions.GroupMismatchException;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
@@ -377,6 +378,30 @@ public final class RatisNode implements Closeable {
       }
     });
     return offRaftThreads(result);
+  }
+
+  /**
+   * Takes a snapshot of this member's state machine now (unless nothing was applied since the
+   * last one) and completes with its log index: what etcd's Maintenance Snapshot streams is this
+   * member's store as of now.
+   */
+  public CompletableFuture<Long> takeSnapshot() {
+    SnapshotManagementRequest request = SnapshotManagementRequest.newCreate(clientId, self, group.getGroupId(),
+        callIds.incrementAndGet(), requestTimeoutMillis, 1);
+    CompletableFuture<Long> index = new CompletableFuture<>();
+    try {
+      server.snapshotManagementAsync(request).whenComplete((reply, error) -> {
+        Throwable failure = error != null ? unwrap(error) : reply.getException();
+        if (failure != null) {
+          index.completeExceptionally(failure);
+        } else {
+          index.complete(reply.getLogIndex());
+        }
+      });
+    } catch (RuntimeException e) {
+      index.completeExceptionally(e);
+    }
+    return offRaftThreads(index);
   }
 
   /** Ratis answers once this member stepped down; etcd answers once it knows the new leader. */

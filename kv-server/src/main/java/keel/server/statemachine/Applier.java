@@ -1,5 +1,9 @@
 package keel.server.statemachine;
 
+import io.etcd.jetcd.api.AlarmMember;
+import io.etcd.jetcd.api.AlarmRequest;
+import io.etcd.jetcd.api.AlarmResponse;
+import io.etcd.jetcd.api.AlarmType;
 import io.etcd.jetcd.api.DeleteRangeRequest;
 import io.etcd.jetcd.api.Event;
 import io.etcd.jetcd.api.LeaseGrantResponse;
@@ -34,19 +38,20 @@ import org.slf4j.LoggerFactory;
  */
 public final class Applier {
   private static final Logger LOG = LoggerFactory.getLogger(Applier.class);
-  /** 3: the v2 store follows the lessor. */
-  private static final int SNAPSHOT_FORMAT = 3;
+  /** 4: the alarms follow the members (3: the v2 store follows the lessor). */
+  private static final int SNAPSHOT_FORMAT = 4;
 
   /**
    * What every member must agree on to apply alike.
    *
    * @param minLeaseTtl etcd's minimum lease TTL in seconds ({@link Lessor#minTtlSeconds})
    */
-  public record Settings(long quotaBackendBytes, long minLeaseTtl) {}
+  public record Settings(long minLeaseTtl) {}
 
   private final Settings settings;
   private final MvccStore store;
   private final Members members;
+  private final Alarms alarms;
   private final Lessor lessor;
   private final V2Store v2;
   /** Gets each write's events, by a non-blocking call (the watch hub). */
@@ -63,15 +68,17 @@ public final class Applier {
    *     so that v2 watchers stay registered
    */
   public Applier(Settings settings, Lessor.Listener leases, EventSink events, V2Store v2) {
-    this(settings, new MvccStore(settings.quotaBackendBytes()), new Members(),
+    this(settings, new MvccStore(), new Members(), new Alarms(),
         new Lessor(settings.minLeaseTtl(), leases), events, v2);
   }
 
-  private Applier(Settings settings, MvccStore store, Members members, Lessor lessor, EventSink events,
-      V2Store v2) {
+  private Applier(Settings settings, MvccStore store, Members members, Alarms alarms, Lessor lessor,
+      EventSink events, V2Store v2) {
     this.settings = settings;
     this.store = store;
     this.members = members;
+    this.alarms = alarms;
+    store.setCapped(alarms.active(AlarmType.NOSPACE));
     this.lessor = lessor;
     this.events = events;
     this.v2 = v2;
@@ -92,6 +99,10 @@ public final class Applier {
 
   public Lessor lessor() {
     return lessor;
+  }
+
+  public Alarms alarms() {
+    return alarms;
   }
 
   public V2Store v2() {
@@ -126,6 +137,9 @@ public final class Applier {
               .setCompaction(r.response().toBuilder().setHeader(header(r.revision()))).build();
         }
         case LEASE_GRANT -> {
+          if (alarms.active(AlarmType.NOSPACE)) { // etcd's capped applier refuses every grant
+            throw new EtcdException(EtcdError.NO_SPACE);
+          }
           long ttl = lessor.grant(command.getLeaseGrant().getID(), command.getLeaseGrant().getTTL());
           yield CommandResult.newBuilder().setLeaseGrant(LeaseGrantResponse.newBuilder()
               .setHeader(header(store.currentRevision()))
@@ -156,6 +170,7 @@ public final class Applier {
           yield CommandResult.newBuilder().setPublishMember(command.getPublishMember()).build();
         }
         case BATCH -> applyBatch(index, term, command.getBatch());
+        case ALARM -> CommandResult.newBuilder().setAlarm(alarm(command.getAlarm())).build();
         case BODY_NOT_SET -> throw new IllegalStateException("empty command at index " + index);
       };
     } catch (EtcdException e) {
@@ -185,6 +200,36 @@ public final class Applier {
       results.addResults(result.toByteString());
     }
     return CommandResult.newBuilder().setBatch(results).build();
+  }
+
+  /**
+   * etcd's applyAlarm: activate answers the alarm raised, deactivate the one cleared (nothing when
+   * that member had not raised it), get every alarm of the type (all for NONE). A NOSPACE alarm
+   * caps the store until the last one is cleared. etcd answers without a header.
+   */
+  private AlarmResponse alarm(AlarmRequest request) {
+    AlarmResponse.Builder response = AlarmResponse.newBuilder();
+    switch (request.getAction()) {
+      case GET -> response.addAllAlarms(alarms.get(request.getAlarm()));
+      case ACTIVATE -> {
+        if (request.getAlarm() == AlarmType.NONE || request.getAlarm() == AlarmType.UNRECOGNIZED) {
+          break; // etcd ignores an alarm of no known type
+        }
+        AlarmMember raised = alarms.activate(request.getMemberID(), request.getAlarm());
+        LOG.warn("alarm {} raised by member {}", raised.getAlarm(), Long.toHexString(raised.getMemberID()));
+        response.addAlarms(raised);
+      }
+      case DEACTIVATE -> {
+        AlarmMember cleared = alarms.deactivate(request.getMemberID(), request.getAlarm());
+        if (cleared != null) {
+          LOG.warn("alarm {} of member {} disarmed", cleared.getAlarm(), Long.toHexString(cleared.getMemberID()));
+          response.addAlarms(cleared);
+        }
+      }
+      default -> { }
+    }
+    store.setCapped(alarms.active(AlarmType.NOSPACE));
+    return response.build();
   }
 
   /**
@@ -237,6 +282,7 @@ public final class Applier {
     DataOutputStream data = new DataOutputStream(out);
     data.writeInt(SNAPSHOT_FORMAT);
     members.writeTo(data);
+    alarms.writeTo(data);
     lessor.writeTo(data);
     data.flush();
     v2.writeTo(out);
@@ -247,14 +293,32 @@ public final class Applier {
   /** Reads a snapshot; the v2 tree is loaded into {@code v2} in place (its watchers stay). */
   static Applier readFrom(InputStream in, Settings settings, Lessor.Listener leases, EventSink events, V2Store v2)
       throws IOException {
+    return read(in, settings, leases, events, v2, true);
+  }
+
+  /**
+   * What {@code keel snapshot restore} starts a new cluster from: the keys with their whole kept
+   * history and revisions, the leases and the alarms of a snapshot, as etcd's restore keeps its
+   * backend; not the members (the new cluster's own flags name them) nor the v2 tree (etcd's
+   * snapshot does not hold it either). {@code v2} is the new member's own, left as it was.
+   */
+  static Applier restoredFrom(InputStream in, Settings settings, Lessor.Listener leases, EventSink events,
+      V2Store v2) throws IOException {
+    return read(in, settings, leases, events, v2, false);
+  }
+
+  /** {@code whole}: members and v2 tree too (into {@code v2}), else both left out. */
+  private static Applier read(InputStream in, Settings settings, Lessor.Listener leases, EventSink events,
+      V2Store v2, boolean whole) throws IOException {
     DataInputStream data = new DataInputStream(in);
     int format = data.readInt();
     if (format != SNAPSHOT_FORMAT) {
       throw new IOException("snapshot format " + format + " is not one this Keel reads (" + SNAPSHOT_FORMAT + ")");
     }
     Members members = Members.readFrom(data);
+    Alarms alarms = Alarms.readFrom(data);
     Lessor lessor = Lessor.readFrom(data, settings.minLeaseTtl(), leases);
-    v2.readFrom(in);
-    return new Applier(settings, MvccStore.readFrom(in, settings.quotaBackendBytes()), members, lessor, events, v2);
+    (whole ? v2 : newV2Store(1, Runnable::run)).readFrom(in);
+    return new Applier(settings, MvccStore.readFrom(in), whole ? members : new Members(), alarms, lessor, events, v2);
   }
 }

@@ -54,6 +54,7 @@ public final class KeelStateMachine extends BaseStateMachine {
   private final EventSink events;
   /** The v2 tree: one for the member's life, loaded in place from snapshots (watchers stay). */
   private final V2Store v2;
+  private final java.nio.file.Path restoredFrom;
   /** Counts leader changes for etcd_server_leader_changes_seen_total. */
   private final Runnable leaderChanged;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
@@ -70,6 +71,16 @@ public final class KeelStateMachine extends BaseStateMachine {
    */
   public KeelStateMachine(String member, Applier.Settings settings, LeaderLeases leaderLeases, EventSink events,
       V2Store v2, Runnable leaderChanged) {
+    this(member, settings, leaderLeases, events, v2, leaderChanged, null);
+  }
+
+  /**
+   * @param restoredFrom the snapshot a restored data dir starts from ({@link SnapshotRestore}),
+   *     used until this member has a snapshot of its own; null or absent: an empty store
+   */
+  public KeelStateMachine(String member, Applier.Settings settings, LeaderLeases leaderLeases, EventSink events,
+      V2Store v2, Runnable leaderChanged, java.nio.file.Path restoredFrom) {
+    this.restoredFrom = restoredFrom;
     this.member = member;
     this.settings = settings;
     this.leaderLeases = leaderLeases;
@@ -98,6 +109,16 @@ public final class KeelStateMachine extends BaseStateMachine {
 
   public Lessor lessor() {
     return applier.lessor();
+  }
+
+  public Alarms alarms() {
+    return applier.alarms();
+  }
+
+  /** The file of this member's latest snapshot (a {@link SnapshotFile}), or null before its first. */
+  public java.nio.file.Path latestSnapshot() {
+    SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
+    return latest == null ? null : latest.getFile().getPath();
   }
 
   @Override
@@ -137,6 +158,13 @@ public final class KeelStateMachine extends BaseStateMachine {
   private void loadLatestSnapshot() throws IOException {
     SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
     if (snapshot == null) {
+      if (restoredFrom != null && Files.exists(restoredFrom)) {
+        Applier restored = SnapshotRestore.startFrom(restoredFrom, settings, leaderLeases.listener(), events, v2);
+        applier = restored;
+        events.restored(restored.store().currentRevision());
+        LOG.info("{}: starts from the restored snapshot {} (revision {})", member, restoredFrom,
+            restored.store().currentRevision());
+      }
       return;
     }
     File file = snapshot.getFile().getPath().toFile();

@@ -111,15 +111,23 @@ final class SnapshotFile {
   }
 
   private static IOException corrupt(File file, String why) {
-    return new CorruptSnapshotException("snapshot file " + file.getAbsolutePath() + " is corrupt: " + why
-        + "; refusing to start rather than serve wrong data. Restore the data dir from a backup,"
-        + " or remove this member's data dir and let it rejoin from its peers");
+    return new CorruptSnapshotException(file, why);
   }
 
   /** Thrown when a snapshot on disk fails verification. */
   static final class CorruptSnapshotException extends IOException {
-    CorruptSnapshotException(String message) {
-      super(message);
+    private final String reason;
+
+    CorruptSnapshotException(File file, String reason) {
+      super("snapshot file " + file.getAbsolutePath() + " is corrupt: " + reason
+          + "; refusing to start rather than serve wrong data. Restore the data dir from a backup,"
+          + " or remove this member's data dir and let it rejoin from its peers");
+      this.reason = reason;
+    }
+
+    /** What is wrong with the file, without the advice for a member's own snapshot. */
+    String reason() {
+      return reason;
     }
   }
 

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 10, unit = TimeUnit.SECONDS)
 class CompactionTest {
-  private final MvccStore store = new MvccStore(0);
+  private final MvccStore store = new MvccStore();
 
   /** foo: put 2, put 3, delete 4, put 5, delete 6; bar: put 7; current revision 7. */
   @BeforeEach

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Timeout;
 class ConcurrentReadTest {
   @Test
   void readersSeeWholeTransactionsOnly() throws Exception {
-    MvccStore store = new MvccStore(0);
+    MvccStore store = new MvccStore();
     AtomicBoolean done = new AtomicBoolean();
     ExecutorService reader = Executors.newSingleThreadExecutor();
     try {

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * hashkv} against a fresh one-member etcd 3.4.23 after the same writes.
  */
 class HashKvTest {
-  private final MvccStore store = new MvccStore(0);
+  private final MvccStore store = new MvccStore();
 
   @Test
   void hashesAreEtcdsAfterPutsDeletesATxnAndACompaction() {

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Timeout;
 /** {@link MvccStore#liveKeys}: etcd's keys_total, the keys that exist at the current revision. */
 @Timeout(value = 10, unit = TimeUnit.SECONDS)
 class LiveKeysTest {
-  private final MvccStore store = new MvccStore(0);
+  private final MvccStore store = new MvccStore();
 
   @Test
   void countsCreationsNotOverwritesAndDropsDeletes() {
@@ -60,6 +60,6 @@ class LiveKeysTest {
 
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     store.writeTo(out);
-    assertThat(MvccStore.readFrom(new ByteArrayInputStream(out.toByteArray()), 0).liveKeys()).isEqualTo(2);
+    assertThat(MvccStore.readFrom(new ByteArrayInputStream(out.toByteArray())).liveKeys()).isEqualTo(2);
   }
 }

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Timeout;
 /** {@link MvccStore#events}: the history a watcher catches up from. */
 @Timeout(value = 10, unit = TimeUnit.SECONDS)
 class MvccHistoryTest {
-  private final MvccStore store = new MvccStore(0);
+  private final MvccStore store = new MvccStore();
 
   /**
    * 2 put a=1 | 3 put b=1 | 4 put a=2 | 5 txn(put c=1, put a=3) | 6 delete a | 7 put z=1 |
@@ -142,7 +142,7 @@ class MvccHistoryTest {
   void snapshotKeepsHistory() throws Exception {
     var out = new java.io.ByteArrayOutputStream();
     store.writeTo(out);
-    MvccStore copy = MvccStore.readFrom(new java.io.ByteArrayInputStream(out.toByteArray()), 0);
+    MvccStore copy = MvccStore.readFrom(new java.io.ByteArrayInputStream(out.toByteArray()));
     assertThat(copy.events(bs("\0"), ZERO, 1, 100, 100)).isEqualTo(store.events(bs("\0"), ZERO, 1, 100, 100));
   }
 }

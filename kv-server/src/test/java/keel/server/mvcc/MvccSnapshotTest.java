@@ -34,11 +34,11 @@ class MvccSnapshotTest {
   }
 
   private static MvccStore copy(MvccStore store) throws IOException {
-    return MvccStore.readFrom(new ByteArrayInputStream(bytes(store)), 0);
+    return MvccStore.readFrom(new ByteArrayInputStream(bytes(store)));
   }
 
   private MvccStore history() {
-    MvccStore store = new MvccStore(0);
+    MvccStore store = new MvccStore();
     for (int i = 0; i < 20; i++) {
       store.put(put("k" + (i % 7), "v" + i).toBuilder().setLease(i % 3).build(), leases);
       if (i % 5 == 4) {
@@ -84,7 +84,7 @@ class MvccSnapshotTest {
   @Test
   void aTombstoneKeptAloneByCompactionRoundTrips() throws IOException {
     // compacting at exactly a delete's revision keeps that tombstone as the key's only entry
-    MvccStore store = new MvccStore(0);
+    MvccStore store = new MvccStore();
     store.put(put("a", "1"), leases);
     store.put(put("b", "1"), leases);
     long deleted = store.deleteRange(DeleteRangeRequest.newBuilder().setKey(bs("a")).build()).revision();
@@ -100,7 +100,7 @@ class MvccSnapshotTest {
 
   @Test
   void emptyStoreRoundTrips() throws IOException {
-    MvccStore copy = copy(new MvccStore(0));
+    MvccStore copy = copy(new MvccStore());
     assertThat(copy.currentRevision()).isEqualTo(1);
     assertThat(copy.compactRevision()).isEqualTo(-1);
     assertThat(copy.range(all().build()).getCount()).isZero();
@@ -110,17 +110,11 @@ class MvccSnapshotTest {
   void truncatedOrForeignStreamsAreRefused() throws IOException {
     byte[] full = bytes(history());
     byte[] truncated = Arrays.copyOf(full, full.length - 3);
-    assertThatThrownBy(() -> MvccStore.readFrom(new ByteArrayInputStream(truncated), 0))
+    assertThatThrownBy(() -> MvccStore.readFrom(new ByteArrayInputStream(truncated)))
         .isInstanceOf(IOException.class);
     byte[] foreign = full.clone();
     foreign[0] ^= 1;
-    assertThatThrownBy(() -> MvccStore.readFrom(new ByteArrayInputStream(foreign), 0))
+    assertThatThrownBy(() -> MvccStore.readFrom(new ByteArrayInputStream(foreign)))
         .isInstanceOf(IOException.class).hasMessageContaining("not an MVCC snapshot");
-  }
-
-  @Test
-  void quotaComesFromTheReader() throws IOException {
-    MvccStore copy = MvccStore.readFrom(new ByteArrayInputStream(bytes(history())), 1);
-    assertEtcdError(() -> copy.put(put("a", "b"), leases), EtcdError.NO_SPACE);
   }
 }

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 10, unit = TimeUnit.SECONDS)
 class MvccStoreTest {
-  private final MvccStore store = new MvccStore(0);
+  private final MvccStore store = new MvccStore();
   private final LeaseLookup leases = id -> id == 7;
 
   private static List<String> keys(RangeResponse r) {
@@ -237,27 +237,38 @@ class MvccStoreTest {
   }
 
   @Test
-  void overQuotaRefusesPutsButAllowsDeletesAndCompaction() {
-    MvccStore small = new MvccStore(100);
-    small.put(put("a", "1"), leases); // 66 bytes: under
-    small.put(put("b", "2"), leases); // 132 bytes: now over
+  void cappedRefusesPutsButAllowsDeletesAndCompactionUntilUncapped() {
+    MvccStore small = new MvccStore();
+    small.put(put("a", "1"), leases);
+    small.put(put("b", "2"), leases);
+    small.setCapped(true);
     assertEtcdError(() -> small.put(put("c", "3"), leases), EtcdError.NO_SPACE);
     assertThat(small.currentRevision()).isEqualTo(3);
     assertThat(small.deleteRange(delete("a")).revision()).isEqualTo(4);
     small.compact(io.etcd.jetcd.api.CompactionRequest.newBuilder().setRevision(4).build());
-    // a's tombstone at exactly the compact revision is kept, like etcd: still over
-    assertThat(small.sizeBytes()).isEqualTo(66 + 65);
-    assertEtcdError(() -> small.put(put("c", "3"), leases), EtcdError.NO_SPACE);
-    small.deleteRange(delete("b")); // 5
-    small.compact(io.etcd.jetcd.api.CompactionRequest.newBuilder().setRevision(5).build());
-    assertThat(small.sizeBytes()).isEqualTo(65); // only b's tombstone is left
-    assertThat(small.put(put("c", "3"), leases).revision()).isEqualTo(6);
+    small.setCapped(false);
+    assertThat(small.put(put("c", "3"), leases).revision()).isEqualTo(5);
   }
 
   @Test
   void noSpaceComesBeforeTheDoorChecks() {
-    MvccStore small = new MvccStore(10);
-    small.put(put("a", "1"), leases);
+    MvccStore small = new MvccStore();
+    small.setCapped(true);
     assertEtcdError(() -> small.put(put("", "1"), leases), EtcdError.NO_SPACE);
+  }
+
+  @Test
+  void dbSizeKeepsWhatACompactionFreedUntilADefragment() {
+    MvccStore s = new MvccStore();
+    s.put(put("a", "1"), leases);
+    s.put(put("a", "2"), leases);
+    s.put(put("a", "3"), leases);
+    long before = s.sizeBytes();
+    assertThat(s.dbSizeBytes()).isEqualTo(before);
+    s.compact(io.etcd.jetcd.api.CompactionRequest.newBuilder().setRevision(4).build());
+    assertThat(s.sizeBytes()).isLessThan(before);
+    assertThat(s.dbSizeBytes()).isEqualTo(before);
+    s.defragment();
+    assertThat(s.dbSizeBytes()).isEqualTo(s.sizeBytes());
   }
 }

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 /** Sorting, filters, limit, more, count, keys_only and count_only of a range. */
 @Timeout(value = 10, unit = TimeUnit.SECONDS)
 class RangeQueryTest {
-  private final MvccStore store = new MvccStore(0);
+  private final MvccStore store = new MvccStore();
 
   /**
    * Revisions: 2 c=3, 3 a=1, 4 b=2, 5 d=1, 6 a=9 (a: version 2, create 3, mod 6).

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 10, unit = TimeUnit.SECONDS)
 class TxnTest {
-  private final MvccStore store = new MvccStore(0);
+  private final MvccStore store = new MvccStore();
   private final LeaseLookup leases = id -> id == 7;
 
   /** a=1 at revision 2 (lease 7), b=2 at 3; current revision 3. */
@@ -281,9 +281,10 @@ class TxnTest {
   }
 
   @Test
-  void txnWithPutsIsRefusedOverQuotaButDeletesPass() {
-    MvccStore small = new MvccStore(50);
+  void txnWithPutsIsRefusedWhileCappedButDeletesPass() {
+    MvccStore small = new MvccStore();
     small.put(put("a", "1"), leases);
+    small.setCapped(true);
     assertEtcdError(() -> small.txn(txn(List.of(), List.of(), List.of(op(put("b", "1")))),
         leases), EtcdError.NO_SPACE);
     assertThat(small.txn(txn(List.of(), List.of(op(delete("a"))), List.of()), leases)

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 10, unit = TimeUnit.SECONDS)
 class ApplierBatchTest {
-  private final Applier applier = new Applier(new Applier.Settings(0, 2));
+  private final Applier applier = new Applier(new Applier.Settings(2));
 
   private static Command put(String key, long lease) {
     return Command.newBuilder().setPut(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8(key))

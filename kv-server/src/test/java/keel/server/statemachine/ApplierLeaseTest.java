@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Timeout;
 class ApplierLeaseTest {
   /** The term of every entry these tests apply, unless one says otherwise. */
   private static final long TERM = 4;
-  private final Applier applier = new Applier(new Applier.Settings(0, 2));
+  private final Applier applier = new Applier(new Applier.Settings(2));
   private long index;
 
   private static ByteString bs(String s) {
@@ -161,7 +161,7 @@ class ApplierLeaseTest {
     put("a", 7);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     applier.writeTo(out);
-    Applier read = Applier.readFrom(new ByteArrayInputStream(out.toByteArray()), new Applier.Settings(0, 2),
+    Applier read = Applier.readFrom(new ByteArrayInputStream(out.toByteArray()), new Applier.Settings(2),
         Lessor.Listener.NONE, keel.server.watch.EventSink.NONE, Applier.newV2Store(1, Runnable::run));
     assertThat(read.lessor().lookup(7).orElseThrow().keys()).containsExactly(bs("a"));
     assertThat(read.apply(10, TERM, Command.newBuilder().setLeaseRevoke(LeaseRevokeRequest.newBuilder().setID(7)).build())

@@ -26,7 +26,7 @@ class ApplierV2Test {
   private static final long T0 = 1_767_225_600L * SEC;
 
   private final V2Store v2 = Applier.newV2Store(3, Runnable::run);
-  private final Applier applier = new Applier(new Applier.Settings(0, 2), Lessor.Listener.NONE, EventSink.NONE, v2);
+  private final Applier applier = new Applier(new Applier.Settings(2), Lessor.Listener.NONE, EventSink.NONE, v2);
   private long index = 1;
 
   private V2Answer apply(V2Request.Builder request) {
@@ -98,7 +98,7 @@ class ApplierV2Test {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     applier.writeTo(out);
     V2Store other = Applier.newV2Store(3, Runnable::run);
-    Applier read = Applier.readFrom(new ByteArrayInputStream(out.toByteArray()), new Applier.Settings(0, 2),
+    Applier read = Applier.readFrom(new ByteArrayInputStream(out.toByteArray()), new Applier.Settings(2),
         Lessor.Listener.NONE, EventSink.NONE, other);
     assertThat(read.v2()).isSameAs(other);
     assertThat(other.index()).isEqualTo(at);

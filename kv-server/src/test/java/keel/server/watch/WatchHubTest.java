@@ -28,7 +28,7 @@ class WatchHubTest {
   private static final ByteString ZERO = ByteString.copyFrom(new byte[] {0});
   private static final long WAIT_SECONDS = 10;
 
-  private final MvccStore store = new MvccStore(0);
+  private final MvccStore store = new MvccStore();
   private final BlockingQueue<Object> signals = new LinkedBlockingQueue<>();
   private WatchHub hub;
 

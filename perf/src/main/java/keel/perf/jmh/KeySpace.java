@@ -45,8 +45,7 @@ final class KeySpace {
   }
 
   static Applier.Settings settings() {
-    return new Applier.Settings(ServerConfig.DEFAULT_QUOTA_BACKEND_BYTES,
-        Lessor.minTtlSeconds(ServerConfig.DEFAULT_ELECTION_MILLIS));
+    return new Applier.Settings(Lessor.minTtlSeconds(ServerConfig.DEFAULT_ELECTION_MILLIS));
   }
 
   /**

@@ -2,8 +2,10 @@ package keel.server.api.grpc;
 
 import com.google.protobuf.UnknownFieldSet;
 import com.linecorp.armeria.server.ServiceRequestContext;
+import io.etcd.jetcd.api.AlarmMember;
 import io.etcd.jetcd.api.AlarmRequest;
 import io.etcd.jetcd.api.AlarmResponse;
+import io.etcd.jetcd.api.AlarmType;
 import io.etcd.jetcd.api.DefragmentRequest;
 import io.etcd.jetcd.api.DefragmentResponse;
 import io.etcd.jetcd.api.HashKVRequest;
@@ -13,38 +15,57 @@ import io.etcd.jetcd.api.HashResponse;
 import io.etcd.jetcd.api.MaintenanceGrpc;
 import io.etcd.jetcd.api.MoveLeaderRequest;
 import io.etcd.jetcd.api.MoveLeaderResponse;
+import io.etcd.jetcd.api.SnapshotRequest;
+import io.etcd.jetcd.api.SnapshotResponse;
 import io.etcd.jetcd.api.StatusRequest;
 import io.etcd.jetcd.api.StatusResponse;
 import io.grpc.stub.StreamObserver;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
+import keel.server.command.Command;
+import keel.server.command.CommandResult;
+import keel.server.command.Proposer;
 import keel.server.errors.EtcdError;
+import keel.server.errors.EtcdException;
 import keel.server.mvcc.MvccStore;
 import keel.server.raft.RatisNode;
+import keel.server.statemachine.Alarms;
 
 /**
  * etcd's Maintenance service: status, alarm and defragment for {@code etcdctl endpoint status},
  * {@code endpoint health}, {@code alarm list} and {@code defrag}; HashKV (etcd's own number, see
- * {@link MvccStore#hashKv}) and Hash; MoveLeader. Snapshot is not served yet (see README).
+ * {@link MvccStore#hashKv}) and Hash; MoveLeader; Snapshot, in Keel's own format.
  */
 public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   /** The etcd API version Keel implements; clients gate features on it. */
   public static final String VERSION = "3.4.0";
 
+  /** etcd streams its snapshot in 32 KiB pieces. */
+  private static final int SNAPSHOT_CHUNK = 32 * 1024;
+
   // StatusResponse fields that etcd 3.4 has and jetcd's copy of rpc.proto lacks.
   private static final int RAFT_APPLIED_INDEX_FIELD = 7;
+  private static final int ERRORS_FIELD = 8;
   private static final int DB_SIZE_IN_USE_FIELD = 9;
 
   private final RatisNode node;
   private final Supplier<MvccStore> store;
+  private final Supplier<Alarms> alarms;
+  private final Proposer proposer;
   private final Headers headers;
   private final Map<String, Long> memberIds;
+  private final Supplier<Path> latestSnapshot;
 
-  public MaintenanceService(RatisNode node, Supplier<MvccStore> store, Headers headers,
-      Map<String, Long> memberIds) {
+  /** @param latestSnapshot this member's latest snapshot file, null before its first */
+  public MaintenanceService(RatisNode node, Supplier<MvccStore> store, Supplier<Alarms> alarms, Proposer proposer,
+      Headers headers, Map<String, Long> memberIds, Supplier<Path> latestSnapshot) {
+    this.latestSnapshot = latestSnapshot;
     this.node = node;
     this.store = store;
+    this.alarms = alarms;
+    this.proposer = proposer;
     this.headers = headers;
     this.memberIds = memberIds;
   }
@@ -98,38 +119,108 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
     Replies.reply(() -> {
       MvccStore current = store.get();
       String leader = node.leaderName();
-      long size = current.sizeBytes();
+      UnknownFieldSet.Field.Builder errors = UnknownFieldSet.Field.newBuilder();
+      for (AlarmMember alarm : alarms.get().get(AlarmType.NONE)) {
+        errors.addLengthDelimited(com.google.protobuf.ByteString.copyFromUtf8(describe(alarm)));
+      }
       return StatusResponse.newBuilder()
           .setHeader(headers.header(current.currentRevision()))
           .setVersion(VERSION)
-          .setDbSize(size)
+          .setDbSize(current.dbSizeBytes())
           .setLeader(leader == null ? 0 : memberIds.getOrDefault(leader, 0L))
           .setRaftIndex(node.commitIndex())
           .setRaftTerm(node.term())
           .setUnknownFields(UnknownFieldSet.newBuilder()
               .addField(RAFT_APPLIED_INDEX_FIELD,
                   UnknownFieldSet.Field.newBuilder().addVarint(node.appliedIndex()).build())
-              .addField(DB_SIZE_IN_USE_FIELD, UnknownFieldSet.Field.newBuilder().addVarint(size).build())
+              .addField(ERRORS_FIELD, errors.build())
+              .addField(DB_SIZE_IN_USE_FIELD,
+                  UnknownFieldSet.Field.newBuilder().addVarint(current.sizeBytes()).build())
               .build())
           .build();
     }, observer);
   }
 
   /**
-   * No alarm is ever raised yet: the quota answers NOSPACE per request instead. etcd 3.4 answers
-   * alarm without a header (its applier builds the response bare), and so does Keel.
+   * etcd's alarm list, activate and disarm, all through the log as etcd's are (the list too, so
+   * it answers what every member agrees on). etcd 3.4 answers without a header (its applier
+   * builds the response bare), and so does Keel.
    */
   @Override
   public void alarm(AlarmRequest request, StreamObserver<AlarmResponse> observer) {
-    Replies.reply(AlarmResponse::getDefaultInstance, observer);
+    Replies.reply(proposer.propose(Command.newBuilder().setAlarm(request).build())
+        .thenApply(CommandResult::getAlarm), observer);
   }
 
   /**
-   * The store lives in memory and its snapshots are written compact: nothing to defragment. etcd
-   * 3.4 answers an empty response, without a header.
+   * The store lives in memory and its snapshots are written compact; what a defragment does here
+   * is what an operator watches it do on etcd: the db size drops to the size in use, the space
+   * compactions freed. etcd 3.4 answers an empty response, without a header.
    */
   @Override
   public void defragment(DefragmentRequest request, StreamObserver<DefragmentResponse> observer) {
-    Replies.reply(DefragmentResponse::getDefaultInstance, observer);
+    Replies.reply(() -> {
+      store.get().defragment();
+      return DefragmentResponse.getDefaultInstance();
+    }, observer);
+  }
+
+  /**
+   * etcd's Snapshot: this member's whole state as of now, streamed in 32 KiB chunks, each with the
+   * bytes still to come. The member takes a snapshot first (through Raft, on its apply thread, so
+   * at one revision) and streams that file, Keel's own format, then what etcd's stream ends with
+   * and {@code etcdctl snapshot save} checks: zeros up to a multiple of 512 bytes and the SHA-256
+   * of all before ({@code keel snapshot restore} reads that form). The file is opened before the
+   * first chunk, so a newer snapshot replacing it meanwhile changes nothing.
+   */
+  @Override
+  public void snapshot(SnapshotRequest request, StreamObserver<SnapshotResponse> observer) {
+    node.takeSnapshot().thenApplyAsync(index -> {
+      Path file = latestSnapshot.get();
+      if (file == null) {
+        throw new EtcdException(EtcdError.UNKNOWN);
+      }
+      try (java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(file)) {
+        long size = in.size();
+        int padding = (int) ((512 - size % 512) % 512);
+        long total = size + padding + 32;
+        java.security.MessageDigest sha256 = java.security.MessageDigest.getInstance("SHA-256");
+        long sent = 0;
+        java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(SNAPSHOT_CHUNK);
+        while (sent < size) {
+          chunk.clear();
+          int n = in.read(chunk);
+          if (n < 0) {
+            throw new java.io.EOFException(file + " ended after " + sent + " of " + size + " bytes");
+          }
+          chunk.flip();
+          sha256.update(chunk.duplicate());
+          sent += n;
+          observer.onNext(SnapshotResponse.newBuilder().setRemainingBytes(total - sent)
+              .setBlob(com.google.protobuf.ByteString.copyFrom(chunk)).build());
+        }
+        byte[] tail = new byte[padding + 32];
+        sha256.update(tail, 0, padding);
+        System.arraycopy(sha256.digest(), 0, tail, padding, 32);
+        observer.onNext(SnapshotResponse.newBuilder().setRemainingBytes(0)
+            .setBlob(com.google.protobuf.ByteString.copyFrom(tail)).build());
+        return total;
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException("every Java has SHA-256", e);
+      }
+    }, ServiceRequestContext.current().blockingTaskExecutor()).whenComplete((total, error) -> {
+      if (error == null) {
+        observer.onCompleted();
+      } else {
+        observer.onError(Replies.toStatus(error).asRuntimeException());
+      }
+    });
+  }
+
+  /** As etcd's status errors and Go's text form of an AlarmMember write it ("memberID:1 alarm:NOSPACE "). */
+  static String describe(AlarmMember alarm) {
+    return "memberID:" + Long.toUnsignedString(alarm.getMemberID()) + " alarm:" + alarm.getAlarm() + " ";
   }
 }

@@ -23,6 +23,7 @@ import keel.server.api.grpc.MaintenanceService;
 import keel.server.metrics.AppendStats;
 import keel.server.raft.MemberIds;
 import keel.server.raft.RatisNode;
+import keel.server.statemachine.Alarms;
 import keel.server.statemachine.Members;
 import keel.server.v2store.V2Store;
 
@@ -45,14 +46,16 @@ public final class HttpRoutes {
   private final Map<String, Long> memberIds;
   private final RatisNode node;
   private final Supplier<Members> published;
+  private final Supplier<Alarms> alarms;
   private final V2Store v2;
   private final AppendStats appends;
   private final Instant startTime = Instant.now();
   private final LeaderClock leaderClock = new LeaderClock();
 
   public HttpRoutes(ServerConfig config, Map<String, Long> memberIds, RatisNode node, Supplier<Members> published,
-      V2Store v2, AppendStats appends) {
+      Supplier<Alarms> alarms, V2Store v2, AppendStats appends) {
     this.config = config;
+    this.alarms = alarms;
     this.memberIds = memberIds;
     this.node = node;
     this.published = published;
@@ -103,8 +106,9 @@ public final class HttpRoutes {
     return json(HttpStatus.OK, body);
   }
 
+  /** etcd's checkHealth: unhealthy while any alarm is raised, without a leader, or when a linearizable read fails. */
   HttpResponse health() {
-    if (node.leaderName() == null) {
+    if (!alarms.get().isEmpty() || node.leaderName() == null) {
       return unhealthy();
     }
     return HttpResponse.of(node.readBarrier()

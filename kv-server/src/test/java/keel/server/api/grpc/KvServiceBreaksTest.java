@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 10, unit = TimeUnit.SECONDS)
 class KvServiceBreaksTest {
-  private final MvccStore store = new MvccStore(0);
+  private final MvccStore store = new MvccStore();
   private final AtomicInteger barriers = new AtomicInteger();
   private final AtomicInteger proposals = new AtomicInteger();
   /** The barrier and the proposals hang, as on a member without a majority. */

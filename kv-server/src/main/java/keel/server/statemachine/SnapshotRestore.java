@@ -1,0 +1,182 @@
+package keel.server.statemachine;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import keel.server.lease.Lessor;
+import keel.server.watch.EventSink;
+
+/**
+ * A snapshot file as an operator handles it ({@code etcdctl snapshot save} writes what a member's
+ * Maintenance Snapshot streams: a {@link SnapshotFile}): checked and summed up ({@code keel
+ * snapshot status}), and made the starting state of a new member's data dir ({@code keel snapshot
+ * restore}). A restored data dir holds the file as {@value #FILE_NAME}; the member starts from it
+ * ({@link Applier#restoredFrom}) for as long as it has no snapshot of its own, so every member of
+ * a cluster restored from one file applies the same log to the same state.
+ */
+public final class SnapshotRestore {
+  /** Where a restored data dir keeps the snapshot it starts from. */
+  public static final String FILE_NAME = "restored.snap";
+
+  /** What {@code etcdctl snapshot status} prints, for a Keel snapshot. */
+  public record Summary(long hash, long revision, long totalKeys, long totalSize) {}
+
+  /** A snapshot file that is not a whole Keel snapshot: {@code reason} says what is wrong. */
+  public static final class BadSnapshotException extends IOException {
+    BadSnapshotException(Path file, String reason) {
+      super("snapshot file " + file.toAbsolutePath() + " is not a whole Keel snapshot: " + reason);
+    }
+  }
+
+  private SnapshotRestore() {}
+
+  /** The starting snapshot of a restored data dir (it may not exist). */
+  public static Path seedOf(Path dataDir) {
+    return dataDir.resolve(FILE_NAME);
+  }
+
+  /**
+   * Verifies {@code file} whole (etcd's SHA-256 trailer when it has one, Keel's checksum and
+   * markers, every store readable) and sums it up.
+   */
+  public static Summary summary(Path file) throws IOException {
+    Path payload = Files.createTempFile("keel-snapshot-", ".snap");
+    try {
+      return summary(file, extract(file, payload));
+    } finally {
+      Files.deleteIfExists(payload);
+    }
+  }
+
+  private static Summary summary(Path file, Path payload) throws IOException {
+    verify(file, payload);
+    Applier applier = read(file, payload);
+    long hash;
+    try (RandomAccessFile raw = new RandomAccessFile(payload.toFile(), "r")) {
+      raw.seek(raw.length() - 16);
+      hash = raw.readLong();
+    }
+    return new Summary(hash, applier.store().currentRevision(), applier.store().liveKeys(), Files.size(file));
+  }
+
+  /**
+   * Makes {@code dataDir} (which must not exist yet, as etcd's restore insists) the data dir of a
+   * member that starts from {@code file}. Verifies the file first; nothing is left when it fails.
+   */
+  public static Summary restore(Path file, Path dataDir) throws IOException {
+    if (Files.exists(dataDir)) {
+      throw new IOException("data-dir \"" + dataDir + "\" exists");
+    }
+    Path payload = Files.createTempFile("keel-snapshot-", ".snap");
+    try {
+      Summary summary = summary(file, extract(file, payload));
+      Files.createDirectories(dataDir);
+      Path partial = dataDir.resolve(FILE_NAME + ".partial");
+      Files.copy(payload, partial);
+      try (FileChannel channel = FileChannel.open(partial, StandardOpenOption.WRITE)) {
+        channel.force(true);
+      }
+      Files.move(partial, seedOf(dataDir), StandardCopyOption.ATOMIC_MOVE);
+      return summary;
+    } finally {
+      Files.deleteIfExists(payload);
+    }
+  }
+
+  /**
+   * Copies the Keel snapshot inside {@code file} to {@code payload}: the file itself, or, when it is
+   * what a member's Maintenance Snapshot streamed (etcd's form: the snapshot, zeros up to a multiple
+   * of 512 bytes, the SHA-256 of all that), the snapshot before the zeros once the digest matched.
+   */
+  static Path extract(Path file, Path payload) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new java.io.FileNotFoundException("snapshot file " + file.toAbsolutePath() + " does not exist");
+    }
+    long size = Files.size(file);
+    if (size % 512 != 32 || endsWithKeelMarker(file)) {
+      Files.copy(file, payload, StandardCopyOption.REPLACE_EXISTING);
+      return payload;
+    }
+    java.security.MessageDigest sha256;
+    try {
+      sha256 = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java has SHA-256", e);
+    }
+    long end = 0; // after the last byte that is not padding
+    try (java.io.InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16);
+         java.io.OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(payload), 1 << 16)) {
+      byte[] buffer = new byte[1 << 16];
+      long position = 0;
+      long body = size - 32;
+      long zeros = 0; // zeros read since the last other byte, held back until one follows
+      while (position < body) {
+        int n = in.read(buffer, 0, (int) Math.min(buffer.length, body - position));
+        if (n < 0) {
+          throw new BadSnapshotException(file, "it ended early");
+        }
+        sha256.update(buffer, 0, n);
+        for (int i = 0; i < n; i++) {
+          if (buffer[i] == 0) {
+            zeros++;
+          } else {
+            for (; zeros > 0; zeros--) {
+              out.write(0);
+            }
+            out.write(buffer[i]);
+            end = position + i + 1;
+          }
+        }
+        position += n;
+      }
+      byte[] digest = in.readNBytes(32);
+      if (!java.util.Arrays.equals(digest, sha256.digest())) {
+        throw new BadSnapshotException(file, "its sha256 digest does not match its contents");
+      }
+    }
+    if (size - 32 - end >= 512) {
+      throw new BadSnapshotException(file, "it ends in more zeros than padding");
+    }
+    return payload;
+  }
+
+  /** Reads the starting state of a restored member (see {@link Applier#restoredFrom}). */
+  static Applier startFrom(Path seed, Applier.Settings settings, Lessor.Listener leases, EventSink events,
+      keel.server.v2store.V2Store v2) throws IOException {
+    return SnapshotFile.read(seed.toFile(), in -> Applier.restoredFrom(in, settings, leases, events, v2));
+  }
+
+  /** A member's own snapshot file (not etcd's streamed form) ends with {@link SnapshotFile}'s end marker. */
+  private static boolean endsWithKeelMarker(Path file) throws IOException {
+    try (RandomAccessFile raw = new RandomAccessFile(file.toFile(), "r")) {
+      if (raw.length() < 8) {
+        return false;
+      }
+      raw.seek(raw.length() - 8);
+      byte[] tail = new byte[8];
+      raw.readFully(tail);
+      return java.util.Arrays.equals(tail, "KEELEND1".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    }
+  }
+
+  private static void verify(Path file, Path payload) throws IOException {
+    try {
+      SnapshotFile.verify(payload.toFile());
+    } catch (SnapshotFile.CorruptSnapshotException e) {
+      throw new BadSnapshotException(file, e.reason());
+    }
+  }
+
+  private static Applier read(Path file, Path payload) throws IOException {
+    try {
+      return SnapshotFile.read(payload.toFile(), in -> Applier.restoredFrom(in, new Applier.Settings(1),
+          Lessor.Listener.NONE, EventSink.NONE, Applier.newV2Store(1, Runnable::run)));
+    } catch (java.io.EOFException | RuntimeException e) {
+      throw new BadSnapshotException(file, "its checksum holds but its stores do not read back (" + e + ")");
+    }
+  }
+}
