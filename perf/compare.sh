@@ -103,6 +103,11 @@ start() {
   [[ $status == 0 ]] || exit 1
   ENDPOINTS_OF[$label]=$CLUSTER_ENDPOINTS
   echo "$label $kind $round $CLUSTER_HEALTHY_SECONDS" >>"$RAW/startup.txt"
+  # A start that took over half a minute keeps its members' logs (the work dir goes at the end).
+  if awk -v s="$CLUSTER_HEALTHY_SECONDS" 'BEGIN { exit !(s > 30) }'; then
+    mkdir -p "$RAW/slow-start-$label-$kind-$round"
+    cp "$root"/"$label"?.log "$RAW/slow-start-$label-$kind-$round/" 2>/dev/null || true
+  fi
   if [[ $round == 0 ]]; then
     echo "$label: ${COMMAND_OF[$label]} (members ${PIDS_OF[$label]// /, } on $CLUSTER_ENDPOINTS)" >>"$RAW/commands.txt"
   fi
