@@ -136,6 +136,12 @@ public final class KeelServer implements AutoCloseable {
       v2WatchExecutor.shutdownNow();
       throw e;
     }
+    stateMachine.snapshotEvery(config.snapshotCount(), () -> node.takeSnapshot().whenComplete((index, error) -> {
+      if (error != null) {
+        LOG.warn("{}: a snapshot after {} commands failed: {}", config.name(), config.snapshotCount(), error.toString());
+        stateMachine.snapshotNotTaken();
+      }
+    }));
     metrics.watch(node, stateMachine::store, config.quotaBackendBytes());
     this.proposer = new Proposer(node, config.maxRequestBytes(), metrics.proposals(),
         new SpaceQuota(config.quotaBackendBytes(), () -> stateMachine.store().dbSizeBytes(), memberId));

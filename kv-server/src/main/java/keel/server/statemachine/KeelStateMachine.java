@@ -55,6 +55,16 @@ public final class KeelStateMachine extends BaseStateMachine {
   /** The v2 tree: one for the member's life, loaded in place from snapshots (watchers stay). */
   private final V2Store v2;
   private final java.nio.file.Path restoredFrom;
+  /**
+   * Commands applied since the last snapshot, and how many call for the next: etcd's
+   * --snapshot-count counts requests, and a Raft entry may hold a batch of them. Apply thread only
+   * (Ratis takes snapshots on it too).
+   */
+  private long commandsSinceSnapshot;
+  private long snapshotEveryCommands = Long.MAX_VALUE;
+  private Runnable snapshotNeeded = () -> { };
+  /** Asked and not yet taken; cleared by a snapshot, or by {@link #snapshotNotTaken} from any thread. */
+  private volatile boolean snapshotAsked;
   /** Counts leader changes for etcd_server_leader_changes_seen_total. */
   private final Runnable leaderChanged;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
@@ -182,6 +192,31 @@ public final class KeelStateMachine extends BaseStateMachine {
         loaded.store().currentRevision());
   }
 
+  /**
+   * Asks {@code take} for a snapshot (without waiting for it) once {@code commands} commands were
+   * applied since the last one, counting each command of a batch: Ratis's own trigger counts log
+   * entries, which group commit fills with many commands, so the log to replay at a restart would
+   * grow with the batch size. Called once, before Raft starts.
+   */
+  public void snapshotEvery(long commands, Runnable take) {
+    this.snapshotEveryCommands = Math.max(1, commands);
+    this.snapshotNeeded = take;
+  }
+
+  /** The snapshot asked for failed: the next command asks again. */
+  public void snapshotNotTaken() {
+    snapshotAsked = false;
+  }
+
+  private void counted(Command command) {
+    commandsSinceSnapshot += command.getBodyCase() == Command.BodyCase.BATCH
+        ? command.getBatch().getCommandsCount() : 1;
+    if (commandsSinceSnapshot >= snapshotEveryCommands && !snapshotAsked) {
+      snapshotAsked = true;
+      snapshotNeeded.run();
+    }
+  }
+
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
@@ -190,6 +225,7 @@ public final class KeelStateMachine extends BaseStateMachine {
     try {
       Command command = Command.parseFrom(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
       result = applier.apply(index, entry.getTerm(), command);
+      counted(command);
     } catch (IOException e) {
       // Every member decodes the same bytes, so every member refuses the same entry alike.
       LOG.error("{}: log entry {} is not a Keel command", member, index, e);
@@ -280,6 +316,8 @@ public final class KeelStateMachine extends BaseStateMachine {
     if (last == null || last.getIndex() < 0) {
       return -1;
     }
+    commandsSinceSnapshot = 0;
+    snapshotAsked = false;
     File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
     Files.createDirectories(file.getParentFile().toPath());
     Applier current = applier;
