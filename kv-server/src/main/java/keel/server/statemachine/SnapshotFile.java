@@ -110,6 +110,27 @@ final class SnapshotFile {
     }
   }
 
+  /** The checksum written at the end of {@code file} (read as stored; {@link #verify} checks it). */
+  static long storedChecksum(File file) throws IOException {
+    try (java.io.RandomAccessFile raw = new java.io.RandomAccessFile(file, "r")) {
+      raw.seek(raw.length() - 16);
+      return raw.readLong();
+    }
+  }
+
+  /** Whether {@code file} ends with this format's end marker (a whole file written by {@link #write}). */
+  static boolean endsWithEndMarker(File file) throws IOException {
+    try (java.io.RandomAccessFile raw = new java.io.RandomAccessFile(file, "r")) {
+      if (raw.length() < TAIL.length) {
+        return false;
+      }
+      raw.seek(raw.length() - TAIL.length);
+      byte[] tail = new byte[TAIL.length];
+      raw.readFully(tail);
+      return Arrays.equals(tail, TAIL);
+    }
+  }
+
   private static IOException corrupt(File file, String why) {
     return new CorruptSnapshotException(file, why);
   }

@@ -1,7 +1,6 @@
 package keel.server.statemachine;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +20,28 @@ import keel.server.watch.EventSink;
 public final class SnapshotRestore {
   /** Where a restored data dir keeps the snapshot it starts from. */
   public static final String FILE_NAME = "restored.snap";
+
+  /**
+   * etcd's snapshot stream, which {@code etcdctl snapshot save} checks: the snapshot, zeros up to
+   * a multiple of {@value #STREAM_SECTOR} bytes, then the {@value #STREAM_DIGEST}-byte SHA-256 of
+   * all before. A member's Maintenance Snapshot writes it, {@link #extract} reads it.
+   */
+  public static final int STREAM_SECTOR = 512;
+  public static final int STREAM_DIGEST = 32;
+
+  /** The zeros that follow a snapshot of {@code size} bytes in etcd's stream. */
+  public static int streamPadding(long size) {
+    return (int) ((STREAM_SECTOR - size % STREAM_SECTOR) % STREAM_SECTOR);
+  }
+
+  /** The stream's digest. */
+  public static java.security.MessageDigest streamDigest() {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java has SHA-256", e);
+    }
+  }
 
   /** What {@code etcdctl snapshot status} prints, for a Keel snapshot. */
   public record Summary(long hash, long revision, long totalKeys, long totalSize) {}
@@ -55,12 +76,7 @@ public final class SnapshotRestore {
   private static Summary summary(Path file, Path payload) throws IOException {
     verify(file, payload);
     Applier applier = read(file, payload);
-    long hash;
-    try (RandomAccessFile raw = new RandomAccessFile(payload.toFile(), "r")) {
-      raw.seek(raw.length() - 16);
-      hash = raw.readLong();
-    }
-    return new Summary(hash, applier.store().currentRevision(), applier.store().liveKeys(), Files.size(file));
+    return new Summary(SnapshotFile.storedChecksum(payload.toFile()), applier.store().currentRevision(), applier.store().liveKeys(), Files.size(file));
   }
 
   /**
@@ -89,30 +105,25 @@ public final class SnapshotRestore {
 
   /**
    * Copies the Keel snapshot inside {@code file} to {@code payload}: the file itself, or, when it is
-   * what a member's Maintenance Snapshot streamed (etcd's form: the snapshot, zeros up to a multiple
-   * of 512 bytes, the SHA-256 of all that), the snapshot before the zeros once the digest matched.
+   * what a member's Maintenance Snapshot streamed (etcd's form, see {@link #STREAM_SECTOR}), the
+   * snapshot before the zeros once the digest matched.
    */
   static Path extract(Path file, Path payload) throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new java.io.FileNotFoundException("snapshot file " + file.toAbsolutePath() + " does not exist");
     }
     long size = Files.size(file);
-    if (size % 512 != 32 || endsWithKeelMarker(file)) {
+    if (size % STREAM_SECTOR != STREAM_DIGEST || SnapshotFile.endsWithEndMarker(file.toFile())) {
       Files.copy(file, payload, StandardCopyOption.REPLACE_EXISTING);
       return payload;
     }
-    java.security.MessageDigest sha256;
-    try {
-      sha256 = java.security.MessageDigest.getInstance("SHA-256");
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java has SHA-256", e);
-    }
+    java.security.MessageDigest sha256 = streamDigest();
     long end = 0; // after the last byte that is not padding
     try (java.io.InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16);
          java.io.OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(payload), 1 << 16)) {
       byte[] buffer = new byte[1 << 16];
       long position = 0;
-      long body = size - 32;
+      long body = size - STREAM_DIGEST;
       long zeros = 0; // zeros read since the last other byte, held back until one follows
       while (position < body) {
         int n = in.read(buffer, 0, (int) Math.min(buffer.length, body - position));
@@ -133,12 +144,12 @@ public final class SnapshotRestore {
         }
         position += n;
       }
-      byte[] digest = in.readNBytes(32);
+      byte[] digest = in.readNBytes(STREAM_DIGEST);
       if (!java.util.Arrays.equals(digest, sha256.digest())) {
         throw new BadSnapshotException(file, "its sha256 digest does not match its contents");
       }
     }
-    if (size - 32 - end >= 512) {
+    if (size - STREAM_DIGEST - end >= STREAM_SECTOR) {
       throw new BadSnapshotException(file, "it ends in more zeros than padding");
     }
     return payload;
@@ -148,19 +159,6 @@ public final class SnapshotRestore {
   static Applier startFrom(Path seed, Applier.Settings settings, Lessor.Listener leases, EventSink events,
       keel.server.v2store.V2Store v2) throws IOException {
     return SnapshotFile.read(seed.toFile(), in -> Applier.restoredFrom(in, settings, leases, events, v2));
-  }
-
-  /** A member's own snapshot file (not etcd's streamed form) ends with {@link SnapshotFile}'s end marker. */
-  private static boolean endsWithKeelMarker(Path file) throws IOException {
-    try (RandomAccessFile raw = new RandomAccessFile(file.toFile(), "r")) {
-      if (raw.length() < 8) {
-        return false;
-      }
-      raw.seek(raw.length() - 8);
-      byte[] tail = new byte[8];
-      raw.readFully(tail);
-      return java.util.Arrays.equals(tail, "KEELEND1".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-    }
   }
 
   private static void verify(Path file, Path payload) throws IOException {

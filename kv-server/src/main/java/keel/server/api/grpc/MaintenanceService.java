@@ -32,6 +32,7 @@ import keel.server.errors.EtcdException;
 import keel.server.mvcc.MvccStore;
 import keel.server.raft.RatisNode;
 import keel.server.statemachine.Alarms;
+import keel.server.statemachine.SnapshotRestore;
 
 /**
  * etcd's Maintenance service: status, alarm and defragment for {@code etcdctl endpoint status},
@@ -168,9 +169,9 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
   /**
    * etcd's Snapshot: this member's whole state as of now, streamed in 32 KiB chunks, each with the
    * bytes still to come. The member takes a snapshot first (through Raft, on its apply thread, so
-   * at one revision) and streams that file, Keel's own format, then what etcd's stream ends with
-   * and {@code etcdctl snapshot save} checks: zeros up to a multiple of 512 bytes and the SHA-256
-   * of all before ({@code keel snapshot restore} reads that form). The file is opened before the
+   * at one revision) and streams that file, Keel's own format, framed as etcd's stream is
+   * ({@link SnapshotRestore#STREAM_SECTOR}; {@code etcdctl snapshot save} checks it, {@code keel
+   * snapshot restore} reads it). The file is opened before the
    * first chunk, so a newer snapshot replacing it meanwhile changes nothing.
    */
   @Override
@@ -182,9 +183,9 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
       }
       try (java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(file)) {
         long size = in.size();
-        int padding = (int) ((512 - size % 512) % 512);
-        long total = size + padding + 32;
-        java.security.MessageDigest sha256 = java.security.MessageDigest.getInstance("SHA-256");
+        int padding = SnapshotRestore.streamPadding(size);
+        long total = size + padding + SnapshotRestore.STREAM_DIGEST;
+        java.security.MessageDigest sha256 = SnapshotRestore.streamDigest();
         long sent = 0;
         java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(SNAPSHOT_CHUNK);
         while (sent < size) {
@@ -199,16 +200,14 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
           observer.onNext(SnapshotResponse.newBuilder().setRemainingBytes(total - sent)
               .setBlob(com.google.protobuf.ByteString.copyFrom(chunk)).build());
         }
-        byte[] tail = new byte[padding + 32];
+        byte[] tail = new byte[padding + SnapshotRestore.STREAM_DIGEST];
         sha256.update(tail, 0, padding);
-        System.arraycopy(sha256.digest(), 0, tail, padding, 32);
+        System.arraycopy(sha256.digest(), 0, tail, padding, SnapshotRestore.STREAM_DIGEST);
         observer.onNext(SnapshotResponse.newBuilder().setRemainingBytes(0)
             .setBlob(com.google.protobuf.ByteString.copyFrom(tail)).build());
         return total;
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException(e);
-      } catch (java.security.NoSuchAlgorithmException e) {
-        throw new IllegalStateException("every Java has SHA-256", e);
       }
     }, ServiceRequestContext.current().blockingTaskExecutor()).whenComplete((total, error) -> {
       if (error == null) {
