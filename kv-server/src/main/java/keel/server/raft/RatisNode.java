@@ -100,6 +100,7 @@ public final class RatisNode implements Closeable {
    */
   private final ExecutorService replies;
   private final AppliedIndex applied;
+  private final ReadRounds reads = new ReadRounds(this::readIndex);
 
   /**
    * @param applied advanced by {@code stateMachine} as it applies: a forwarded write is answered
@@ -343,8 +344,17 @@ public final class RatisNode implements Closeable {
     return offRaftThreads(result);
   }
 
-  /** ReadIndex: completes when this member's state machine has caught up to the commit index of now. */
+  /**
+   * ReadIndex: completes when this member's state machine has caught up to the commit index of
+   * now. Concurrent callers share rounds ({@link ReadRounds}); a caller's future completes on
+   * Keel's reply thread, so callers with work to do after it hop to their own executor.
+   */
   public CompletableFuture<Void> readBarrier() {
+    return reads.await();
+  }
+
+  /** One ReadIndex through Ratis, retried while there is no ready leader until the request timeout. */
+  private CompletableFuture<Void> readIndex() {
     long callId = callIds.incrementAndGet();
     CompletableFuture<ByteString> result = new CompletableFuture<>();
     attemptRead(callId, nowMillis() + requestTimeoutMillis, result);

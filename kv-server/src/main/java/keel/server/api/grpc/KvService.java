@@ -13,6 +13,7 @@ import io.etcd.jetcd.api.TxnRequest;
 import io.etcd.jetcd.api.TxnResponse;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 import keel.server.TestBreaks;
 import keel.server.command.Command;
@@ -92,7 +93,8 @@ public final class KvService extends KVGrpc.KVImplBase implements LocalKv {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return readBarrier.get().thenApply(ignored -> rangeLocally(request));
+    Executor caller = CallerLoop.current();
+    return readBarrier.get().thenApplyAsync(ignored -> rangeLocally(request), caller);
   }
 
   private RangeResponse rangeLocally(RangeRequest request) {
@@ -153,7 +155,8 @@ public final class KvService extends KVGrpc.KVImplBase implements LocalKv {
       } catch (RuntimeException e) {
         return CompletableFuture.failedFuture(e);
       }
-      return readBarrier.get().thenApply(ignored -> txnLocally(request));
+      Executor caller = CallerLoop.current();
+      return readBarrier.get().thenApplyAsync(ignored -> txnLocally(request), caller);
     }
     return propose(() -> validation.checkTxn(request), Command.newBuilder().setTxn(request).build())
         .thenApply(result -> result.getTxn().toBuilder()

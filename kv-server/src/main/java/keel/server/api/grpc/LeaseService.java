@@ -1,6 +1,5 @@
 package keel.server.api.grpc;
 
-import com.linecorp.armeria.server.ServiceRequestContext;
 import io.etcd.jetcd.api.LeaseGrantRequest;
 import io.etcd.jetcd.api.LeaseGrantResponse;
 import io.etcd.jetcd.api.LeaseGrpc;
@@ -89,8 +88,7 @@ public final class LeaseService extends LeaseGrpc.LeaseImplBase {
    */
   @Override
   public StreamObserver<LeaseKeepAliveRequest> leaseKeepAlive(StreamObserver<LeaseKeepAliveResponse> responses) {
-    ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
-    Executor sender = ctx != null ? ctx.eventLoop() : Runnable::run;
+    Executor sender = CallerLoop.current();
     return new StreamObserver<>() {
       /** Renewals of this stream, one after another: each answer is sent before the next starts. */
       private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);

@@ -1,6 +1,5 @@
 package keel.server.api.grpc;
 
-import com.linecorp.armeria.server.ServiceRequestContext;
 import io.etcd.jetcd.api.WatchGrpc;
 import io.etcd.jetcd.api.WatchRequest;
 import io.etcd.jetcd.api.WatchResponse;
@@ -35,8 +34,7 @@ public final class WatchService extends WatchGrpc.WatchImplBase {
   @Override
   public StreamObserver<WatchRequest> watch(StreamObserver<WatchResponse> responses) {
     ServerCallStreamObserver<WatchResponse> call = (ServerCallStreamObserver<WatchResponse>) responses;
-    ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
-    Executor executor = ctx != null ? ctx.eventLoop() : Runnable::run;
+    Executor executor = CallerLoop.current();
     return new WatchStream(call, executor, hub, store, headers, maxRequestBytes);
   }
 }
