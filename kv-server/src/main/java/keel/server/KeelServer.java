@@ -11,40 +11,42 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
+import keel.server.api.ServeWhenReady;
 import keel.server.api.grpc.AuthService;
 import keel.server.api.grpc.ClusterService;
 import keel.server.api.grpc.ElectionService;
-import keel.server.api.grpc.LockService;
-import keel.server.election.HubWatches;
-import keel.server.election.Recipes;
-import keel.server.cli.EtcdUrls;
+import keel.server.api.grpc.GrpcDoor;
 import keel.server.api.grpc.Headers;
 import keel.server.api.grpc.KvService;
 import keel.server.api.grpc.LeaseService;
+import keel.server.api.grpc.LockService;
 import keel.server.api.grpc.MaintenanceService;
 import keel.server.api.grpc.WatchService;
-import keel.server.api.http.gateway.GatewayRoutes;
-import keel.server.api.ServeWhenReady;
-import keel.server.api.grpc.GrpcDoor;
 import keel.server.api.http.HttpRoutes;
 import keel.server.api.http.MetricsListener;
 import keel.server.api.http.MetricsRoute;
 import keel.server.api.http.V2KeysRoutes;
+import keel.server.api.http.gateway.GatewayRoutes;
+import keel.server.cli.EtcdUrls;
+import keel.server.cluster.ClusterJoin;
+import keel.server.cluster.ClusterView;
+import keel.server.cluster.MemberIdentity;
+import keel.server.cluster.RaftMembership;
 import keel.server.command.Command;
 import keel.server.command.LeaseExpiry;
-import keel.server.compactor.AutoCompactor;
 import keel.server.command.MemberAttributes;
 import keel.server.command.Proposer;
 import keel.server.command.SpaceQuota;
 import keel.server.command.V2Sync;
 import keel.server.command.Validation;
+import keel.server.compactor.AutoCompactor;
+import keel.server.election.HubWatches;
+import keel.server.election.Recipes;
 import keel.server.errors.EtcdError;
 import keel.server.errors.EtcdException;
 import keel.server.lease.ExpiryQueue;
@@ -56,10 +58,12 @@ import keel.server.raft.RaftLogVerifier;
 import keel.server.raft.RatisNode;
 import keel.server.statemachine.Applier;
 import keel.server.statemachine.KeelStateMachine;
+import keel.server.statemachine.Members;
 import keel.server.statemachine.SnapshotRestore;
 import keel.server.v2store.V2ExpirySweep;
 import keel.server.v2store.V2Store;
 import keel.server.watch.WatchHub;
+import org.apache.ratis.protocol.RaftPeer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,14 +100,20 @@ public final class KeelServer implements AutoCloseable {
   private volatile boolean closed;
   /** Completes once this member's publish entry is applied here and it caught up (catchUp): clients are served from then on. */
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
+  private final CompletableFuture<Void> removed = new CompletableFuture<>();
+  /** Started with --initial-cluster-state new: one of the members the cluster was founded with. */
+  private final boolean founding;
+  private final ClusterView cluster;
+  private final RaftMembership raftMembership;
 
-  private KeelServer(ServerConfig config, TestBreaks breaks) throws IOException {
+  /** @param initialPeers the Raft configuration to start with (empty: the one in the log, or none yet) */
+  private KeelServer(ServerConfig config, MemberIdentity identity, List<RaftPeer> initialPeers, TestBreaks breaks)
+      throws IOException {
     this.config = config;
     this.breaks = breaks;
-    Map<String, Long> ids = memberIds(config);
-    this.memberId = ids.get(config.name());
-    this.clusterId = MemberIds.clusterId(ids.values());
-    Files.createDirectories(config.dataDir());
+    this.memberId = identity.memberId();
+    this.clusterId = identity.clusterId();
+    this.founding = founding(config);
     this.watchHub = new WatchHub(config.name(),
         WatchHub.Settings.DEFAULTS.withProgressInterval(config.watchProgressNotifyInterval())
             // exists only for the torture checkers' self-test (keel.test.break=drop-watch-event)
@@ -129,7 +139,7 @@ public final class KeelServer implements AutoCloseable {
         Lessor.minTtlSeconds(config.electionMillis())), leaderLeases, watchHub, v2, metrics::leaderChanged,
         SnapshotRestore.seedOf(config.dataDir()));
     try {
-      this.node = new RatisNode(config, stateMachine, stateMachine.appliedIndex());
+      this.node = new RatisNode(config, identity.raftPeer(), initialPeers, stateMachine, stateMachine.appliedIndex());
     } catch (IOException | RuntimeException e) {
       watchHub.close();
       recipesExecutor.shutdownNow();
@@ -142,6 +152,9 @@ public final class KeelServer implements AutoCloseable {
         stateMachine.snapshotNotTaken();
       }
     }));
+    this.cluster = new ClusterView(identity, founding ? ClusterView.founders(config) : List.of(),
+        stateMachine::members, node);
+    this.raftMembership = new RaftMembership(config.name(), node, stateMachine::members);
     metrics.watch(node, stateMachine::store, config.quotaBackendBytes());
     this.proposer = new Proposer(node, config.maxRequestBytes(), metrics.proposals(),
         new SpaceQuota(config.quotaBackendBytes(), () -> stateMachine.store().dbSizeBytes(), memberId));
@@ -177,9 +190,27 @@ public final class KeelServer implements AutoCloseable {
     TestBreaks breaks = TestBreaks.fromSystemProperty();
     breaks.warn(config.name());
     GrpcDoor.prepareInBackground();
-    KeelServer server = new KeelServer(config, breaks);
+    Files.createDirectories(config.dataDir());
+    Optional<MemberIdentity> saved = MemberIdentity.load(config.dataDir());
+    MemberIdentity identity;
+    List<RaftPeer> initialPeers;
+    if (saved.isPresent()) {
+      identity = saved.get();
+      initialPeers = founding(config) ? RatisNode.founders(config.initialCluster()) : List.of();
+    } else if (founding(config)) {
+      identity = MemberIdentity.founder(config);
+      initialPeers = RatisNode.founders(config.initialCluster());
+    } else {
+      ClusterJoin.Joined joined = ClusterJoin.discover(config);
+      identity = joined.identity();
+      initialPeers = joined.initialPeers();
+    }
+    identity.save(config.dataDir());
+    KeelServer server = new KeelServer(config, identity, initialPeers, breaks);
     try {
+      server.stateMachine.onMembersChanged(server::membersChanged);
       server.node.start();
+      server.raftMembership.start();
       server.startClientServer();
     } catch (IOException | RuntimeException e) {
       server.close();
@@ -196,32 +227,48 @@ public final class KeelServer implements AutoCloseable {
     return server;
   }
 
-  static Map<String, Long> memberIds(ServerConfig config) {
-    Map<String, Long> ids = new LinkedHashMap<>();
-    config.initialCluster().forEach((name, urls) ->
-        ids.put(name, MemberIds.memberId(urls, config.initialClusterToken())));
-    return ids;
+  /** Started with --initial-cluster-state new: one of the members the cluster is founded with. */
+  private static boolean founding(ServerConfig config) {
+    return config.initialClusterState() == ServerConfig.ClusterState.NEW;
+  }
+
+  /**
+   * On the apply thread, after each membership change applied here: Raft's configuration follows
+   * it on the leader; a member that finds itself removed stops, as etcd's does.
+   */
+  private void membersChanged(Members members) {
+    raftMembership.membersChanged();
+    if (members.isBootstrapped() && members.wasRemoved(memberId) && removed.complete(null)) {
+      LOG.error("{}: the member has been permanently removed from the cluster", config.name());
+      LOG.error("{}: the data-dir used by this member must be removed.", config.name());
+      CompletableFuture.runAsync(this::close);
+    }
+  }
+
+  /** Completes once this member learned it was removed from its cluster, and has begun to stop. */
+  public CompletableFuture<Void> removed() {
+    return removed;
   }
 
   private void startClientServer() {
-    Map<String, Long> ids = memberIds(config);
     Headers headers = new Headers(clusterId, memberId, node);
     Validation validation = new Validation(config.maxTxnOps());
     KvService kv = new KvService(node::readBarrier, stateMachine::store, proposer, validation, headers, breaks);
     Recipes recipes = new Recipes(kv, new HubWatches(watchHub, recipesExecutor));
     GrpcService grpc = GrpcDoor.service(List.of(kv.bindService(),
-        new MaintenanceService(node, stateMachine::store, stateMachine::alarms, proposer, headers, ids,
+        new MaintenanceService(node, stateMachine::store, stateMachine::alarms, proposer, headers, cluster,
             stateMachine::latestSnapshot)
             .bindService(),
-        new ClusterService(config, ids, stateMachine::members, headers).bindService(),
+        new ClusterService(cluster, proposer, headers, java.time.Clock.systemUTC()).definition(),
         new WatchService(watchHub, stateMachine::store, headers, config.maxRequestBytes()).bindService(),
         new LeaseService(node, stateMachine::store, stateMachine::lessor, proposer, headers).definition(),
         new AuthService(headers, () -> stateMachine.store().currentRevision(), node::readBarrier).bindService(),
         new ElectionService(recipes, headers).bindService(),
-        new LockService(recipes, kv, headers).bindService()), config.maxRequestBytes(), metrics.grpc());
+        new LockService(recipes, kv, headers).bindService()), config.maxRequestBytes(), metrics.grpc(),
+        cluster::isLearner);
     ServerBuilder builder = GrpcDoor.serve(Server.builder(), grpc, config.maxRequestBytes());
     // gRPC is routed by its service paths; etcd's plain HTTP/1.1 routes share the port.
-    HttpRoutes httpRoutes = new HttpRoutes(config, ids, node, stateMachine::members, stateMachine::alarms, v2,
+    HttpRoutes httpRoutes = new HttpRoutes(config, cluster, node, stateMachine::alarms, v2,
         metrics.appends());
     httpRoutes.addTo(builder);
     if (config.enableV2()) {
@@ -248,23 +295,43 @@ public final class KeelServer implements AutoCloseable {
           revision -> kv.compact(CompactionRequest.newBuilder().setRevision(revision).build()));
       autoCompactor.start();
     }
-    publish(proposer);
+    if (founding) {
+      bootstrap();
+    } else {
+      publish();
+    }
+  }
+
+  /**
+   * A founding member records the cluster it starts with in the log (every founder proposes the
+   * same; the first applied counts), then publishes itself. Retried until applied or stopped.
+   */
+  private void bootstrap() {
+    proposer.propose(Command.newBuilder().setBootstrap(cluster.bootstrap()).build()).whenComplete((result, error) -> {
+      if (error != null && !closed) {
+        LOG.debug("{}: recording the founding members failed, trying again: {}", config.name(), error.toString());
+        bootstrap();
+      } else if (error == null) {
+        publish();
+      }
+    });
   }
 
   /**
    * Tells the cluster this member's client URLs through the log, as etcd's publish does; retried
    * until it is applied or the member stops, because a member may start before a leader exists.
    */
-  private void publish(Proposer proposer) {
+  private void publish() {
     List<URI> advertised = config.advertiseClientUrls().stream().anyMatch(url -> EtcdUrls.port(url) == 0)
         ? clientUrls() : config.advertiseClientUrls();
     Command command = Command.newBuilder().setPublishMember(MemberAttributes.newBuilder()
+        .setId(memberId)
         .setName(config.name())
         .addAllClientUrls(advertised.stream().map(URI::toString).toList())).build();
     proposer.propose(command).whenComplete((result, error) -> {
       if (error != null && !closed) {
         LOG.debug("{}: publishing the client URLs failed, trying again: {}", config.name(), error.toString());
-        publish(proposer);
+        publish();
       } else if (error == null) {
         catchUp();
       }
@@ -327,7 +394,10 @@ public final class KeelServer implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
     closed = true;
     ready.completeExceptionally(new EtcdException(EtcdError.STOPPED));
     if (autoCompactor != null) {
@@ -339,6 +409,7 @@ public final class KeelServer implements AutoCloseable {
     if (metricsServer != null) {
       metricsServer.stop().join();
     }
+    raftMembership.close();
     try {
       node.close();
     } catch (IOException e) {

@@ -33,13 +33,16 @@ public final class ClusterProcesses implements AutoCloseable {
   private static final Duration STARTUP = Duration.ofSeconds(60);
 
   private final String clusterName;
+  /** The founding members, then any that {@link #join}ed, in that order. */
   private final List<MemberProcess> members;
   private final Path dataRoot;
+  private final Builder builder;
 
-  private ClusterProcesses(String clusterName, List<MemberProcess> members, Path dataRoot) {
+  private ClusterProcesses(String clusterName, List<MemberProcess> members, Path dataRoot, Builder builder) {
     this.clusterName = clusterName;
-    this.members = List.copyOf(members);
+    this.members = new java.util.concurrent.CopyOnWriteArrayList<>(members);
     this.dataRoot = dataRoot;
+    this.builder = builder;
   }
 
   public static Builder builder(List<String> commandPrefix) {
@@ -51,7 +54,25 @@ public final class ClusterProcesses implements AutoCloseable {
   }
 
   public List<MemberProcess> members() {
-    return members;
+    return List.copyOf(members);
+  }
+
+  /** An address with free ports on this cluster's host, for a member to add ({@code etcdctl member add}). */
+  public MemberAddress newMemberAddress(String name) {
+    return MemberAddress.withFreePorts(name, builder.host);
+  }
+
+  /**
+   * Starts a member that joins this running cluster, as {@code etcdctl member add} tells an
+   * operator to: {@code --initial-cluster-state existing} and the {@code --initial-cluster} it
+   * printed, with the builder's extra flags. Stopped by {@link #close()} like the others; not
+   * waited for.
+   */
+  public MemberProcess join(MemberAddress address, String initialCluster) {
+    MemberProcess member = builder.member(address, address.peerUrl(), initialCluster, "existing", dataRoot);
+    members.add(member);
+    member.start();
+    return member;
   }
 
   public MemberProcess member(int index) {
@@ -237,6 +258,27 @@ public final class ClusterProcesses implements AutoCloseable {
       return advertisedPeerUrls.getOrDefault(a.name(), a.peerUrl());
     }
 
+    private MemberProcess member(MemberAddress a, String advertisedPeerUrl, String initialCluster, String state,
+        Path dataRoot) {
+      Path dataDir = dataRoot.resolve(a.name());
+      List<String> flags = new ArrayList<>(List.of(
+          "--name", a.name(),
+          "--data-dir", dataDir.toString(),
+          "--listen-client-urls", a.clientUrl(),
+          "--advertise-client-urls", a.clientUrl(),
+          "--listen-peer-urls", a.peerUrl(),
+          "--initial-advertise-peer-urls", advertisedPeerUrl,
+          "--initial-cluster", initialCluster,
+          "--initial-cluster-token", clusterName,
+          "--initial-cluster-state", state));
+      flags.addAll(extraFlags);
+      flags.addAll(memberFlags.getOrDefault(a.name(), List.of()));
+      List<String> command = new ArrayList<>(wrappers.getOrDefault(a.name(), List.of()));
+      command.addAll(commandPrefix);
+      Path clusterLogs = logDir.toAbsolutePath().resolve(clusterName);
+      return new MemberProcess(a, command, flags, environment, dataDir, clusterLogs.resolve(a.name() + ".log"));
+    }
+
     /** The cluster with its flags worked out and nothing started (for tests of the launcher). */
     ClusterProcesses create() {
       List<MemberAddress> chosen = new ArrayList<>(addresses);
@@ -254,28 +296,11 @@ public final class ClusterProcesses implements AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      Path clusterLogs = logDir.toAbsolutePath().resolve(clusterName);
       List<MemberProcess> members = new ArrayList<>();
       for (MemberAddress a : chosen) {
-        Path dataDir = dataRoot.resolve(a.name());
-        List<String> flags = new ArrayList<>(List.of(
-            "--name", a.name(),
-            "--data-dir", dataDir.toString(),
-            "--listen-client-urls", a.clientUrl(),
-            "--advertise-client-urls", a.clientUrl(),
-            "--listen-peer-urls", a.peerUrl(),
-            "--initial-advertise-peer-urls", advertisedPeerUrl(a),
-            "--initial-cluster", initialCluster,
-            "--initial-cluster-token", clusterName,
-            "--initial-cluster-state", "new"));
-        flags.addAll(extraFlags);
-        flags.addAll(memberFlags.getOrDefault(a.name(), List.of()));
-        List<String> command = new ArrayList<>(wrappers.getOrDefault(a.name(), List.of()));
-        command.addAll(commandPrefix);
-        members.add(new MemberProcess(
-            a, command, flags, environment, dataDir, clusterLogs.resolve(a.name() + ".log")));
+        members.add(member(a, advertisedPeerUrl(a), initialCluster, "new", dataRoot));
       }
-      ClusterProcesses cluster = new ClusterProcesses(clusterName, members, dataRoot);
+      ClusterProcesses cluster = new ClusterProcesses(clusterName, members, dataRoot, this);
       MemberLogsOnFailure.record(cluster);
       return cluster;
     }

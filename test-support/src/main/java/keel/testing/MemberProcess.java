@@ -95,6 +95,14 @@ public final class MemberProcess implements AutoCloseable {
     return process != null && process.isAlive();
   }
 
+  /** The exit code of the process, which must have been started and have exited. */
+  public synchronized int exitCode() {
+    if (process == null || process.isAlive()) {
+      throw new IllegalStateException(name() + " has not exited");
+    }
+    return process.exitValue();
+  }
+
   /** The pid of the running process. */
   public synchronized long pid() {
     return running().pid();

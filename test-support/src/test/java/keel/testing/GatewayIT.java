@@ -159,9 +159,11 @@ class GatewayIT {
     assertThat(auth.statusCode()).isEqualTo(501);
     assertThat(auth.body()).isEqualTo("{\"error\":\"keel: adding users and roles is not supported yet, so auth stays off\","
         + "\"message\":\"keel: adding users and roles is not supported yet, so auth stays off\",\"code\":12}");
+    // MemberPromote is Keel's own addition to jetcd's rpc.proto, served through the gateway too
     HttpResponse<String> promote = post(endpoint, "/v3/cluster/member/promote", "{\"ID\":\"1\"}");
-    assertThat(promote.statusCode()).isEqualTo(501);
-    assertThat(JSON.readTree(promote.body()).get("code").asInt()).isEqualTo(12);
+    assertThat(promote.statusCode()).isEqualTo(404);
+    assertThat(JSON.readTree(promote.body()).get("error").asText()).isEqualTo("etcdserver: member not found");
+    assertThat(JSON.readTree(promote.body()).get("code").asInt()).isEqualTo(5);
     // the request is still read first, as etcd's gateway reads it
     HttpResponse<String> unreadable = post(endpoint, "/v3/cluster/member/promote", "{\"ID\":true}");
     assertThat(unreadable.statusCode()).isEqualTo(400);

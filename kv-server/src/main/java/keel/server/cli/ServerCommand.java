@@ -7,12 +7,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import keel.server.KeelServer;
 import keel.server.ServerConfig;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code keel server [etcd flags]}: reads etcd 3.4's flags and {@code ETCD_*} variables into a
@@ -30,7 +31,10 @@ public final class ServerCommand implements Callable<Integer> {
   public interface Termination {
     void await(AutoCloseable server) throws InterruptedException;
 
-    /** Waits for SIGTERM or SIGINT (any JVM shutdown); a shutdown hook closes the server. */
+    /**
+     * Waits for SIGTERM or SIGINT (any JVM shutdown; a shutdown hook closes the server), or for the
+     * member to be removed from its cluster.
+     */
     static Termination onShutdown() {
       return server -> {
         CountDownLatch closed = new CountDownLatch(1);
@@ -43,6 +47,10 @@ public final class ServerCommand implements Callable<Integer> {
             closed.countDown();
           }
         }, "keel-shutdown"));
+        if (server instanceof KeelServer member) {
+          // A member removed from its cluster stops by itself and the process exits (0), as etcd's.
+          member.removed().thenRun(closed::countDown);
+        }
         closed.await();
       };
     }

@@ -85,7 +85,7 @@ public final class ServerMetrics implements AutoCloseable {
    */
   public void watch(RatisNode node, Supplier<MvccStore> store, long quotaBytes) {
     gauge("etcd_server_has_leader", "1 while this member knows a leader, else 0.",
-        () -> flag(() -> node.leaderName() != null));
+        () -> flag(() -> node.leaderPeer() != null));
     gauge("etcd_server_is_leader", "1 while this member is the leader, else 0.", () -> flag(node::isLeader));
     gauge("etcd_server_proposals_committed_total", "Raft log index this member knows to be committed.",
         node::commitIndex);

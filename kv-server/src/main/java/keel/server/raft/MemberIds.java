@@ -6,7 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import keel.server.cli.EtcdUrls;
 
 /**
  * Member and cluster ids, derived as etcd derives them (etcd 3.4 {@code membership.NewMember} and
@@ -19,11 +22,41 @@ import java.util.List;
 public final class MemberIds {
   private MemberIds() {}
 
+  /** The founding members' ids by name, in {@code initialCluster}'s order. */
+  public static Map<String, Long> founders(Map<String, List<URI>> initialCluster, String clusterToken) {
+    Map<String, Long> ids = new LinkedHashMap<>();
+    initialCluster.forEach((name, urls) -> ids.put(name, memberId(urls, clusterToken)));
+    return ids;
+  }
+
+  /** A founding member's id: from its peer URLs and the cluster token. */
   public static long memberId(List<URI> peerUrls, String clusterToken) {
+    return hashed(peerUrls.stream().map(URI::toString).toList(), clusterToken);
+  }
+
+  /**
+   * An added member's id, as etcd's MemberAdd makes it: from its peer URLs and the time of the
+   * request in seconds (no cluster token), so a member added again gets a new id.
+   */
+  public static long addedMemberId(List<String> peerUrls, long unixSeconds) {
+    return hashed(peerUrls, Long.toString(unixSeconds));
+  }
+
+  private static long hashed(List<String> peerUrls, String suffix) {
     StringBuilder joined = new StringBuilder();
-    peerUrls.stream().map(URI::toString).sorted().forEach(joined::append);
-    joined.append(clusterToken);
+    peerUrls.stream().sorted().forEach(joined::append);
+    joined.append(suffix);
     return first8(sha1(joined.toString().getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /**
+   * A member's Ratis peer id: the host and port of its first peer URL when it joined (the peer
+   * URLs are all a new member and the cluster both know of it before it has joined), as
+   * {@code host_port} with any character other than letters, digits, dots and dashes made an
+   * underscore (Ratis names its JMX beans after it). It stays when a member update changes the URLs.
+   */
+  public static String raftPeer(URI peerUrl) {
+    return EtcdUrls.host(peerUrl).replaceAll("[^A-Za-z0-9.-]", "_") + "_" + EtcdUrls.port(peerUrl);
   }
 
   public static long clusterId(Collection<Long> memberIds) {

@@ -20,12 +20,13 @@ import keel.server.ServerConfig;
 import keel.server.cli.EtcdUrls;
 import keel.server.errors.EtcdError;
 import keel.server.errors.EtcdException;
-import org.apache.ratis.client.RaftClientRpc;
 import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClientRpc;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.grpc.GrpcFactory;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -35,6 +36,7 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.protocol.SnapshotManagementRequest;
 import org.apache.ratis.protocol.TransferLeadershipRequest;
 import org.apache.ratis.protocol.exceptions.GroupMismatchException;
@@ -43,6 +45,7 @@ import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.impl.StrictReadIndex;
@@ -89,6 +92,8 @@ public final class RatisNode implements Closeable {
   private final RaftGroup group;
   private final RaftServer server;
   private final RaftClientRpc forwarder;
+  /** The address the forwarder has for each peer it was told of. */
+  private final Map<RaftPeerId, String> forwardTargets = new java.util.concurrent.ConcurrentHashMap<>();
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
   private final long requestTimeoutMillis;
@@ -105,12 +110,17 @@ public final class RatisNode implements Closeable {
   /**
    * @param applied advanced by {@code stateMachine} as it applies: a forwarded write is answered
    *     once this member applied it too
+   * @param raftPeer this member's Ratis peer id ({@link MemberIds#raftPeer})
+   * @param initialPeers the configuration to start with: the founding members for a new cluster;
+   *     empty for a voting member joining an existing cluster, which the leader brings in (a
+   *     restarted member reads its own from its log either way)
    */
-  public RatisNode(ServerConfig config, StateMachine stateMachine, AppliedIndex applied) throws IOException {
+  public RatisNode(ServerConfig config, String raftPeer, List<RaftPeer> initialPeers, StateMachine stateMachine,
+      AppliedIndex applied) throws IOException {
     this.member = config.name();
     this.applied = applied;
-    this.self = RaftPeerId.valueOf(config.name());
-    this.group = RaftGroup.valueOf(groupId(config.initialClusterToken()), peers(config.initialCluster()));
+    this.self = RaftPeerId.valueOf(raftPeer);
+    this.group = RaftGroup.valueOf(groupId(config.initialClusterToken()), initialPeers);
     RaftProperties properties = properties(config);
     Parameters parameters = new Parameters();
     this.server = RaftServer.newBuilder()
@@ -123,7 +133,7 @@ public final class RatisNode implements Closeable {
         .build();
     this.forwarder = new GrpcFactory(parameters).newRaftClientRpc(clientId, properties);
     StrictReadIndex.verify(); // before this member can lead: its reads must not be served stale
-    this.forwarder.addRaftPeers(group.getPeers());
+    group.getPeers().forEach(this::knowForwardTarget);
     this.requestTimeoutMillis = requestTimeoutMillis(config);
     this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread thread = new Thread(r, "keel-" + member + "-raft-retry");
@@ -148,21 +158,24 @@ public final class RatisNode implements Closeable {
   }
 
   /** The group id is a function of the cluster token, so every member computes the same one. */
-  static RaftGroupId groupId(String clusterToken) {
+  public static RaftGroupId groupId(String clusterToken) {
     return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(
         ("keel-cluster/" + clusterToken).getBytes(StandardCharsets.UTF_8)));
   }
 
-  private static List<RaftPeer> peers(Map<String, List<URI>> cluster) {
+  /** The founding members of {@code cluster} (name to peer URLs) as Ratis peers. */
+  public static List<RaftPeer> founders(Map<String, List<URI>> cluster) {
     List<RaftPeer> peers = new ArrayList<>();
-    cluster.forEach((name, urls) -> {
-      URI url = urls.get(0);
-      peers.add(RaftPeer.newBuilder()
-          .setId(name)
-          .setAddress(EtcdUrls.host(url) + ":" + EtcdUrls.port(url))
-          .build());
-    });
+    cluster.forEach((name, urls) -> peers.add(peer(MemberIds.raftPeer(urls.get(0)), urls.get(0))));
     return peers;
+  }
+
+  /** A member as a Ratis peer: its peer id, reached at its (current) first peer URL. */
+  public static RaftPeer peer(String raftPeer, URI peerUrl) {
+    return RaftPeer.newBuilder()
+        .setId(raftPeer)
+        .setAddress(EtcdUrls.host(peerUrl) + ":" + EtcdUrls.port(peerUrl))
+        .build();
   }
 
   static RaftProperties properties(ServerConfig config) {
@@ -269,9 +282,22 @@ public final class RatisNode implements Closeable {
     return RaftGroupMemberId.valueOf(self, group.getGroupId());
   }
 
-  /** The other members' peer ids (Keel names a peer by its member name). */
+  /** The other founding members' peer ids (none on a member that joined an existing cluster). */
   public List<RaftPeerId> otherPeers() {
     return group.getPeers().stream().map(RaftPeer::getId).filter(id -> !id.equals(self)).toList();
+  }
+
+  /** This member's Ratis peer id. */
+  public String raftPeer() {
+    return self.toString();
+  }
+
+  private RaftServer.Division division() {
+    try {
+      return server.getDivision(group.getGroupId());
+    } catch (IOException e) {
+      throw new EtcdException(EtcdError.STOPPED);
+    }
   }
 
   private DivisionInfo info() {
@@ -286,10 +312,39 @@ public final class RatisNode implements Closeable {
     return info().isLeader();
   }
 
-  /** The leader's member name, or null while there is none this member knows of. */
-  public String leaderName() {
+  /** The leader's Ratis peer id, or null while there is none this member knows of. */
+  public String leaderPeer() {
     RaftPeerId leader = info().getLeaderId();
     return leader == null ? null : leader.toString();
+  }
+
+  /** The Raft configuration in force here: voters and listeners (etcd's learners), by peer id. */
+  public RaftConfiguration configuration() {
+    return division().getRaftConf();
+  }
+
+  /**
+   * On the leader: makes {@code voters} and {@code listeners} the cluster's configuration, through
+   * Ratis's joint consensus. Ratis first brings a new peer's log up to date (it must be running),
+   * and refuses while another change is under way; the caller tries again.
+   */
+  public CompletableFuture<Void> setConfiguration(List<RaftPeer> voters, List<RaftPeer> listeners) {
+    SetConfigurationRequest request = new SetConfigurationRequest(clientId, self, group.getGroupId(),
+        callIds.incrementAndGet(), voters, listeners);
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    try {
+      server.setConfigurationAsync(request).whenComplete((reply, error) -> {
+        Throwable failure = error != null ? unwrap(error) : reply.getException();
+        if (failure != null) {
+          done.completeExceptionally(failure);
+        } else {
+          done.complete(null);
+        }
+      });
+    } catch (IOException | RuntimeException e) {
+      done.completeExceptionally(e);
+    }
+    return offRaftThreads(done);
   }
 
   /**
@@ -305,11 +360,7 @@ public final class RatisNode implements Closeable {
   }
 
   public long commitIndex() {
-    try {
-      return server.getDivision(group.getGroupId()).getRaftLog().getLastCommittedIndex();
-    } catch (IOException e) {
-      throw new EtcdException(EtcdError.STOPPED);
-    }
+    return division().getRaftLog().getLastCommittedIndex();
   }
 
   /** Proposes one command; completes with the state machine's reply once it is applied here or on the leader. */
@@ -358,11 +409,19 @@ public final class RatisNode implements Closeable {
     long callId = callIds.incrementAndGet();
     CompletableFuture<ByteString> result = new CompletableFuture<>();
     attemptRead(callId, nowMillis() + requestTimeoutMillis, result);
-    return offRaftThreads(result).thenApply(ignored -> null);
+    // A round all later reads wait for must end even if Ratis never answers it (a member that has
+    // not joined its configuration yet): then etcd's read-loop timeout.
+    result.completeOnTimeout(null, 2 * requestTimeoutMillis, TimeUnit.MILLISECONDS);
+    return offRaftThreads(result.thenApply(content -> {
+      if (content == null) {
+        throw new EtcdException(EtcdError.TIMEOUT);
+      }
+      return null;
+    }));
   }
 
   /**
-   * etcd's MoveLeader on the leader: hands leadership to the member named {@code transferee} (once
+   * etcd's MoveLeader on the leader: hands leadership to the member whose Ratis peer id is {@code transferee} (once
    * it has the whole log) and completes when this member sees it lead, or fails with etcd's
    * leader-transfer timeout after the request timeout. Handing it to the leader itself succeeds
    * at once, as in etcd.
@@ -416,7 +475,7 @@ public final class RatisNode implements Closeable {
 
   /** Ratis answers once this member stepped down; etcd answers once it knows the new leader. */
   private void awaitLeader(String name, long deadline, CompletableFuture<Void> result) {
-    if (name.equals(leaderName())) {
+    if (name.equals(leaderPeer())) {
       LOG.info("{}: leadership moved to {}", member, name);
       result.complete(null);
     } else if (nowMillis() >= deadline) {
@@ -453,6 +512,7 @@ public final class RatisNode implements Closeable {
       if (failure == null) {
         result.complete(reply.getMessage().getContent());
       } else if (retriable(failure) && nowMillis() < deadline) {
+        LOG.debug("{}: retrying read {} after {}", member, callId, failure.toString());
         retries.schedule(() -> attemptRead(callId, deadline, result), RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
       } else if (retriable(failure)) {
         // etcd's read loop answers "request timed out" when no read index arrives in time.
@@ -470,7 +530,7 @@ public final class RatisNode implements Closeable {
     RaftClientRequest request = request(target, callId, message, type);
     CompletableFuture<RaftClientReply> reply = target.equals(self)
         ? submitLocal(request)
-        : forwarder.sendRequestAsyncUnordered(request);
+        : forwardTo(target, request);
     reply.whenComplete((r, error) -> {
       Throwable failure = error != null ? unwrap(error) : r.getException();
       if (failure != null && !target.equals(self)) {
@@ -500,6 +560,29 @@ public final class RatisNode implements Closeable {
         result.completeExceptionally(toEtcd(failure));
       }
     });
+  }
+
+  /** Forwards a request to the leader, telling the forwarder its address first if it is new to it. */
+  private CompletableFuture<RaftClientReply> forwardTo(RaftPeerId target, RaftClientRequest request) {
+    RaftPeer peer = division().getRaftConf().getPeer(target, RaftPeerRole.FOLLOWER, RaftPeerRole.LISTENER);
+    if (peer != null) {
+      knowForwardTarget(peer);
+    } else if (!forwardTargets.containsKey(target)) {
+      // a joining member hears of its leader before it has the configuration naming the leader's address
+      return CompletableFuture.failedFuture(new IOException("the leader " + target + " is not in " + member
+          + "'s Raft configuration yet"));
+    }
+    return forwarder.sendRequestAsyncUnordered(request);
+  }
+
+  /**
+   * The forwarder reaches the members it was told of: the founders at the start, and any other
+   * leader as this member's configuration names it (a member that joined knows no one at first).
+   */
+  private void knowForwardTarget(RaftPeer peer) {
+    if (!peer.getAddress().equals(forwardTargets.put(peer.getId(), peer.getAddress()))) {
+      forwarder.addRaftPeers(List.of(peer));
+    }
   }
 
   private CompletableFuture<RaftClientReply> submitLocal(RaftClientRequest request) {

@@ -22,6 +22,9 @@ import keel.server.command.Command;
 import keel.server.command.CommandBatch;
 import keel.server.command.CommandResult;
 import keel.server.command.CommandResults;
+import keel.server.command.MemberChange;
+import keel.server.command.MemberRecord;
+import keel.server.command.MembershipResult;
 import keel.server.errors.EtcdError;
 import keel.server.errors.EtcdException;
 import keel.server.lease.Lessor;
@@ -38,8 +41,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class Applier {
   private static final Logger LOG = LoggerFactory.getLogger(Applier.class);
-  /** 4: the alarms follow the members (3: the v2 store follows the lessor). */
-  private static final int SNAPSHOT_FORMAT = 4;
+  /**
+   * 5: the members are the whole membership (ids, peer and client URLs, learners, removed ids).
+   * 4: the alarms follow the members (3: the v2 store follows the lessor).
+   */
+  private static final int SNAPSHOT_FORMAT = 5;
 
   /**
    * What every member must agree on to apply alike.
@@ -169,6 +175,11 @@ public final class Applier {
           V2Apply.published(v2);
           yield CommandResult.newBuilder().setPublishMember(command.getPublishMember()).build();
         }
+        case BOOTSTRAP -> {
+          members.bootstrap(command.getBootstrap());
+          yield membership(null);
+        }
+        case MEMBER_CHANGE -> membership(changeMembers(command.getMemberChange()));
         case BATCH -> applyBatch(index, term, command.getBatch());
         case ALARM -> CommandResult.newBuilder().setAlarm(alarm(command.getAlarm())).build();
         case BODY_NOT_SET -> throw new IllegalStateException("empty command at index " + index);
@@ -268,6 +279,24 @@ public final class Applier {
         lessor.attach(event.getKv().getLease(), event.getKv().getKey());
       }
     }
+  }
+
+  private MemberRecord changeMembers(MemberChange change) {
+    return switch (change.getBodyCase()) {
+      case ADD -> members.add(change.getAdd());
+      case REMOVE -> members.remove(change.getRemove());
+      case UPDATE -> members.update(change.getUpdate().getId(), change.getUpdate().getPeerUrlsList());
+      case PROMOTE -> members.promote(change.getPromote());
+      case BODY_NOT_SET -> throw new EtcdException(EtcdError.UNKNOWN);
+    };
+  }
+
+  private CommandResult membership(MemberRecord changed) {
+    MembershipResult.Builder result = MembershipResult.newBuilder().addAllMembers(members.list());
+    if (changed != null) {
+      result.setMember(changed);
+    }
+    return CommandResult.newBuilder().setMembership(result).build();
   }
 
   static CommandResult unknownError() {

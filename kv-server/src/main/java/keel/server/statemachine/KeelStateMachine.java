@@ -5,10 +5,14 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import keel.server.command.ActivePeers;
+import keel.server.command.ClusterBootstrap;
 import keel.server.command.Command;
 import keel.server.command.CommandResult;
 import keel.server.command.LeaderAnswer;
 import keel.server.command.LeaderQuery;
+import keel.server.command.MemberRecord;
 import keel.server.errors.EtcdError;
 import keel.server.errors.EtcdException;
 import keel.server.lease.LeaderLeases;
@@ -17,7 +21,6 @@ import keel.server.mvcc.MvccStore;
 import keel.server.raft.AppliedIndex;
 import keel.server.v2store.V2Store;
 import keel.server.watch.EventSink;
-import org.apache.ratis.server.impl.StrictReadIndex;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -25,6 +28,8 @@ import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.impl.LeaderProgress;
+import org.apache.ratis.server.impl.StrictReadIndex;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -72,6 +77,11 @@ public final class KeelStateMachine extends BaseStateMachine {
   private final AppliedIndex appliedIndex = new AppliedIndex();
   /** Replaced whole when a snapshot is loaded; readers take the current one per request. */
   private volatile Applier applier;
+  /** Told of every change of the membership applied here, on the apply thread: keep it short. */
+  private volatile Consumer<Members> membersChanged = members -> { };
+  /** The membership last reported to {@link #membersChanged}, and its version then. */
+  private Members reportedMembers;
+  private long reportedVersion = -1;
 
   /**
    * @param leaderLeases the leader-only lease clocks, started and stopped by leadership
@@ -188,6 +198,7 @@ public final class KeelStateMachine extends BaseStateMachine {
     events.restored(loaded.store().currentRevision());
     updateLastAppliedTermIndex(last);
     appliedIndex.advance(last.getIndex());
+    reportMembers();
     LOG.info("{}: loaded snapshot {} at {} (revision {})", member, file.getName(), last,
         loaded.store().currentRevision());
   }
@@ -201,6 +212,21 @@ public final class KeelStateMachine extends BaseStateMachine {
   public void snapshotEvery(long commands, Runnable take) {
     this.snapshotEveryCommands = Math.max(1, commands);
     this.snapshotNeeded = take;
+  }
+
+  /** {@code listener} hears of each membership change applied here (and of the membership at once). */
+  public void onMembersChanged(Consumer<Members> listener) {
+    this.membersChanged = listener;
+    listener.accept(applier.members());
+  }
+
+  private void reportMembers() {
+    Members current = applier.members();
+    if (current != reportedMembers || current.version() != reportedVersion) {
+      reportedMembers = current;
+      reportedVersion = current.version();
+      membersChanged.accept(current);
+    }
   }
 
   /** The snapshot asked for failed: the next command asks again. */
@@ -233,6 +259,7 @@ public final class KeelStateMachine extends BaseStateMachine {
     }
     updateLastAppliedTermIndex(entry.getTerm(), index);
     appliedIndex.advance(index);
+    reportMembers();
     return CompletableFuture.completedFuture(
         Message.valueOf(UnsafeByteOperations.unsafeWrap(result.toByteArray())));
   }
@@ -290,6 +317,10 @@ public final class KeelStateMachine extends BaseStateMachine {
       answer = switch (query.getBodyCase()) {
         case KEEP_ALIVE -> LeaderAnswer.newBuilder().setKeepAlive(leaderLeases.keepAlive(query.getKeepAlive())).build();
         case TIME_TO_LIVE -> LeaderAnswer.newBuilder().setTimeToLive(leaderLeases.timeToLive(query.getTimeToLive())).build();
+        case LEARNER_READY -> LeaderAnswer.newBuilder().setLearnerReady(learnerReady(query.getLearnerReady())).build();
+        case ACTIVE_PEERS -> LeaderAnswer.newBuilder().setActivePeers(activePeers()).build();
+        case CLUSTER -> LeaderAnswer.newBuilder().setCluster(ClusterBootstrap.newBuilder()
+            .setClusterId(members().clusterId()).addAllMembers(members().list())).build();
         case BODY_NOT_SET -> LeaderAnswer.newBuilder().setError(EtcdError.UNKNOWN.name()).build();
       };
     } catch (EtcdException e) {
@@ -302,6 +333,42 @@ public final class KeelStateMachine extends BaseStateMachine {
       answer = LeaderAnswer.newBuilder().setError(EtcdError.UNKNOWN.name()).build();
     }
     return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(answer.toByteArray())));
+  }
+
+  /** How etcd's leader judges a learner before promoting it: its log matches at least 90% of the leader's. */
+  static final double LEARNER_READY_SHARE = 0.9;
+  /** etcd's HealthInterval: a peer heard from within it counts as active. */
+  static final long ACTIVE_MILLIS = 5_000;
+
+  private boolean learnerReady(long memberId) {
+    RaftServer.Division division = leaderDivision();
+    MemberRecord learner = members().byId(memberId).orElseThrow(() -> new EtcdException(EtcdError.MEMBER_NOT_FOUND));
+    if (!learner.getLearner()) {
+      throw new EtcdException(EtcdError.MEMBER_NOT_LEARNER);
+    }
+    long match = LeaderProgress.matchIndex(division, RaftPeerId.valueOf(learner.getRaftPeer())).orElse(0);
+    TermIndex last = division.getRaftLog().getLastEntryTermIndex();
+    long leaderMatch = last == null ? 0 : last.getIndex();
+    return match >= leaderMatch * LEARNER_READY_SHARE;
+  }
+
+  private ActivePeers activePeers() {
+    RaftServer.Division division = leaderDivision();
+    ActivePeers.Builder active = ActivePeers.newBuilder().addRaftPeers(division.getId().toString());
+    LeaderProgress.answeredWithin(division, ACTIVE_MILLIS).forEach(id -> active.addRaftPeers(id.toString()));
+    return active.build();
+  }
+
+  private RaftServer.Division leaderDivision() {
+    try {
+      RaftServer.Division division = getServer().join().getDivision(getGroupId());
+      if (!division.getInfo().isLeader()) {
+        throw new EtcdException(EtcdError.NOT_LEADER);
+      }
+      return division;
+    } catch (IOException e) {
+      throw new EtcdException(EtcdError.STOPPED);
+    }
   }
 
   @Override

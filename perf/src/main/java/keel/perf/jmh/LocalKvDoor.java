@@ -105,7 +105,7 @@ final class LocalKvDoor implements AutoCloseable {
 
   private ServerBuilder serve(KvService kv) {
     GrpcService grpc = GrpcDoor.service(List.of(kv.bindService()), ServerConfig.DEFAULT_MAX_REQUEST_BYTES,
-        metrics.grpc());
+        metrics.grpc(), () -> false);
     return GrpcDoor.serve(Server.builder(), grpc, ServerConfig.DEFAULT_MAX_REQUEST_BYTES)
         .port(new InetSocketAddress("127.0.0.1", 0), SessionProtocol.HTTP);
   }

@@ -9,6 +9,7 @@ import com.linecorp.armeria.server.grpc.GrpcServiceBuilder;
 import io.grpc.ServerServiceDefinition;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import keel.server.api.http.GoHeaderLimits;
 import keel.server.metrics.GrpcMetrics;
 
@@ -54,9 +55,13 @@ public final class GrpcDoor {
     return (int) Math.min(Integer.MAX_VALUE, maxRequestBytes + GRPC_OVERHEAD_BYTES);
   }
 
-  /** The services as one Armeria gRPC service, with their metrics initialised. */
+  /**
+   * The services as one Armeria gRPC service, with their metrics initialised.
+   *
+   * @param isLearner whether this member is a learner now: then it serves what etcd's learners serve
+   */
   public static GrpcService service(List<ServerServiceDefinition> services, long maxRequestBytes,
-      GrpcMetrics metrics) {
+      GrpcMetrics metrics, BooleanSupplier isLearner) {
     GrpcServiceBuilder builder = GrpcService.builder();
     services.forEach(service -> builder.addService(GoWireMarshaller.wrap(service)));
     GrpcService grpc = builder
@@ -67,7 +72,7 @@ public final class GrpcDoor {
         .maxRequestMessageLength(maxMessageBytes(maxRequestBytes))
         .maxResponseMessageLength(Integer.MAX_VALUE)
         .exceptionHandler(new OversizeMessages().orElse(GrpcExceptionHandlerFunction.of()))
-        .intercept(metrics)
+        .intercept(new LearnerGuard(isLearner), metrics)
         .build();
     metrics.initialize(grpc.services());
     return grpc;

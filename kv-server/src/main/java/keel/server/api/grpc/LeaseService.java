@@ -13,12 +13,15 @@ import io.grpc.MethodDescriptor;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.protobuf.ProtoUtils;
-import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
+import keel.server.api.grpc.leases.LeaseLeasesRequest;
+import keel.server.api.grpc.leases.LeaseLeasesResponse;
+import keel.server.api.grpc.leases.LeaseStatus;
 import keel.server.command.Command;
 import keel.server.command.LeaderAnswer;
 import keel.server.command.LeaderQuery;
@@ -28,9 +31,6 @@ import keel.server.errors.EtcdException;
 import keel.server.lease.Lessor;
 import keel.server.mvcc.MvccStore;
 import keel.server.raft.RatisNode;
-import keel.server.api.grpc.leases.LeaseLeasesRequest;
-import keel.server.api.grpc.leases.LeaseLeasesResponse;
-import keel.server.api.grpc.leases.LeaseStatus;
 
 /**
  * etcd's Lease service ({@code etcdserver/api/v3rpc/lease.go}). Grant and revoke go through the
@@ -195,17 +195,6 @@ public final class LeaseService extends LeaseGrpc.LeaseImplBase {
   }
 
   private CompletableFuture<LeaderAnswer> askLeader(LeaderQuery query) {
-    return node.queryLeader(query.toByteArray()).thenApply(bytes -> {
-      LeaderAnswer answer;
-      try {
-        answer = LeaderAnswer.parseFrom(bytes.asReadOnlyByteBuffer());
-      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-        throw new IllegalStateException("the leader answered bytes that are not a LeaderAnswer", e);
-      }
-      if (answer.getBodyCase() == LeaderAnswer.BodyCase.ERROR) {
-        throw new EtcdException(EtcdError.valueOf(answer.getError()));
-      }
-      return answer;
-    });
+    return LeaderQueries.ask(node, query);
   }
 }

@@ -21,11 +21,12 @@ import io.etcd.jetcd.api.StatusRequest;
 import io.etcd.jetcd.api.StatusResponse;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
+import keel.server.cluster.ClusterView;
 import keel.server.command.Command;
 import keel.server.command.CommandResult;
+import keel.server.command.MemberRecord;
 import keel.server.command.Proposer;
 import keel.server.errors.EtcdError;
 import keel.server.errors.EtcdException;
@@ -50,25 +51,26 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
   private static final int RAFT_APPLIED_INDEX_FIELD = 7;
   private static final int ERRORS_FIELD = 8;
   private static final int DB_SIZE_IN_USE_FIELD = 9;
+  private static final int IS_LEARNER_FIELD = 10;
 
   private final RatisNode node;
   private final Supplier<MvccStore> store;
   private final Supplier<Alarms> alarms;
   private final Proposer proposer;
   private final Headers headers;
-  private final Map<String, Long> memberIds;
+  private final ClusterView cluster;
   private final Supplier<Path> latestSnapshot;
 
   /** @param latestSnapshot this member's latest snapshot file, null before its first */
   public MaintenanceService(RatisNode node, Supplier<MvccStore> store, Supplier<Alarms> alarms, Proposer proposer,
-      Headers headers, Map<String, Long> memberIds, Supplier<Path> latestSnapshot) {
+      Headers headers, ClusterView cluster, Supplier<Path> latestSnapshot) {
     this.latestSnapshot = latestSnapshot;
     this.node = node;
     this.store = store;
     this.alarms = alarms;
     this.proposer = proposer;
     this.headers = headers;
-    this.memberIds = memberIds;
+    this.cluster = cluster;
   }
 
   /**
@@ -102,10 +104,9 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
       observer.onError(EtcdError.NOT_LEADER.status().asRuntimeException());
       return;
     }
-    String transferee = memberIds.entrySet().stream()
-        .filter(e -> e.getValue() == request.getTargetID())
-        .map(Map.Entry::getKey)
-        .findFirst()
+    String transferee = cluster.member(request.getTargetID())
+        .filter(member -> !member.getLearner())
+        .map(MemberRecord::getRaftPeer)
         .orElse(null);
     if (transferee == null) {
       observer.onError(EtcdError.BAD_LEADER_TRANSFEREE.status().asRuntimeException());
@@ -119,7 +120,6 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
   public void status(StatusRequest request, StreamObserver<StatusResponse> observer) {
     Replies.reply(() -> {
       MvccStore current = store.get();
-      String leader = node.leaderName();
       UnknownFieldSet.Field.Builder errors = UnknownFieldSet.Field.newBuilder();
       for (AlarmMember alarm : alarms.get().get(AlarmType.NONE)) {
         errors.addLengthDelimited(com.google.protobuf.ByteString.copyFromUtf8(describe(alarm)));
@@ -128,7 +128,7 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
           .setHeader(headers.header(current.currentRevision()))
           .setVersion(VERSION)
           .setDbSize(current.dbSizeBytes())
-          .setLeader(leader == null ? 0 : memberIds.getOrDefault(leader, 0L))
+          .setLeader(cluster.leaderId())
           .setRaftIndex(node.commitIndex())
           .setRaftTerm(node.term())
           .setUnknownFields(UnknownFieldSet.newBuilder()
@@ -137,9 +137,17 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
               .addField(ERRORS_FIELD, errors.build())
               .addField(DB_SIZE_IN_USE_FIELD,
                   UnknownFieldSet.Field.newBuilder().addVarint(current.sizeBytes()).build())
+              .mergeFrom(learnerField())
               .build())
           .build();
     }, observer);
+  }
+
+  /** isLearner (etcd 3.4's field 10, absent from jetcd's copy), sent only when true as proto3 does. */
+  private UnknownFieldSet learnerField() {
+    return cluster.isLearner()
+        ? UnknownFieldSet.newBuilder().addField(IS_LEARNER_FIELD, UnknownFieldSet.Field.newBuilder().addVarint(1).build()).build()
+        : UnknownFieldSet.getDefaultInstance();
   }
 
   /**

@@ -10,7 +10,6 @@ import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServerBuilder;
-import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -20,11 +19,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import keel.server.ServerConfig;
 import keel.server.api.grpc.MaintenanceService;
+import keel.server.cluster.ClusterView;
+import keel.server.command.MemberRecord;
 import keel.server.metrics.AppendStats;
 import keel.server.raft.MemberIds;
 import keel.server.raft.RatisNode;
 import keel.server.statemachine.Alarms;
-import keel.server.statemachine.Members;
 import keel.server.v2store.V2Store;
 
 /**
@@ -43,22 +43,20 @@ public final class HttpRoutes {
   private static final MediaType HEALTH_TYPE = MediaType.PLAIN_TEXT_UTF_8;
 
   private final ServerConfig config;
-  private final Map<String, Long> memberIds;
+  private final ClusterView cluster;
   private final RatisNode node;
-  private final Supplier<Members> published;
   private final Supplier<Alarms> alarms;
   private final V2Store v2;
   private final AppendStats appends;
   private final Instant startTime = Instant.now();
   private final LeaderClock leaderClock = new LeaderClock();
 
-  public HttpRoutes(ServerConfig config, Map<String, Long> memberIds, RatisNode node, Supplier<Members> published,
+  public HttpRoutes(ServerConfig config, ClusterView cluster, RatisNode node,
       Supplier<Alarms> alarms, V2Store v2, AppendStats appends) {
     this.config = config;
     this.alarms = alarms;
-    this.memberIds = memberIds;
+    this.cluster = cluster;
     this.node = node;
-    this.published = published;
     this.v2 = v2;
     this.appends = appends;
   }
@@ -108,7 +106,7 @@ public final class HttpRoutes {
 
   /** etcd's checkHealth: unhealthy while any alarm is raised, without a leader, or when a linearizable read fails. */
   HttpResponse health() {
-    if (!alarms.get().isEmpty() || node.leaderName() == null) {
+    if (!alarms.get().isEmpty() || node.leaderPeer() == null) {
       return unhealthy();
     }
     return HttpResponse.of(node.readBarrier()
@@ -124,30 +122,24 @@ public final class HttpRoutes {
   }
 
   HttpResponse members() {
-    Members clientUrls = published.get();
     List<Map<String, Object>> members = new java.util.ArrayList<>();
-    // etcd lists members by id, as unsigned integers.
-    config.initialCluster().entrySet().stream()
-        .sorted((a, b) -> Long.compareUnsigned(memberIds.get(a.getKey()), memberIds.get(b.getKey())))
-        .forEach(entry -> {
-      String name = entry.getKey();
-      List<URI> peerUrls = entry.getValue();
+    // etcd lists members by id, as unsigned integers (ClusterView's order).
+    for (MemberRecord record : cluster.members()) {
       Map<String, Object> member = new LinkedHashMap<>();
-      member.put("id", MemberIds.hex(memberIds.get(name)));
-      member.put("name", name);
-      member.put("peerURLs", peerUrls.stream().map(URI::toString).toList());
+      member.put("id", MemberIds.hex(record.getId()));
+      member.put("name", record.getName());
+      member.put("peerURLs", record.getPeerUrlsList());
       // Like etcd: a member that has not published itself yet has no client URLs.
-      member.put("clientURLs", clientUrls.clientUrls(name));
+      member.put("clientURLs", record.getClientUrlsList());
       members.add(member);
-    });
+    }
     return json(HttpStatus.OK, Map.of("members", members));
   }
 
   /** etcd's {@code /v2/machines}: every published client URL, sorted, comma separated, as plain text. */
   HttpResponse machines() {
-    Members clientUrls = published.get();
     List<String> urls = new java.util.ArrayList<>();
-    config.initialCluster().keySet().forEach(name -> urls.addAll(clientUrls.clientUrls(name)));
+    cluster.members().forEach(member -> urls.addAll(member.getClientUrlsList()));
     java.util.Collections.sort(urls);
     return HttpResponse.of(HttpStatus.OK, MediaType.PLAIN_TEXT_UTF_8, String.join(", ", urls));
   }
@@ -162,16 +154,16 @@ public final class HttpRoutes {
    * rate), just after its count.
    */
   HttpResponse statsSelf() {
-    String leader = node.leaderName();
+    String leader = node.leaderPeer();
     Instant now = Instant.now();
     Instant leaderSince = leaderClock.since(leader, now);
     Map<String, Object> leaderInfo = new LinkedHashMap<>();
-    leaderInfo.put("leader", leader == null ? "0" : MemberIds.hex(memberIds.getOrDefault(leader, 0L)));
+    leaderInfo.put("leader", MemberIds.hex(cluster.leaderId()));
     leaderInfo.put("uptime", GoFormats.duration(Duration.between(leaderSince, now)));
     leaderInfo.put("startTime", GoFormats.rfc3339Nano(leaderSince));
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("name", config.name());
-    body.put("id", MemberIds.hex(memberIds.get(config.name())));
+    body.put("id", MemberIds.hex(cluster.memberId()));
     body.put("state", node.isLeader() ? "StateLeader" : "StateFollower");
     body.put("startTime", GoFormats.rfc3339Nano(startTime));
     body.put("leaderInfo", leaderInfo);
@@ -202,13 +194,13 @@ public final class HttpRoutes {
     }
     // Go prints a map with its keys sorted as text.
     Map<String, Object> followers = new java.util.TreeMap<>();
-    memberIds.forEach((name, id) -> {
-      if (!name.equals(config.name())) {
-        followers.put(MemberIds.hex(id), followerStats(appends.follower(name)));
+    for (MemberRecord member : cluster.members()) {
+      if (member.getId() != cluster.memberId()) {
+        followers.put(MemberIds.hex(member.getId()), followerStats(appends.follower(member.getRaftPeer())));
       }
-    });
+    }
     Map<String, Object> body = new LinkedHashMap<>();
-    body.put("leader", MemberIds.hex(memberIds.get(config.name())));
+    body.put("leader", MemberIds.hex(cluster.memberId()));
     body.put("followers", followers);
     return json(HttpStatus.OK, body);
   }

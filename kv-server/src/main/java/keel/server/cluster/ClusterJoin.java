@@ -1,0 +1,131 @@
+package keel.server.cluster;
+
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import keel.server.ServerConfig;
+import keel.server.command.ClusterBootstrap;
+import keel.server.command.LeaderAnswer;
+import keel.server.command.LeaderQuery;
+import keel.server.command.MemberRecord;
+import keel.server.raft.MemberIds;
+import keel.server.raft.RatisNode;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How a member started with {@code --initial-cluster-state existing} finds out who it is: it asks
+ * the members named in its {@code --initial-cluster} (through their peer URLs, as etcd's joining
+ * member fetches the cluster from its peers) for the cluster's members, and finds itself among
+ * them by its peer URLs, which {@code etcdctl member add} recorded. It then knows the cluster's
+ * id, its own member id and its Ratis peer id, and starts as a member without a configuration of
+ * its own: the leader adds it to Raft's ({@link RaftMembership}) and sends it the log or a snapshot.
+ */
+public final class ClusterJoin {
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterJoin.class);
+  /** How long a joining member keeps asking before it gives up, as etcd's does after its retries. */
+  static final long DISCOVERY_MILLIS = 30_000;
+  private static final long RETRY_MILLIS = 200;
+
+  private ClusterJoin() {}
+
+  /**
+   * What a joining member learned: who it is, and the Raft configuration to start with. A voting
+   * member starts with none (the leader brings it in, Ratis's staging); a learner starts as a
+   * listener of the voters, because Ratis 3.2.2 serves a listener that started outside any
+   * configuration nothing, ever (it stays "starting").
+   */
+  public record Joined(MemberIdentity identity, List<RaftPeer> initialPeers) {}
+
+  public static Joined discover(ServerConfig config) throws IOException {
+    List<URI> own = config.peerUrls();
+    List<RaftPeer> peers = new ArrayList<>();
+    config.initialCluster().forEach((name, urls) -> {
+      if (!name.equals(config.name())) {
+        peers.add(RatisNode.peer(MemberIds.raftPeer(urls.get(0)), urls.get(0)));
+      }
+    });
+    if (peers.isEmpty()) {
+      throw new IOException("--initial-cluster-state existing needs the cluster's other members in --initial-cluster"
+          + " (the line `etcdctl member add` printed), but it names only " + config.name());
+    }
+    ClusterBootstrap cluster = ask(config, peers);
+    Optional<MemberRecord> self = cluster.getMembersList().stream()
+        .filter(m -> own.stream().map(URI::toString).anyMatch(m.getPeerUrlsList()::contains))
+        .findFirst();
+    if (self.isEmpty()) {
+      throw new IOException("member " + config.name() + " with peer URLs " + own + " is not a member of cluster "
+          + MemberIds.hex(cluster.getClusterId()) + " (its members' peer URLs: " + peerUrls(cluster)
+          + "); add it first with `etcdctl member add " + config.name() + " --peer-urls=" + own.get(0) + "`");
+    }
+    MemberIdentity identity = new MemberIdentity(cluster.getClusterId(), self.get().getId(), self.get().getRaftPeer());
+    LOG.info("{}: joining cluster {} as {} {} (Raft peer {})", config.name(), MemberIds.hex(identity.clusterId()),
+        self.get().getLearner() ? "learner" : "member", MemberIds.hex(identity.memberId()), identity.raftPeer());
+    List<RaftPeer> initialPeers = new ArrayList<>();
+    if (self.get().getLearner()) {
+      for (MemberRecord member : cluster.getMembersList()) {
+        RaftPeer peer = RatisNode.peer(member.getRaftPeer(), URI.create(member.getPeerUrls(0)));
+        if (member.getId() == identity.memberId()) {
+          initialPeers.add(RaftPeer.newBuilder(peer).setStartupRole(RaftPeerRole.LISTENER).build());
+        } else if (!member.getLearner()) {
+          initialPeers.add(peer);
+        }
+      }
+    }
+    return new Joined(identity, initialPeers);
+  }
+
+  private static ClusterBootstrap ask(ServerConfig config, List<RaftPeer> peers) throws IOException {
+    RaftProperties properties = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.GRPC);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(properties, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+    byte[] query = LeaderQuery.newBuilder().setCluster(true).build().toByteArray();
+    try (RaftClient client = RaftClient.newBuilder()
+        .setProperties(properties)
+        .setClientId(ClientId.randomId())
+        .setRaftGroup(RaftGroup.valueOf(RatisNode.groupId(config.initialClusterToken()), peers))
+        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+            (int) (DISCOVERY_MILLIS / RETRY_MILLIS), TimeDuration.valueOf(RETRY_MILLIS, TimeUnit.MILLISECONDS)))
+        .build()) {
+      RaftClientReply reply = client.io().sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(query)));
+      if (!reply.isSuccess()) {
+        throw reply.getException();
+      }
+      LeaderAnswer answer = LeaderAnswer.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+      if (!answer.hasCluster() || answer.getCluster().getClusterId() == 0) {
+        throw new IOException("the cluster answered without its members (" + answer.getError() + ")");
+      }
+      return answer.getCluster();
+    } catch (IOException e) {
+      throw new IOException("cannot fetch cluster info from peer urls " + peerUrls(config.initialCluster(), config.name())
+          + ": could not retrieve cluster information from the given URLs (" + e.getMessage() + ")", e);
+    }
+  }
+
+  private static List<String> peerUrls(ClusterBootstrap cluster) {
+    return cluster.getMembersList().stream().flatMap(m -> m.getPeerUrlsList().stream()).toList();
+  }
+
+  private static List<String> peerUrls(Map<String, List<URI>> cluster, String self) {
+    return cluster.entrySet().stream().filter(e -> !e.getKey().equals(self))
+        .flatMap(e -> e.getValue().stream()).map(URI::toString).toList();
+  }
+}
