@@ -295,39 +295,27 @@ public final class KeelServer implements AutoCloseable {
           revision -> kv.compact(CompactionRequest.newBuilder().setRevision(revision).build()));
       autoCompactor.start();
     }
-    if (founding) {
-      bootstrap();
-    } else {
-      publish();
-    }
-  }
-
-  /**
-   * A founding member records the cluster it starts with in the log (every founder proposes the
-   * same; the first applied counts), then publishes itself. Retried until applied or stopped.
-   */
-  private void bootstrap() {
-    proposer.propose(Command.newBuilder().setBootstrap(cluster.bootstrap()).build()).whenComplete((result, error) -> {
-      if (error != null && !closed) {
-        LOG.debug("{}: recording the founding members failed, trying again: {}", config.name(), error.toString());
-        bootstrap();
-      } else if (error == null) {
-        publish();
-      }
-    });
+    publish();
   }
 
   /**
    * Tells the cluster this member's client URLs through the log, as etcd's publish does; retried
    * until it is applied or the member stops, because a member may start before a leader exists.
+   * A founding member sends its publish inside the bootstrap entry that records the members the
+   * cluster starts with (every founder proposes the same; the first applied records them, each
+   * publishes its own member): one Raft round before it serves, not two.
    */
   private void publish() {
     List<URI> advertised = config.advertiseClientUrls().stream().anyMatch(url -> EtcdUrls.port(url) == 0)
         ? clientUrls() : config.advertiseClientUrls();
-    Command command = Command.newBuilder().setPublishMember(MemberAttributes.newBuilder()
+    MemberAttributes attributes = MemberAttributes.newBuilder()
         .setId(memberId)
         .setName(config.name())
-        .addAllClientUrls(advertised.stream().map(URI::toString).toList())).build();
+        .addAllClientUrls(advertised.stream().map(URI::toString).toList())
+        .build();
+    Command command = founding
+        ? Command.newBuilder().setBootstrap(cluster.bootstrap().toBuilder().setPublisher(attributes)).build()
+        : Command.newBuilder().setPublishMember(attributes).build();
     proposer.propose(command).whenComplete((result, error) -> {
       if (error != null && !closed) {
         LOG.debug("{}: publishing the client URLs failed, trying again: {}", config.name(), error.toString());

@@ -177,9 +177,17 @@ public final class Applier {
         }
         case BOOTSTRAP -> {
           members.bootstrap(command.getBootstrap());
+          if (command.getBootstrap().hasPublisher()) {
+            members.publish(command.getBootstrap().getPublisher());
+            V2Apply.published(v2);
+          }
           yield membership(null);
         }
-        case MEMBER_CHANGE -> membership(changeMembers(command.getMemberChange()));
+        case MEMBER_CHANGE -> {
+          MemberRecord changed = changeMembers(command.getMemberChange());
+          V2Apply.membershipChanged(v2, command.getMemberChange());
+          yield membership(changed);
+        }
         case BATCH -> applyBatch(index, term, command.getBatch());
         case ALARM -> CommandResult.newBuilder().setAlarm(alarm(command.getAlarm())).build();
         case BODY_NOT_SET -> throw new IllegalStateException("empty command at index " + index);

@@ -43,6 +43,7 @@ public final class Members {
       return;
     }
     for (MemberRecord member : bootstrap.getMembersList()) {
+      // the bootstrap entry carries the founders as the flags name them; each publishes itself
       members.put(member.getId(), member);
     }
     clusterId = bootstrap.getClusterId();

@@ -2,6 +2,7 @@ package keel.server.statemachine;
 
 import java.util.List;
 import java.util.concurrent.Executor;
+import keel.server.command.MemberChange;
 import keel.server.command.V2Answer;
 import keel.server.command.V2Answers;
 import keel.server.command.V2Request;
@@ -39,6 +40,24 @@ final class V2Apply {
   static void published(V2Store store) {
     store.recordHiddenChange();
     store.stats().record(V2Stats.Op.SETS, true);
+  }
+
+  /**
+   * etcd keeps its membership in the v2 store too, in hidden nodes: a member added is one create,
+   * removed a delete and a create (its id among the removed), updated or promoted one update. Each
+   * moves the v2 index, as a client of {@code /v2/keys} sees it move on etcd.
+   */
+  static void membershipChanged(V2Store store, MemberChange change) {
+    List<V2Stats.Op> writes = switch (change.getBodyCase()) {
+      case ADD -> List.of(V2Stats.Op.CREATE);
+      case REMOVE -> List.of(V2Stats.Op.DELETE, V2Stats.Op.CREATE);
+      case UPDATE, PROMOTE -> List.of(V2Stats.Op.UPDATE);
+      case BODY_NOT_SET -> List.of();
+    };
+    for (V2Stats.Op write : writes) {
+      store.recordHiddenChange();
+      store.stats().record(write, true);
+    }
   }
 
   static V2Answer apply(V2Store store, V2Request r) {
