@@ -134,9 +134,9 @@ public final class KeelServer implements AutoCloseable {
     // by one election timeout on promotion, as etcd's Promote does.
     LeaderLeases leaderLeases = new LeaderLeases(config.name(), new ExpiryQueue(System::nanoTime),
         this::lessor, this::revokeExpired, config.electionMillis());
-    this.metrics = new ServerMetrics(memberId);
+    this.metrics = new ServerMetrics(memberId, MaintenanceService.VERSION);
     this.stateMachine = new KeelStateMachine(config.name(), new Applier.Settings(
-        Lessor.minTtlSeconds(config.electionMillis())), leaderLeases, watchHub, v2, metrics::leaderChanged,
+        Lessor.minTtlSeconds(config.electionMillis())), leaderLeases, watchHub, v2, metrics.stateMachine(),
         SnapshotRestore.seedOf(config.dataDir()));
     try {
       this.node = new RatisNode(config, identity.raftPeer(), initialPeers, stateMachine, stateMachine.appliedIndex());
@@ -156,6 +156,10 @@ public final class KeelServer implements AutoCloseable {
         stateMachine::members, node);
     this.raftMembership = new RaftMembership(config.name(), node, stateMachine::members);
     metrics.watch(node, stateMachine::store, config.quotaBackendBytes());
+    metrics.mvcc(stateMachine.mvccCounters());
+    metrics.watches(watchHub.counts());
+    metrics.leaderLeases(leaderLeases::renewals, leaderLeases::expiries);
+    metrics.member(stateMachine::installingSnapshot, cluster::isLearner);
     this.proposer = new Proposer(node, config.maxRequestBytes(), metrics.proposals(),
         new SpaceQuota(config.quotaBackendBytes(), () -> stateMachine.store().dbSizeBytes(), memberId));
     this.v2Sweep = new V2ExpirySweep(config.name(), v2, node::isLeader,

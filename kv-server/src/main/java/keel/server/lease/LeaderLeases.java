@@ -11,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import keel.server.errors.EtcdError;
 import keel.server.errors.EtcdException;
@@ -25,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * <p>Started by {@link #promote} when this member becomes a ready leader and stopped by {@link
  * #demote} when it loses leadership; in between every member's {@link Lessor} tells it of grants
  * and revokes through {@link #listener()}.
+ *
+ * <p>Counts, for etcd's metrics, the renewals it granted ({@link #renewals()}) and the expired
+ * leases whose revoke it had applied ({@link #expiries()}), across its terms as leader.
  */
 public final class LeaderLeases implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LeaderLeases.class);
@@ -53,6 +57,8 @@ public final class LeaderLeases implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private ScheduledFuture<?> checks; // guarded by this
   private long term; // guarded by this: the term whose leader runs the clocks
+  private final LongAdder renewals = new LongAdder();
+  private final LongAdder expiries = new LongAdder();
 
   /**
    * @param extendMillis added to every lease's TTL on promotion (etcd extends by the election
@@ -124,7 +130,9 @@ public final class LeaderLeases implements AutoCloseable {
       for (long id : expired) {
         LOG.debug("{}: lease {} expired, proposing its revoke", member, Long.toHexString(id));
         revoker.revoke(id, clocksTerm).whenComplete((ignored, error) -> {
-          if (error != null) {
+          if (error == null) {
+            expiries.increment();
+          } else {
             // Retried by the queue after its retry interval, while this member still leads.
             LOG.debug("{}: revoking expired lease {} failed: {}", member, Long.toHexString(id), error.toString());
           }
@@ -142,6 +150,9 @@ public final class LeaderLeases implements AutoCloseable {
   public LeaseKeepAliveResponse keepAlive(LeaseKeepAliveRequest request) {
     requireLeader();
     OptionalLong ttl = queue.renew(request.getID());
+    if (ttl.isPresent()) {
+      renewals.increment();
+    }
     return LeaseKeepAliveResponse.newBuilder()
         .setID(request.getID())
         .setTTL(ttl.orElse(0))
@@ -167,6 +178,23 @@ public final class LeaderLeases implements AutoCloseable {
       response.addAllKeys(lease.keys());
     }
     return response.build();
+  }
+
+  /**
+   * Keep-alives this member answered as leader with the lease renewed (etcd's
+   * {@code etcd_debugging_lease_renewed_total}: "seen by the leader").
+   */
+  public long renewals() {
+    return renewals.sum();
+  }
+
+  /**
+   * Expired leases whose revoke this member proposed as leader and saw applied (etcd's
+   * {@code etcd_debugging_server_lease_expired_total}); a revoke that failed and is retried counts
+   * once, when it succeeds.
+   */
+  public long expiries() {
+    return expiries.sum();
   }
 
   private void requireLeader() {

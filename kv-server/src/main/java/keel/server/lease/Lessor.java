@@ -48,6 +48,23 @@ public final class Lessor implements LeaseLookup {
 
     /** Must not block: it is called on the apply thread. */
     void revoked(long id);
+
+    /** Tells {@code first}, then {@code second}. */
+    static Listener both(Listener first, Listener second) {
+      return new Listener() {
+        @Override
+        public void granted(long id, long ttl) {
+          first.granted(id, ttl);
+          second.granted(id, ttl);
+        }
+
+        @Override
+        public void revoked(long id) {
+          first.revoked(id);
+          second.revoked(id);
+        }
+      };
+    }
   }
 
   /** A lease as the lessor holds it: its id, granted TTL in seconds and attached keys, sorted. */

@@ -110,6 +110,12 @@ final class KeyHistory {
     return event.build();
   }
 
+  /** Whether the entry with exactly {@code revision} is a tombstone (false when there is none). */
+  boolean isTombstoneAt(Revision revision) {
+    int i = indexOf(revision);
+    return i >= 0 && entries.get(i).isTombstone();
+  }
+
   /** Index of the entry with exactly {@code revision}, or -1. */
   private int indexOf(Revision revision) {
     int lo = 0;

@@ -101,6 +101,26 @@ final class KeyIndex {
     }
   }
 
+  /**
+   * How many revisions etcd's backend would hold after a compaction at {@code compactRev} (-1: none
+   * yet): every retained one but the tombstones at exactly {@code compactRev}, which this index
+   * keeps (a read there sees the key deleted) and etcd's compaction removes from its backend. The
+   * difference across a compaction is etcd's count of backend keys it compacted.
+   */
+  long backendRevisions(long compactRev) {
+    long tombstones = 0;
+    if (compactRev > 0) {
+      for (Map.Entry<Revision, ByteString> e : byRevision.subMap(
+          new Revision(compactRev, 0), true, new Revision(compactRev, Long.MAX_VALUE), true).entrySet()) {
+        KeyHistory history = keys.get(e.getValue());
+        if (history != null && history.isTombstoneAt(e.getKey())) {
+          tombstones++;
+        }
+      }
+    }
+    return byRevision.size() - tombstones;
+  }
+
   /** Undoes every change made at main revision {@code main} to {@code changedKeys}. */
   void rollback(long main, Iterable<ByteString> changedKeys) {
     for (ByteString key : changedKeys) {

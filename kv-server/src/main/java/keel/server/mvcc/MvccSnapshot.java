@@ -66,7 +66,7 @@ final class MvccSnapshot {
     out.flush();
   }
 
-  static MvccStore read(InputStream is) throws IOException {
+  static MvccStore read(InputStream is, MvccCounters counters) throws IOException {
     DataInputStream in = new DataInputStream(is);
     if (in.readInt() != MAGIC) {
       throw new IOException("not an MVCC snapshot");
@@ -100,6 +100,6 @@ final class MvccSnapshot {
     if (in.readInt() != MAGIC) {
       throw new IOException("MVCC snapshot has no end marker");
     }
-    return new MvccStore(index, currentRev, compactRev);
+    return new MvccStore(index, currentRev, compactRev, counters);
   }
 }

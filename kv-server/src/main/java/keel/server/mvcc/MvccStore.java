@@ -35,6 +35,11 @@ import keel.server.errors.EtcdException;
  * <p>Errors are thrown as {@link EtcdException} before the store changes: a failed request
  * leaves state and revision as they were. Apply code turns them into data.
  *
+ * <p>Counts what it does in the member's {@link MvccCounters} as etcd's MVCC store counts its
+ * transactions: a range request is one range; a put, a delete and a txn one write transaction
+ * each (a txn that writes also one read transaction for its compares, before it); a compaction
+ * one range (etcd's answer reads the current revision with a range) and the revisions it removed.
+ *
  * <p>Threads: writes come from the Raft apply thread only and must be deterministic (they are a
  * function of the store and the request); reads ({@link #range}, the revision getters,
  * {@link #sizeBytes}, {@link #writeTo}) may come from any thread.
@@ -61,16 +66,29 @@ public final class MvccStore {
    * This member's own, as etcd's defragment is (never from the log, never in a snapshot).
    */
   private long sizeBeforeDefrag;
+  /** The member's, handed on to the store that replaces this one; adding is lock-free. */
+  private final MvccCounters counters;
 
-  /** An empty store at revision 1, never compacted. */
+  /** An empty store at revision 1, never compacted, counting into counters of its own. */
   public MvccStore() {
-    this(new KeyIndex(), 1, -1);
+    this(new MvccCounters());
   }
 
-  MvccStore(KeyIndex index, long currentRev, long compactRev) {
+  /** An empty store at revision 1, never compacted, counting into {@code counters}. */
+  public MvccStore(MvccCounters counters) {
+    this(new KeyIndex(), 1, -1, counters);
+  }
+
+  MvccStore(KeyIndex index, long currentRev, long compactRev, MvccCounters counters) {
     this.index = index;
     this.currentRev = currentRev;
     this.compactRev = compactRev;
+    this.counters = counters;
+  }
+
+  /** What this store (and the stores it replaced) did, for etcd's MVCC counters. */
+  public MvccCounters counters() {
+    return counters;
   }
 
   public long currentRevision() {
@@ -156,6 +174,8 @@ public final class MvccStore {
    */
   public RangeResponse range(RangeRequest r) {
     requireKey(r.getKey());
+    // etcd counts the range even when it fails (a compacted or future revision)
+    counters.ranged();
     lock.readLock().lock();
     try {
       // The header carries the revision current at the read, under the same lock.
@@ -276,16 +296,19 @@ public final class MvccStore {
     if (!TxnValidator.isReadOnly(r)) {
       throw new IllegalArgumentException("a txn that writes goes through the log");
     }
+    TxnValidator.validate(r, Integer.MAX_VALUE);
     lock.readLock().lock();
+    WriteTxn tx = new WriteTxn(index, currentRev, compactRev);
     try {
-      TxnValidator.validate(r, Integer.MAX_VALUE);
-      TxnApplier.Path path = TxnApplier.decide(index, currentRev, r);
-      TxnApplier.check(index, currentRev, compactRev, r, path, LeaseLookup.NONE);
-      return TxnApplier.apply(new WriteTxn(index, currentRev, compactRev), r, path).toBuilder()
+      // etcd runs a read-only txn in one read transaction: compares and ranges count together
+      TxnApplier.Path path = TxnApplier.decide(index, currentRev, r, tx.tally());
+      TxnApplier.check(index, currentRev, compactRev, r, path, LeaseLookup.NONE, tx.tally());
+      return TxnApplier.apply(tx, r, path).toBuilder()
           .setHeader(io.etcd.jetcd.api.ResponseHeader.newBuilder().setRevision(currentRev))
           .build();
     } finally {
       lock.readLock().unlock();
+      tx.tally().endTo(counters);
     }
   }
 
@@ -300,8 +323,18 @@ public final class MvccStore {
         checkQuota();
       }
       TxnValidator.validate(r, Integer.MAX_VALUE);
-      TxnApplier.Path path = TxnApplier.decide(index, currentRev, r);
-      TxnApplier.check(index, currentRev, compactRev, r, path, leases);
+      // etcd reads the compares of a txn that writes in a read transaction ended before the write
+      // transaction begins; a txn that only reads runs in one
+      TxnTally reads = TxnValidator.isReadOnly(r) ? tx.tally() : new TxnTally();
+      TxnApplier.Path path;
+      try {
+        path = TxnApplier.decide(index, currentRev, r, reads);
+        TxnApplier.check(index, currentRev, compactRev, r, path, leases, reads);
+      } finally {
+        if (reads != tx.tally()) {
+          reads.endTo(counters);
+        }
+      }
       return TxnApplier.apply(tx, r, path);
     });
   }
@@ -321,9 +354,13 @@ public final class MvccStore {
       if (rev > currentRev) {
         throw new EtcdException(EtcdError.FUTURE_REV);
       }
+      long heldBefore = index.backendRevisions(compactRev);
       compactRev = rev;
       sizeBeforeDefrag = Math.max(sizeBeforeDefrag, index.sizeBytes());
       index.compact(rev);
+      counters.compacted(heldBefore - index.backendRevisions(rev));
+      // etcd's Compaction reads the current revision for its answer with a range, which counts
+      counters.ranged();
       return new WriteResult<>(CompactionResponse.getDefaultInstance(), currentRev, List.of());
     } finally {
       lock.writeLock().unlock();
@@ -340,9 +377,14 @@ public final class MvccStore {
     }
   }
 
-  /** Reads a store written by {@link #writeTo}. */
+  /** Reads a store written by {@link #writeTo}, counting into counters of its own. */
   public static MvccStore readFrom(InputStream in) throws IOException {
-    return MvccSnapshot.read(in);
+    return readFrom(in, new MvccCounters());
+  }
+
+  /** Reads a store written by {@link #writeTo} that goes on counting into {@code counters}. */
+  public static MvccStore readFrom(InputStream in, MvccCounters counters) throws IOException {
+    return MvccSnapshot.read(in, counters);
   }
 
   /** One write transaction under the write lock; the revision moves only if it changed things. */
@@ -356,6 +398,9 @@ public final class MvccStore {
       } catch (RuntimeException e) {
         tx.rollback();
         throw e;
+      } finally {
+        // etcd ends (and counts) its write transaction whether the request failed in it or not
+        tx.tally().endTo(counters);
       }
       long revision = tx.headerRev();
       if (tx.changed()) {

@@ -26,6 +26,10 @@ import keel.server.errors.EtcdException;
  *       changes nothing;
  *   <li>{@link #apply}: run the chosen ops in order in one {@link WriteTxn}.
  * </ol>
+ *
+ * <p>The first two steps read as etcd's read transaction does: each compare evaluated, and each
+ * put of the chosen branches with {@code ignore_value} or {@code ignore_lease} checked, is a
+ * range in the {@link TxnTally} they are given.
  */
 final class TxnApplier {
   private TxnApplier() {}
@@ -40,9 +44,11 @@ final class TxnApplier {
     }
   }
 
-  static Path decide(KeyIndex index, long rev, TxnRequest r) {
+  /** etcd's compareToPath: stops at the first compare that fails, as etcd's applyCompares does. */
+  static Path decide(KeyIndex index, long rev, TxnRequest r, TxnTally reads) {
     boolean succeeded = true;
     for (Compare c : r.getCompareList()) {
+      reads.ranges++;
       if (!holds(index, rev, c)) {
         succeeded = false;
         break;
@@ -51,7 +57,7 @@ final class TxnApplier {
     List<Path> nested = new ArrayList<>();
     for (RequestOp op : succeeded ? r.getSuccessList() : r.getFailureList()) {
       if (op.getRequestCase() == RequestOp.RequestCase.REQUEST_TXN) {
-        nested.add(decide(index, rev, op.getRequestTxn()));
+        nested.add(decide(index, rev, op.getRequestTxn(), reads));
       }
     }
     return new Path(succeeded, nested);
@@ -113,22 +119,25 @@ final class TxnApplier {
 
   /** etcd's checkRequests with checkRequestPut over the whole path, then checkRequestRange. */
   static void check(KeyIndex index, long rev, long compactRev, TxnRequest r, Path path,
-      LeaseLookup leases) {
-    checkPuts(index, rev, r, path, leases);
+      LeaseLookup leases, TxnTally reads) {
+    checkPuts(index, rev, r, path, leases, reads);
     checkRanges(rev, compactRev, r, path);
   }
 
   private static void checkPuts(KeyIndex index, long rev, TxnRequest r, Path path,
-      LeaseLookup leases) {
+      LeaseLookup leases, TxnTally reads) {
     int nested = 0;
     for (RequestOp op : path.branch(r)) {
       switch (op.getRequestCase()) {
         case REQUEST_TXN -> checkPuts(index, rev, op.getRequestTxn(), path.nested().get(nested++),
-            leases);
+            leases, reads);
         case REQUEST_PUT -> {
           PutRequest p = op.getRequestPut();
-          if ((p.getIgnoreValue() || p.getIgnoreLease()) && index.get(p.getKey(), rev) == null) {
-            throw new EtcdException(EtcdError.KEY_NOT_FOUND);
+          if (p.getIgnoreValue() || p.getIgnoreLease()) {
+            reads.ranges++; // etcd's checkRequestPut reads the key with a range
+            if (index.get(p.getKey(), rev) == null) {
+              throw new EtcdException(EtcdError.KEY_NOT_FOUND);
+            }
           }
           if (p.getLease() != 0 && !leases.exists(p.getLease())) {
             throw new EtcdException(EtcdError.LEASE_NOT_FOUND);

@@ -24,6 +24,10 @@ import keel.server.errors.EtcdException;
  *
  * <p>Changes go straight into the index; {@link #rollback()} takes them out again if a later
  * step fails, so a failed request leaves the store as it found it.
+ *
+ * <p>Its {@link #tally()} counts the ranges, puts and deletes it runs as etcd's
+ * {@code metricsTxnWrite} does: a put or delete with {@code prev_kv} (and a put with
+ * {@code ignore_value} or {@code ignore_lease}) reads the key first, which is a range too.
  */
 final class WriteTxn {
   private final KeyIndex index;
@@ -31,6 +35,7 @@ final class WriteTxn {
   private final long compactRev;
   private final List<Event> events = new ArrayList<>();
   private final Set<ByteString> changedKeys = new LinkedHashSet<>();
+  private final TxnTally tally = new TxnTally();
 
   WriteTxn(KeyIndex index, long beginRev, long compactRev) {
     this.index = index;
@@ -56,7 +61,13 @@ final class WriteTxn {
     return events;
   }
 
+  /** The ranges, puts and deletes run so far, for {@link MvccCounters}. */
+  TxnTally tally() {
+    return tally;
+  }
+
   RangeResponse range(RangeRequest r) {
+    tally.ranges++;
     return RangeQuery.execute(index, r, viewRev(), compactRev);
   }
 
@@ -65,6 +76,9 @@ final class WriteTxn {
    * checked by the caller, before the transaction starts).
    */
   PutResponse put(PutRequest p) {
+    if (p.getPrevKv() || p.getIgnoreValue() || p.getIgnoreLease()) {
+      tally.ranges++; // etcd reads the previous kv with a range
+    }
     KeyValue prev = index.get(p.getKey(), viewRev());
     if ((p.getIgnoreValue() || p.getIgnoreLease()) && prev == null) {
       throw new EtcdException(EtcdError.KEY_NOT_FOUND);
@@ -82,6 +96,8 @@ final class WriteTxn {
         .build();
     index.put(new Revision(rev, events.size()), kv);
     changedKeys.add(kv.getKey());
+    tally.puts++;
+    tally.putBytes += kv.getKey().size() + value.size();
     Event.Builder event = Event.newBuilder().setType(Event.EventType.PUT).setKv(kv);
     if (prev != null) {
       event.setPrevKv(prev);
@@ -97,6 +113,10 @@ final class WriteTxn {
 
   /** etcd's applierV3backend.DeleteRange: live keys in key order, one sub revision each. */
   DeleteRangeResponse deleteRange(DeleteRangeRequest d) {
+    if (d.getPrevKv()) {
+      tally.ranges++; // etcd reads the previous kvs with a range
+    }
+    tally.deletes++;
     List<KeyValue> live = index.range(KeyRange.of(d.getKey(), d.getRangeEnd()), viewRev());
     long rev = beginRev + 1;
     for (KeyValue prev : live) {

@@ -6,7 +6,9 @@
  * revisions, with a worked example), {@code KeyIndex} (all keys in byte order, size accounting),
  * {@code RangeQuery}, {@code WriteTxn} (one write transaction), {@code TxnApplier} (compares,
  * checks and ops of a TxnRequest), {@code MvccSnapshot} (the snapshot format) and
- * {@link keel.server.mvcc.TxnValidator} (etcd's door checks for txns). Imports nothing from Ratis,
- * Armeria or the gRPC services.
+ * {@link keel.server.mvcc.TxnValidator} (etcd's door checks for txns), and
+ * {@link keel.server.mvcc.MvccCounters} with {@code TxnTally} (what the store did, counted as etcd's
+ * MVCC transactions count it, for the member's metrics). Imports nothing from Ratis, Armeria, the
+ * gRPC services or Prometheus.
  */
 package keel.server.mvcc;

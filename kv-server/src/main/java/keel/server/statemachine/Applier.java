@@ -28,6 +28,7 @@ import keel.server.command.MembershipResult;
 import keel.server.errors.EtcdError;
 import keel.server.errors.EtcdException;
 import keel.server.lease.Lessor;
+import keel.server.mvcc.MvccCounters;
 import keel.server.mvcc.MvccStore;
 import keel.server.mvcc.WriteResult;
 import keel.server.v2store.V2Store;
@@ -74,7 +75,15 @@ public final class Applier {
    *     so that v2 watchers stay registered
    */
   public Applier(Settings settings, Lessor.Listener leases, EventSink events, V2Store v2) {
-    this(settings, new MvccStore(), new Members(), new Alarms(),
+    this(settings, leases, events, v2, new MvccCounters());
+  }
+
+  /**
+   * As {@link #Applier(Settings, Lessor.Listener, EventSink, V2Store)}, with the member's MVCC
+   * counters, which outlive appliers replaced by snapshots as {@code v2} does.
+   */
+  public Applier(Settings settings, Lessor.Listener leases, EventSink events, V2Store v2, MvccCounters counters) {
+    this(settings, new MvccStore(counters), new Members(), new Alarms(),
         new Lessor(settings.minLeaseTtl(), leases), events, v2);
   }
 
@@ -330,7 +339,13 @@ public final class Applier {
   /** Reads a snapshot; the v2 tree is loaded into {@code v2} in place (its watchers stay). */
   static Applier readFrom(InputStream in, Settings settings, Lessor.Listener leases, EventSink events, V2Store v2)
       throws IOException {
-    return read(in, settings, leases, events, v2, true);
+    return readFrom(in, settings, leases, events, v2, new MvccCounters());
+  }
+
+  /** As above; the store goes on counting into {@code counters}. */
+  static Applier readFrom(InputStream in, Settings settings, Lessor.Listener leases, EventSink events, V2Store v2,
+      MvccCounters counters) throws IOException {
+    return read(in, settings, leases, events, v2, counters, true);
   }
 
   /**
@@ -340,13 +355,13 @@ public final class Applier {
    * snapshot does not hold it either). {@code v2} is the new member's own, left as it was.
    */
   static Applier restoredFrom(InputStream in, Settings settings, Lessor.Listener leases, EventSink events,
-      V2Store v2) throws IOException {
-    return read(in, settings, leases, events, v2, false);
+      V2Store v2, MvccCounters counters) throws IOException {
+    return read(in, settings, leases, events, v2, counters, false);
   }
 
   /** {@code whole}: members and v2 tree too (into {@code v2}), else both left out. */
   private static Applier read(InputStream in, Settings settings, Lessor.Listener leases, EventSink events,
-      V2Store v2, boolean whole) throws IOException {
+      V2Store v2, MvccCounters counters, boolean whole) throws IOException {
     DataInputStream data = new DataInputStream(in);
     int format = data.readInt();
     if (format != SNAPSHOT_FORMAT) {
@@ -356,6 +371,6 @@ public final class Applier {
     Alarms alarms = Alarms.readFrom(data);
     Lessor lessor = Lessor.readFrom(data, settings.minLeaseTtl(), leases);
     (whole ? v2 : newV2Store(1, Runnable::run)).readFrom(in);
-    return new Applier(settings, MvccStore.readFrom(in), whole ? members : new Members(), alarms, lessor, events, v2);
+    return new Applier(settings, MvccStore.readFrom(in, counters), whole ? members : new Members(), alarms, lessor, events, v2);
   }
 }

@@ -17,6 +17,7 @@ import keel.server.errors.EtcdError;
 import keel.server.errors.EtcdException;
 import keel.server.lease.LeaderLeases;
 import keel.server.lease.Lessor;
+import keel.server.mvcc.MvccCounters;
 import keel.server.mvcc.MvccStore;
 import keel.server.raft.AppliedIndex;
 import keel.server.v2store.V2Store;
@@ -70,8 +71,14 @@ public final class KeelStateMachine extends BaseStateMachine {
   private Runnable snapshotNeeded = () -> { };
   /** Asked and not yet taken; cleared by a snapshot, or by {@link #snapshotNotTaken} from any thread. */
   private volatile boolean snapshotAsked;
-  /** Counts leader changes for etcd_server_leader_changes_seen_total. */
-  private final Runnable leaderChanged;
+  /** The member's metrics: leader changes, lease grants and revokes, snapshots saved. */
+  private final StateMachineObserver observer;
+  /** What every applier tells of grants and revokes: the leader's lease clocks, then the metrics. */
+  private final Lessor.Listener leases;
+  /** The MVCC counters of every store this member holds, one after another: they never go back. */
+  private final MvccCounters mvccCounters = new MvccCounters();
+  /** True while a snapshot sent by the leader is being loaded (etcd's snapshot_apply_in_progress_total). */
+  private volatile boolean installingSnapshot;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   /** What has been applied here, for writes answered once applied on this member. */
   private final AppliedIndex appliedIndex = new AppliedIndex();
@@ -87,11 +94,11 @@ public final class KeelStateMachine extends BaseStateMachine {
    * @param leaderLeases the leader-only lease clocks, started and stopped by leadership
    * @param events the watch hub: every applier publishes to it; told when a snapshot replaces the store
    * @param v2 the v2 key tree ({@link Applier#newV2Store})
-   * @param leaderChanged run each time Ratis reports a new leader (never for "no leader")
+   * @param observer the member's metrics
    */
   public KeelStateMachine(String member, Applier.Settings settings, LeaderLeases leaderLeases, EventSink events,
-      V2Store v2, Runnable leaderChanged) {
-    this(member, settings, leaderLeases, events, v2, leaderChanged, null);
+      V2Store v2, StateMachineObserver observer) {
+    this(member, settings, leaderLeases, events, v2, observer, null);
   }
 
   /**
@@ -99,15 +106,16 @@ public final class KeelStateMachine extends BaseStateMachine {
    *     used until this member has a snapshot of its own; null or absent: an empty store
    */
   public KeelStateMachine(String member, Applier.Settings settings, LeaderLeases leaderLeases, EventSink events,
-      V2Store v2, Runnable leaderChanged, java.nio.file.Path restoredFrom) {
+      V2Store v2, StateMachineObserver observer, java.nio.file.Path restoredFrom) {
     this.restoredFrom = restoredFrom;
     this.member = member;
     this.settings = settings;
     this.leaderLeases = leaderLeases;
     this.events = events;
     this.v2 = v2;
-    this.leaderChanged = leaderChanged;
-    this.applier = new Applier(settings, leaderLeases.listener(), events, v2);
+    this.observer = observer;
+    this.leases = Lessor.Listener.both(leaderLeases.listener(), observer);
+    this.applier = new Applier(settings, leases, events, v2, mvccCounters);
   }
 
   public V2Store v2() {
@@ -133,6 +141,16 @@ public final class KeelStateMachine extends BaseStateMachine {
 
   public Alarms alarms() {
     return applier.alarms();
+  }
+
+  /** What this member's stores did since it started, for etcd's MVCC counters. */
+  public MvccCounters mvccCounters() {
+    return mvccCounters;
+  }
+
+  /** Whether a snapshot sent by the leader is being loaded now. */
+  public boolean installingSnapshot() {
+    return installingSnapshot;
   }
 
   /** The file of this member's latest snapshot (a {@link SnapshotFile}), or null before its first. */
@@ -163,7 +181,13 @@ public final class KeelStateMachine extends BaseStateMachine {
   @Override
   public void reinitialize() throws IOException {
     LOG.info("{}: installed a snapshot from the leader", member);
-    loadLatestSnapshot();
+    // etcd's applySnapshot: from the received snapshot to the stores replaced by it
+    installingSnapshot = true;
+    try {
+      loadLatestSnapshot();
+    } finally {
+      installingSnapshot = false;
+    }
     if (getLifeCycleState() == LifeCycle.State.PAUSED) {
       getLifeCycle().transition(LifeCycle.State.STARTING);
       getLifeCycle().transition(LifeCycle.State.RUNNING);
@@ -179,7 +203,7 @@ public final class KeelStateMachine extends BaseStateMachine {
     SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
     if (snapshot == null) {
       if (restoredFrom != null && Files.exists(restoredFrom)) {
-        Applier restored = SnapshotRestore.startFrom(restoredFrom, settings, leaderLeases.listener(), events, v2);
+        Applier restored = SnapshotRestore.startFrom(restoredFrom, settings, leases, events, v2, mvccCounters);
         applier = restored;
         events.restored(restored.store().currentRevision());
         LOG.info("{}: starts from the restored snapshot {} (revision {})", member, restoredFrom,
@@ -192,7 +216,7 @@ public final class KeelStateMachine extends BaseStateMachine {
       throw new IOException("snapshot file " + file.getAbsolutePath() + " is missing although Raft's"
           + " storage names it as the latest snapshot; refusing to start");
     }
-    Applier loaded = SnapshotFile.read(file, in -> Applier.readFrom(in, settings, leaderLeases.listener(), events, v2));
+    Applier loaded = SnapshotFile.read(file, in -> Applier.readFrom(in, settings, leases, events, v2, mvccCounters));
     TermIndex last = SimpleStateMachineStorage.getTermIndexFromSnapshotFile(file);
     applier = loaded;
     events.restored(loaded.store().currentRevision());
@@ -276,7 +300,7 @@ public final class KeelStateMachine extends BaseStateMachine {
         throw new UncheckedIOException("the leader's own Raft group is gone: " + groupMemberId, e);
       }
     }
-    leaderChanged.run();
+    observer.leaderChanged();
     if (!groupMemberId.getPeerId().equals(newLeaderId)) {
       leaderLeases.demote();
     }
@@ -388,8 +412,11 @@ public final class KeelStateMachine extends BaseStateMachine {
     File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
     Files.createDirectories(file.getParentFile().toPath());
     Applier current = applier;
+    long start = System.nanoTime();
     SnapshotFile.write(file, current::writeTo);
     FileInfo info = new FileInfo(file.toPath(), MD5FileUtil.computeAndSaveMd5ForFile(file));
+    // etcd's snapshot save: from serializing the state to its files written and synced
+    observer.snapshotSaved(System.nanoTime() - start);
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(info, last));
     LOG.info("{}: took snapshot {} (revision {})", member, file.getName(), current.store().currentRevision());
     return last.getIndex();

@@ -157,8 +157,8 @@ public final class SnapshotRestore {
 
   /** Reads the starting state of a restored member (see {@link Applier#restoredFrom}). */
   static Applier startFrom(Path seed, Applier.Settings settings, Lessor.Listener leases, EventSink events,
-      keel.server.v2store.V2Store v2) throws IOException {
-    return SnapshotFile.read(seed.toFile(), in -> Applier.restoredFrom(in, settings, leases, events, v2));
+      keel.server.v2store.V2Store v2, keel.server.mvcc.MvccCounters counters) throws IOException {
+    return SnapshotFile.read(seed.toFile(), in -> Applier.restoredFrom(in, settings, leases, events, v2, counters));
   }
 
   private static void verify(Path file, Path payload) throws IOException {
@@ -172,7 +172,8 @@ public final class SnapshotRestore {
   private static Applier read(Path file, Path payload) throws IOException {
     try {
       return SnapshotFile.read(payload.toFile(), in -> Applier.restoredFrom(in, new Applier.Settings(1),
-          Lessor.Listener.NONE, EventSink.NONE, Applier.newV2Store(1, Runnable::run)));
+          Lessor.Listener.NONE, EventSink.NONE, Applier.newV2Store(1, Runnable::run),
+          new keel.server.mvcc.MvccCounters()));
     } catch (java.io.EOFException | RuntimeException e) {
       throw new BadSnapshotException(file, "its checksum holds but its stores do not read back (" + e + ")");
     }

@@ -49,6 +49,9 @@ import org.slf4j.LoggerFactory;
  * synced group without W. W's stream takes a few updates; the hub reads history [12, 20] for W (a
  * page at a time), W's nextRevision becomes 21 &gt; hubRev, W is synced again and gets 21 by
  * fan-out.
+ *
+ * <p><b>Counts.</b> {@link #counts()} tells etcd's watch metrics: the groups' sizes after each
+ * round, events queued and taken, and the streams that {@code WatchStream} opens and closes.
  */
 public final class WatchHub implements EventSink, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WatchHub.class);
@@ -112,6 +115,7 @@ public final class WatchHub implements EventSink, AutoCloseable {
   private long nextTickNanos;
 
   // for tests and metrics
+  private final WatchCounts counts = new WatchCounts();
   private volatile int syncedCount;
   private volatile int unsyncedCount;
   private volatile long fannedOutRevision;
@@ -182,6 +186,11 @@ public final class WatchHub implements EventSink, AutoCloseable {
     return unsyncedCount;
   }
 
+  /** This member's watches in etcd's numbers. */
+  public WatchCounts counts() {
+    return counts;
+  }
+
   /** The newest revision fanned out to the synced group. */
   public long revision() {
     return fannedOutRevision;
@@ -222,6 +231,7 @@ public final class WatchHub implements EventSink, AutoCloseable {
         }
         syncedCount = countSynced();
         unsyncedCount = unsynced.size();
+        counts.groups(syncedCount, unsyncedCount);
         fannedOutRevision = hubRev;
         if (!worked) {
           LockSupport.parkNanos(Math.max(1, Math.min(nextTickNanos - now, 50_000_000L)));

@@ -29,6 +29,7 @@ public final class Watcher {
   private final BlockingQueue<WatchUpdate> queue;
   private final Runnable onPending;
   private final WatchHub hub;
+  private final WatchCounts counts;
   private volatile boolean done;
   private final boolean progressNotify;
   /** Test-only (torture self-test): the ordinal of the event to drop, 0 for none. */
@@ -47,6 +48,7 @@ public final class Watcher {
   Watcher(WatchHub hub, long id, WatchSpec spec, int capacity, boolean progressNotify, Runnable onPending,
       long droppedEvent) {
     this.hub = hub;
+    this.counts = hub.counts();
     this.id = id;
     this.spec = spec;
     this.range = spec.range();
@@ -73,8 +75,11 @@ public final class Watcher {
   /** The next update for the stream, or null. Taking one may let the hub catch the watcher up. */
   public WatchUpdate poll() {
     WatchUpdate update = queue.poll();
-    if (update != null && !synced) {
-      hub.wakeUp();
+    if (update != null) {
+      counts.taken(update.events().size());
+      if (!synced) {
+        hub.wakeUp();
+      }
     }
     return update;
   }
@@ -90,7 +95,31 @@ public final class Watcher {
 
   void markDone() {
     done = true;
-    queue.clear();
+    discardQueued();
+  }
+
+  /** Empties the queue of a canceled watcher; its events count as taken, as etcd's do. */
+  private void discardQueued() {
+    for (WatchUpdate update; (update = queue.poll()) != null; ) {
+      counts.taken(update.events().size());
+    }
+  }
+
+  /**
+   * Queues {@code update} if there is room, counting its events as pending. A cancel may come
+   * between the hub's check of {@link #done} and the offer: the update is then discarded here.
+   */
+  private boolean enqueue(WatchUpdate update) {
+    int events = update.events().size();
+    counts.queued(events);
+    if (!queue.offer(update)) {
+      counts.notQueued(events);
+      return false;
+    }
+    if (done) {
+      discardQueued();
+    }
+    return true;
   }
 
   int freeSlots() {
@@ -105,7 +134,7 @@ public final class Watcher {
     if (droppedEvent > 0 && !update.events().isEmpty()) {
       return offerDroppingOne(update);
     }
-    if (!queue.offer(update)) {
+    if (!enqueue(update)) {
       return false;
     }
     if (!update.events().isEmpty()) {
@@ -137,7 +166,7 @@ public final class Watcher {
       }
       kept = new WatchUpdate(update.revision(), rest, update.compactRevision());
     }
-    if (!queue.offer(kept)) {
+    if (!enqueue(kept)) {
       return false;
     }
     eventsQueued = before + events.size();

@@ -313,4 +313,48 @@ class WatchHubTest {
     assertThat(events(w, 12)).extracting(e -> e.getKv().getModRevision())
         .containsExactly(2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L, 13L);
   }
+
+  @Test
+  void countsWatchersAndThoseBehindAsEtcdsGauges() throws Exception {
+    hub(WatchHub.Settings.DEFAULTS.withQueueCapacity(2).withPageLimit(5));
+    WatchCounts counts = hub.counts();
+    Watcher slow = watch("s", ByteString.EMPTY, 2, false, false, false);
+    Watcher other = watch("o", ByteString.EMPTY, 2, false, false, false);
+    awaitTrue("two synced watchers", () -> counts.watchers() == 2 && counts.slowWatchers() == 0);
+    for (int i = 0; i < 10; i++) {
+      put("s", "v" + i);
+    }
+    awaitTrue("the unread watcher counted as slow", () -> counts.watchers() == 2 && counts.slowWatchers() == 1);
+    events(slow, 10);
+    awaitTrue("caught up", () -> counts.slowWatchers() == 0);
+    hub.cancel(slow);
+    hub.cancel(other);
+    awaitTrue("no watchers", () -> counts.watchers() == 0);
+  }
+
+  @Test
+  void eventsArePendingUntilTakenAndACancelTakesTheRest() throws Exception {
+    hub(WatchHub.Settings.DEFAULTS);
+    WatchCounts counts = hub.counts();
+    Watcher w = watch("e", ByteString.EMPTY, 2, false, false, false);
+    put("e", "1");
+    put("e", "2");
+    put("e", "3");
+    awaitTrue("three events queued", () -> counts.pendingEvents() == 3);
+    assertThat(next(w).events()).hasSize(1);
+    assertThat(counts.pendingEvents()).isEqualTo(2);
+    assertThat(counts.takenEvents()).isEqualTo(1);
+    hub.cancel(w);
+    assertThat(counts.pendingEvents()).isZero();
+    assertThat(counts.takenEvents()).isEqualTo(3);
+  }
+
+  @Test
+  void streamsCountFromOpenToClose() {
+    WatchCounts counts = new WatchCounts();
+    counts.streamOpened();
+    counts.streamOpened();
+    counts.streamClosed();
+    assertThat(counts.streams()).isEqualTo(1);
+  }
 }

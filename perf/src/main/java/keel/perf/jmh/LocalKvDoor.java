@@ -14,6 +14,7 @@ import keel.server.TestBreaks;
 import keel.server.api.grpc.GrpcDoor;
 import keel.server.api.grpc.Headers;
 import keel.server.api.grpc.KvService;
+import keel.server.api.grpc.MaintenanceService;
 import keel.server.command.Command;
 import keel.server.command.CommandResult;
 import keel.server.command.Proposer;
@@ -52,7 +53,7 @@ final class LocalKvDoor implements AutoCloseable {
   private LocalKvDoor(int keys) {
     this.applier = KeySpace.newApplier();
     this.index = KeySpace.fill(applier, keys, index);
-    this.metrics = new ServerMetrics(MEMBER_ID);
+    this.metrics = new ServerMetrics(MEMBER_ID, MaintenanceService.VERSION);
     this.server = serve(kvService()).build();
   }
 

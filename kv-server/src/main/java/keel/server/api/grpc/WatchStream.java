@@ -100,6 +100,8 @@ final class WatchStream implements StreamObserver<WatchRequest> {
   private final AtomicInteger wip = new AtomicInteger();
   private long nextId;
   private volatile boolean closed;
+  /** Counted in etcd's watch_stream_total until the first close; close may race from two threads. */
+  private final AtomicBoolean counted = new AtomicBoolean(true);
 
   WatchStream(ServerCallStreamObserver<WatchResponse> call, Executor executor, WatchHub hub,
       Supplier<MvccStore> store, Headers headers, long maxRequestBytes) {
@@ -109,6 +111,7 @@ final class WatchStream implements StreamObserver<WatchRequest> {
     this.store = store;
     this.headers = headers;
     this.maxRequestBytes = maxRequestBytes;
+    hub.counts().streamOpened();
     call.setOnReadyHandler(this::signal);
     call.setOnCancelHandler(this::close);
     call.disableAutoRequest();
@@ -223,6 +226,9 @@ final class WatchStream implements StreamObserver<WatchRequest> {
       return;
     }
     closed = true;
+    if (counted.compareAndSet(true, false)) {
+      hub.counts().streamClosed();
+    }
     for (Slot slot : slots.values()) {
       hub.cancel(slot.watcher);
     }
