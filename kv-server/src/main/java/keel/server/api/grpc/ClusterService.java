@@ -10,11 +10,7 @@ import io.etcd.jetcd.api.MemberRemoveRequest;
 import io.etcd.jetcd.api.MemberRemoveResponse;
 import io.etcd.jetcd.api.MemberUpdateRequest;
 import io.etcd.jetcd.api.MemberUpdateResponse;
-import io.grpc.MethodDescriptor;
-import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.protobuf.ProtoUtils;
-import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.time.Clock;
 import java.util.List;
@@ -96,18 +92,8 @@ public final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
   /** The generated service with etcd 3.4's MemberPromote added (jetcd's rpc.proto lacks it). */
   public ServerServiceDefinition definition() {
-    MethodDescriptor<MemberPromoteRequest, MemberPromoteResponse> promote =
-        MethodDescriptor.<MemberPromoteRequest, MemberPromoteResponse>newBuilder()
-            .setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName(MethodDescriptor.generateFullMethodName(ClusterGrpc.SERVICE_NAME, "MemberPromote"))
-            .setRequestMarshaller(ProtoUtils.marshaller(MemberPromoteRequest.getDefaultInstance()))
-            .setResponseMarshaller(ProtoUtils.marshaller(MemberPromoteResponse.getDefaultInstance()))
-            .build();
-    ServerServiceDefinition.Builder builder = ServerServiceDefinition.builder(ClusterGrpc.SERVICE_NAME);
-    for (ServerMethodDefinition<?, ?> method : bindService().getMethods()) {
-      builder.addMethod(method);
-    }
-    return builder.addMethod(promote, ServerCalls.asyncUnaryCall(this::memberPromote)).build();
+    return MissingMethods.withUnary(bindService(), "MemberPromote", MemberPromoteRequest.getDefaultInstance(),
+        MemberPromoteResponse.getDefaultInstance(), this::memberPromote);
   }
 
   public void memberPromote(MemberPromoteRequest request, StreamObserver<MemberPromoteResponse> observer) {

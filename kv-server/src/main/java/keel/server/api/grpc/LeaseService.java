@@ -9,12 +9,8 @@ import io.etcd.jetcd.api.LeaseRevokeRequest;
 import io.etcd.jetcd.api.LeaseRevokeResponse;
 import io.etcd.jetcd.api.LeaseTimeToLiveRequest;
 import io.etcd.jetcd.api.LeaseTimeToLiveResponse;
-import io.grpc.MethodDescriptor;
-import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCallStreamObserver;
-import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -167,19 +163,8 @@ public final class LeaseService extends LeaseGrpc.LeaseImplBase {
    * its copy of rpc.proto lacks (see {@code lease_leases.proto}).
    */
   public ServerServiceDefinition definition() {
-    ServerServiceDefinition generated = bindService();
-    MethodDescriptor<LeaseLeasesRequest, LeaseLeasesResponse> leases =
-        MethodDescriptor.<LeaseLeasesRequest, LeaseLeasesResponse>newBuilder()
-            .setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName(MethodDescriptor.generateFullMethodName(LeaseGrpc.SERVICE_NAME, "LeaseLeases"))
-            .setRequestMarshaller(ProtoUtils.marshaller(LeaseLeasesRequest.getDefaultInstance()))
-            .setResponseMarshaller(ProtoUtils.marshaller(LeaseLeasesResponse.getDefaultInstance()))
-            .build();
-    ServerServiceDefinition.Builder builder = ServerServiceDefinition.builder(LeaseGrpc.SERVICE_NAME);
-    for (ServerMethodDefinition<?, ?> method : generated.getMethods()) {
-      builder.addMethod(method);
-    }
-    return builder.addMethod(leases, ServerCalls.asyncUnaryCall(this::leaseLeases)).build();
+    return MissingMethods.withUnary(bindService(), "LeaseLeases", LeaseLeasesRequest.getDefaultInstance(),
+        LeaseLeasesResponse.getDefaultInstance(), this::leaseLeases);
   }
 
   /** Every lease this member's lessor holds, by id (etcd lists its local lessor too). */
