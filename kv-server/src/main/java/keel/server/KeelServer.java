@@ -36,10 +36,12 @@ import keel.server.cli.EtcdUrls;
 import keel.server.cluster.ClusterJoin;
 import keel.server.cluster.ClusterView;
 import keel.server.cluster.MemberIdentity;
+import keel.server.cluster.MemberRecords;
 import keel.server.cluster.RaftMembership;
 import keel.server.command.Command;
 import keel.server.command.LeaseExpiry;
 import keel.server.command.MemberAttributes;
+import keel.server.command.MemberRecord;
 import keel.server.command.Proposer;
 import keel.server.command.SpaceQuota;
 import keel.server.command.V2Sync;
@@ -106,9 +108,13 @@ public final class KeelServer implements AutoCloseable {
   private final ClusterView cluster;
   private final RaftMembership raftMembership;
 
-  /** @param initialPeers the Raft configuration to start with (empty: the one in the log, or none yet) */
-  private KeelServer(ServerConfig config, MemberIdentity identity, List<RaftPeer> initialPeers, TestBreaks breaks)
-      throws IOException {
+  /**
+   * @param founders the members a new cluster is founded with ({@link MemberRecords#founders}); empty
+   *     on a member started to join an existing cluster
+   * @param initialPeers the Raft configuration to start with (empty: the one in the log, or none yet)
+   */
+  private KeelServer(ServerConfig config, MemberIdentity identity, List<MemberRecord> founders,
+      List<RaftPeer> initialPeers, TestBreaks breaks) throws IOException {
     this.config = config;
     this.breaks = breaks;
     this.memberId = identity.memberId();
@@ -152,8 +158,7 @@ public final class KeelServer implements AutoCloseable {
         stateMachine.snapshotNotTaken();
       }
     }));
-    this.cluster = new ClusterView(identity, founding ? ClusterView.founders(config) : List.of(),
-        stateMachine::members, node);
+    this.cluster = new ClusterView(identity, founders, stateMachine::members, node);
     this.raftMembership = new RaftMembership(config.name(), node, stateMachine::members);
     metrics.watch(node, stateMachine::store, config.quotaBackendBytes());
     metrics.mvcc(stateMachine.mvccCounters());
@@ -195,22 +200,25 @@ public final class KeelServer implements AutoCloseable {
     breaks.warn(config.name());
     GrpcDoor.prepareInBackground();
     Files.createDirectories(config.dataDir());
+    // Who this member is: as its data dir says from an earlier start; else a founding member's from
+    // its flags; else (--initial-cluster-state existing) as the cluster says.
+    List<MemberRecord> founders = founding(config) ? MemberRecords.founders(config) : List.of();
     Optional<MemberIdentity> saved = MemberIdentity.load(config.dataDir());
     MemberIdentity identity;
-    List<RaftPeer> initialPeers;
+    List<RaftPeer> initialPeers = MemberRecords.raftPeers(founders);
     if (saved.isPresent()) {
       identity = saved.get();
-      initialPeers = founding(config) ? RatisNode.founders(config.initialCluster()) : List.of();
-    } else if (founding(config)) {
-      identity = MemberIdentity.founder(config);
-      initialPeers = RatisNode.founders(config.initialCluster());
     } else {
-      ClusterJoin.Joined joined = ClusterJoin.discover(config);
-      identity = joined.identity();
-      initialPeers = joined.initialPeers();
+      if (founding(config)) {
+        identity = MemberIdentity.founder(config);
+      } else {
+        ClusterJoin.Joined joined = ClusterJoin.discover(config);
+        identity = joined.identity();
+        initialPeers = joined.initialPeers();
+      }
+      identity.save(config.dataDir());
     }
-    identity.save(config.dataDir());
-    KeelServer server = new KeelServer(config, identity, initialPeers, breaks);
+    KeelServer server = new KeelServer(config, identity, founders, initialPeers, breaks);
     try {
       server.stateMachine.onMembersChanged(server::membersChanged);
       server.node.start();

@@ -82,7 +82,7 @@ public final class ClusterJoin {
     List<RaftPeer> initialPeers = new ArrayList<>();
     if (self.get().getLearner()) {
       for (MemberRecord member : cluster.getMembersList()) {
-        RaftPeer peer = RatisNode.peer(member.getRaftPeer(), URI.create(member.getPeerUrls(0)));
+        RaftPeer peer = MemberRecords.raftPeer(member);
         if (member.getId() == identity.memberId()) {
           initialPeers.add(RaftPeer.newBuilder(peer).setStartupRole(RaftPeerRole.LISTENER).build());
         } else if (!member.getLearner()) {

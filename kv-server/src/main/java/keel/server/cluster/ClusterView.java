@@ -1,15 +1,10 @@
 package keel.server.cluster;
 
-import java.net.URI;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
-import keel.server.ServerConfig;
 import keel.server.command.ClusterBootstrap;
 import keel.server.command.MemberRecord;
-import keel.server.raft.MemberIds;
 import keel.server.raft.RatisNode;
 import keel.server.statemachine.Members;
 
@@ -24,26 +19,12 @@ public final class ClusterView {
   private final Supplier<Members> applied;
   private final RatisNode node;
 
-  /** @param founders the founding members ({@link #founders}); empty on a member that joined */
+  /** @param founders the founding members ({@link MemberRecords#founders}); empty on a member that joined */
   public ClusterView(MemberIdentity self, List<MemberRecord> founders, Supplier<Members> applied, RatisNode node) {
     this.self = self;
     this.founders = List.copyOf(founders);
     this.applied = applied;
     this.node = node;
-  }
-
-  /** The founding members as {@code --initial-cluster} and {@code --initial-cluster-token} name them. */
-  public static List<MemberRecord> founders(ServerConfig config) {
-    Map<String, Long> ids = MemberIds.founders(config.initialCluster(), config.initialClusterToken());
-    List<MemberRecord> founders = new ArrayList<>();
-    config.initialCluster().forEach((name, urls) -> founders.add(MemberRecord.newBuilder()
-        .setId(ids.get(name))
-        .setName(name)
-        .addAllPeerUrls(urls.stream().map(URI::toString).toList())
-        .setRaftPeer(MemberIds.raftPeer(urls.get(0)))
-        .build()));
-    founders.sort((a, b) -> Long.compareUnsigned(a.getId(), b.getId()));
-    return founders;
   }
 
   /** What a founding member proposes so that the log records the cluster it starts with. */

@@ -6,9 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import keel.server.ServerConfig;
+import keel.server.command.MemberRecord;
 import keel.server.raft.MemberIds;
 
 /**
@@ -23,9 +23,10 @@ public record MemberIdentity(long clusterId, long memberId, String raftPeer) {
 
   /** A founding member's identity, from {@code --initial-cluster} and {@code --initial-cluster-token}. */
   public static MemberIdentity founder(ServerConfig config) {
-    Map<String, Long> ids = MemberIds.founders(config.initialCluster(), config.initialClusterToken());
-    return new MemberIdentity(MemberIds.clusterId(ids.values()), ids.get(config.name()),
-        MemberIds.raftPeer(config.peerUrls().get(0)));
+    List<MemberRecord> founders = MemberRecords.founders(config);
+    MemberRecord self = founders.stream().filter(m -> m.getName().equals(config.name())).findFirst().orElseThrow();
+    return new MemberIdentity(MemberIds.clusterId(founders.stream().map(MemberRecord::getId).toList()), self.getId(),
+        self.getRaftPeer());
   }
 
   /** The identity written into {@code dataDir} at an earlier start, if any. */
@@ -44,7 +45,7 @@ public record MemberIdentity(long clusterId, long memberId, String raftPeer) {
     }
   }
 
-  /** Writes this identity into {@code dataDir} (atomically), unless the same is there already. */
+  /** Writes this identity into {@code dataDir}, atomically (at a member's first start). */
   public void save(Path dataDir) throws IOException {
     Path file = dataDir.resolve(FILE);
     Files.createDirectories(file.getParent());

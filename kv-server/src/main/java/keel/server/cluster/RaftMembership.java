@@ -139,7 +139,7 @@ public final class RaftMembership implements Closeable {
     return members.stream()
         .filter(m -> m.getLearner() == learners)
         .collect(Collectors.toMap(MemberRecord::getRaftPeer,
-            m -> RatisNode.peer(m.getRaftPeer(), URI.create(m.getPeerUrls(0))), (a, b) -> a, java.util.TreeMap::new));
+            MemberRecords::raftPeer, (a, b) -> a, java.util.TreeMap::new));
   }
 
   private static Map<String, RaftPeer> byId(Collection<RaftPeer> peers) {

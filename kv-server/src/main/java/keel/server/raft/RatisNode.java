@@ -16,6 +16,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import keel.server.ServerConfig;
 import keel.server.cli.EtcdUrls;
 import keel.server.errors.EtcdError;
@@ -91,9 +92,11 @@ public final class RatisNode implements Closeable {
   private final RaftPeerId self;
   private final RaftGroup group;
   private final RaftServer server;
-  private final RaftClientRpc forwarder;
-  /** The address the forwarder has for each peer it was told of. */
-  private final Map<RaftPeerId, String> forwardTargets = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Sends writes and leader queries on to the leader; replaced when a peer's address changes. */
+  private volatile RaftClientRpc forwarder;
+  private final Supplier<RaftClientRpc> newForwarder;
+  /** Every peer the forwarder was told of, at the address it has for it. */
+  private final Map<RaftPeerId, RaftPeer> forwardTargets = new java.util.concurrent.ConcurrentHashMap<>();
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
   private final long requestTimeoutMillis;
@@ -131,7 +134,8 @@ public final class RatisNode implements Closeable {
         .setParameters(parameters)
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();
-    this.forwarder = new GrpcFactory(parameters).newRaftClientRpc(clientId, properties);
+    this.newForwarder = () -> new GrpcFactory(parameters).newRaftClientRpc(clientId, properties);
+    this.forwarder = newForwarder.get();
     StrictReadIndex.verify(); // before this member can lead: its reads must not be served stale
     group.getPeers().forEach(this::knowForwardTarget);
     this.requestTimeoutMillis = requestTimeoutMillis(config);
@@ -161,13 +165,6 @@ public final class RatisNode implements Closeable {
   public static RaftGroupId groupId(String clusterToken) {
     return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(
         ("keel-cluster/" + clusterToken).getBytes(StandardCharsets.UTF_8)));
-  }
-
-  /** The founding members of {@code cluster} (name to peer URLs) as Ratis peers. */
-  public static List<RaftPeer> founders(Map<String, List<URI>> cluster) {
-    List<RaftPeer> peers = new ArrayList<>();
-    cluster.forEach((name, urls) -> peers.add(peer(MemberIds.raftPeer(urls.get(0)), urls.get(0))));
-    return peers;
   }
 
   /** A member as a Ratis peer: its peer id, reached at its (current) first peer URL. */
@@ -301,11 +298,7 @@ public final class RatisNode implements Closeable {
   }
 
   private DivisionInfo info() {
-    try {
-      return server.getDivision(group.getGroupId()).getInfo();
-    } catch (IOException e) {
-      throw new EtcdException(EtcdError.STOPPED);
-    }
+    return division().getInfo();
   }
 
   public boolean isLeader() {
@@ -578,10 +571,31 @@ public final class RatisNode implements Closeable {
   /**
    * The forwarder reaches the members it was told of: the founders at the start, and any other
    * leader as this member's configuration names it (a member that joined knows no one at first).
+   * Ratis's client keeps the first address it was given for a peer id, so when a member update
+   * moved a peer the forwarder is replaced by one that knows every peer where it is now; calls on
+   * their way through the old one fail and are retried.
    */
   private void knowForwardTarget(RaftPeer peer) {
-    if (!peer.getAddress().equals(forwardTargets.put(peer.getId(), peer.getAddress()))) {
-      forwarder.addRaftPeers(List.of(peer));
+    RaftPeer known = forwardTargets.get(peer.getId());
+    if (known != null && known.getAddress().equals(peer.getAddress())) {
+      return;
+    }
+    synchronized (forwardTargets) {
+      known = forwardTargets.put(peer.getId(), peer);
+      if (known == null) {
+        forwarder.addRaftPeers(List.of(peer));
+      } else if (!known.getAddress().equals(peer.getAddress())) {
+        LOG.info("{}: peer {} moved from {} to {}", member, peer.getId(), known.getAddress(), peer.getAddress());
+        RaftClientRpc moved = newForwarder.get();
+        moved.addRaftPeers(forwardTargets.values());
+        RaftClientRpc old = forwarder;
+        forwarder = moved;
+        try {
+          old.close();
+        } catch (IOException e) {
+          LOG.debug("{}: closing the old forwarder: {}", member, e.toString());
+        }
+      }
     }
   }
 
