@@ -154,7 +154,8 @@ public final class KeelServer implements AutoCloseable {
     }
     stateMachine.snapshotEvery(config.snapshotCount(), () -> node.takeSnapshot().whenComplete((index, error) -> {
       if (error != null) {
-        LOG.warn("{}: a snapshot after {} commands failed: {}", config.name(), config.snapshotCount(), error.toString());
+        LOG.warn("{}: Raft did not record the snapshot written after {} commands: {}", config.name(),
+            config.snapshotCount(), error.toString());
         stateMachine.snapshotNotTaken();
       }
     }));

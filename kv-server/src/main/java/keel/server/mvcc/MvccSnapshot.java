@@ -1,6 +1,7 @@
 package keel.server.mvcc;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
 import io.etcd.jetcd.api.KeyValue;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -24,46 +25,73 @@ import java.io.OutputStream;
  *   int    MAGIC               (end marker: a truncated stream fails to read)
  * </pre>
  */
-final class MvccSnapshot {
+public final class MvccSnapshot {
   static final int MAGIC = 0x4B4D5643;
   static final int FORMAT_VERSION = 1;
 
   private MvccSnapshot() {}
 
-  static void write(OutputStream os, KeyIndex index, long currentRev, long compactRev)
-      throws IOException {
-    DataOutputStream out = new DataOutputStream(os);
-    out.writeInt(MAGIC);
-    out.writeInt(FORMAT_VERSION);
-    out.writeLong(currentRev);
-    out.writeLong(compactRev);
-    out.writeInt(index.keyCount());
-    IOException[] failure = new IOException[1];
-    index.forEach((key, history) -> {
-      if (failure[0] != null) {
-        return;
-      }
-      try {
-        out.writeInt(key.size());
-        key.writeTo(out);
-        out.writeInt(history.entries().size());
-        for (KeyHistory.Entry e : history.entries()) {
+  /**
+   * The store as of one revision, copied out of it: each key with the entries it held then. Taking
+   * one copies references (keys and values are immutable), not bytes, so the apply thread pays
+   * little for it; {@link #writeTo} encodes it later, on any thread, while the store moves on.
+   */
+  public static final class Image {
+    private final long currentRev;
+    private final long compactRev;
+    private final ByteString[] keys;
+    private final KeyHistory.Entry[][] histories;
+
+    private Image(long currentRev, long compactRev, ByteString[] keys, KeyHistory.Entry[][] histories) {
+      this.currentRev = currentRev;
+      this.compactRev = compactRev;
+      this.keys = keys;
+      this.histories = histories;
+    }
+
+    /** Writes the image in the format above. */
+    public void writeTo(OutputStream os) throws IOException {
+      DataOutputStream out = new DataOutputStream(os);
+      out.writeInt(MAGIC);
+      out.writeInt(FORMAT_VERSION);
+      out.writeLong(currentRev);
+      out.writeLong(compactRev);
+      out.writeInt(keys.length);
+      // one encoder for every value: writeDelimitedTo would make one (and a buffer) per value
+      CodedOutputStream values = CodedOutputStream.newInstance(out, 1 << 13);
+      for (int i = 0; i < keys.length; i++) {
+        values.flush();
+        out.writeInt(keys[i].size());
+        keys[i].writeTo(out);
+        out.writeInt(histories[i].length);
+        for (KeyHistory.Entry e : histories[i]) {
+          values.flush();
           out.writeLong(e.revision().main());
           out.writeLong(e.revision().sub());
           out.writeBoolean(e.isTombstone());
           if (!e.isTombstone()) {
-            e.kv().writeDelimitedTo(out);
+            values.writeUInt32NoTag(e.kv().getSerializedSize());
+            e.kv().writeTo(values);
           }
         }
-      } catch (IOException e) {
-        failure[0] = e;
       }
-    });
-    if (failure[0] != null) {
-      throw failure[0];
+      values.flush();
+      out.writeInt(MAGIC);
+      out.flush();
     }
-    out.writeInt(MAGIC);
-    out.flush();
+  }
+
+  /** The image of {@code index} now; the caller holds the store's lock. */
+  static Image capture(KeyIndex index, long currentRev, long compactRev) {
+    ByteString[] keys = new ByteString[index.keyCount()];
+    KeyHistory.Entry[][] histories = new KeyHistory.Entry[keys.length][];
+    int[] next = {0};
+    index.forEach((key, history) -> {
+      keys[next[0]] = key;
+      histories[next[0]] = history.entries().toArray(new KeyHistory.Entry[0]);
+      next[0]++;
+    });
+    return new Image(currentRev, compactRev, keys, histories);
   }
 
   static MvccStore read(InputStream is, MvccCounters counters) throws IOException {

@@ -369,9 +369,14 @@ public final class MvccStore {
 
   /** Writes a snapshot of everything: all retained history, current and compact revision. */
   public void writeTo(OutputStream out) throws IOException {
+    capture().writeTo(out);
+  }
+
+  /** The store as of now, to write later ({@link MvccSnapshot.Image#writeTo}) while it moves on. */
+  public MvccSnapshot.Image capture() {
     lock.readLock().lock();
     try {
-      MvccSnapshot.write(out, index, currentRev, compactRev);
+      return MvccSnapshot.capture(index, currentRev, compactRev);
     } finally {
       lock.readLock().unlock();
     }

@@ -209,10 +209,11 @@ public final class RatisNode implements Closeable {
     // Linearizable reads by ReadIndex, on the leader and on followers (StrictReadIndex).
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
 
-    // Snapshots every --snapshot-count applied entries; the log is purged up to the snapshot so a
-    // member that was away long catches up by snapshot.
-    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
-    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotCount());
+    // Snapshots every --snapshot-count commands; the log is purged up to the snapshot so a member
+    // that was away long catches up by snapshot. Keel triggers them itself, counting commands rather
+    // than entries, and writes them off the apply thread (KeelStateMachine.snapshotEvery): Ratis's
+    // trigger would write on it.
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, false);
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
     // Only closed segments are purged (tests that need a purged log set a small segment size
@@ -443,9 +444,20 @@ public final class RatisNode implements Closeable {
   }
 
   /**
-   * Takes a snapshot of this member's state machine now (unless nothing was applied since the
-   * last one) and completes with its log index: what etcd's Maintenance Snapshot streams is this
-   * member's store as of now.
+   * A snapshot of this member's state machine holding at least everything applied here when
+   * called, completed with its log index: what etcd's Maintenance Snapshot streams is this
+   * member's store as of now. Ratis may first hand over a snapshot written in the background
+   * before the call; then it is asked once more, and writes one of the state now.
+   */
+  public CompletableFuture<Long> takeSnapshotCovering() {
+    long asOf = appliedIndex();
+    return takeSnapshot().thenCompose(index -> index >= asOf ? CompletableFuture.completedFuture(index)
+        : takeSnapshot());
+  }
+
+  /**
+   * Asks Ratis to take a snapshot of this member's state machine (unless nothing was applied since
+   * the last one) and completes with its log index; the log is purged up to it.
    */
   public CompletableFuture<Long> takeSnapshot() {
     SnapshotManagementRequest request = SnapshotManagementRequest.newCreate(clientId, self, group.getGroupId(),

@@ -29,6 +29,7 @@ import keel.server.errors.EtcdError;
 import keel.server.errors.EtcdException;
 import keel.server.lease.Lessor;
 import keel.server.mvcc.MvccCounters;
+import keel.server.mvcc.MvccSnapshot;
 import keel.server.mvcc.MvccStore;
 import keel.server.mvcc.WriteResult;
 import keel.server.v2store.V2Store;
@@ -325,15 +326,29 @@ public final class Applier {
   }
 
   void writeTo(OutputStream out) throws IOException {
-    DataOutputStream data = new DataOutputStream(out);
+    capture().write(out);
+  }
+
+  /**
+   * This state as of now, to write later on any thread while applying goes on: the small parts
+   * (membership, alarms, leases, the v2 tree) encoded now, the MVCC store as an image of
+   * references ({@link MvccStore#capture}), encoded when written. Apply thread only.
+   */
+  SnapshotFile.BodyWriter capture() throws IOException {
+    java.io.ByteArrayOutputStream small = new java.io.ByteArrayOutputStream();
+    DataOutputStream data = new DataOutputStream(small);
     data.writeInt(SNAPSHOT_FORMAT);
     members.writeTo(data);
     alarms.writeTo(data);
     lessor.writeTo(data);
     data.flush();
-    v2.writeTo(out);
-    store.writeTo(out);
-    out.flush();
+    v2.writeTo(small);
+    MvccSnapshot.Image image = store.capture();
+    return out -> {
+      small.writeTo(out);
+      image.writeTo(out);
+      out.flush();
+    };
   }
 
   /** Reads a snapshot; the v2 tree is loaded into {@code v2} in place (its watchers stay). */

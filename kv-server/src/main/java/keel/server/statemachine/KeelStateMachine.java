@@ -40,7 +40,6 @@ import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.LifeCycle;
-import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,9 +67,18 @@ public final class KeelStateMachine extends BaseStateMachine {
    */
   private long commandsSinceSnapshot;
   private long snapshotEveryCommands = Long.MAX_VALUE;
-  private Runnable snapshotNeeded = () -> { };
-  /** Asked and not yet taken; cleared by a snapshot, or by {@link #snapshotNotTaken} from any thread. */
+  private Runnable snapshotWritten = () -> { };
+  /**
+   * A snapshot is on its way: captured and being written, or written and not yet recorded by Ratis.
+   * Cleared when Ratis records one, or by {@link #snapshotNotTaken} from any thread.
+   */
   private volatile boolean snapshotAsked;
+  /** Writes the snapshots captured on the apply thread, so that applying goes on meanwhile. */
+  private final java.util.concurrent.ExecutorService snapshotWriter;
+  /** The snapshot being written in the background (apply thread only). */
+  private CompletableFuture<Void> writing = CompletableFuture.completedFuture(null);
+  /** Written in the background, not yet handed to Ratis by {@link #takeSnapshot}. */
+  private volatile TermIndex written;
   /** The member's metrics: leader changes, lease grants and revokes, snapshots saved. */
   private final StateMachineObserver observer;
   /** What every applier tells of grants and revokes: the leader's lease clocks, then the metrics. */
@@ -116,6 +124,11 @@ public final class KeelStateMachine extends BaseStateMachine {
     this.observer = observer;
     this.leases = Lessor.Listener.both(leaderLeases.listener(), observer);
     this.applier = new Applier(settings, leases, events, v2, mvccCounters);
+    this.snapshotWriter = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+      Thread thread = new Thread(r, "keel-" + member + "-snapshot-writer");
+      thread.setDaemon(true);
+      return thread;
+    });
   }
 
   public V2Store v2() {
@@ -228,14 +241,17 @@ public final class KeelStateMachine extends BaseStateMachine {
   }
 
   /**
-   * Asks {@code take} for a snapshot (without waiting for it) once {@code commands} commands were
-   * applied since the last one, counting each command of a batch: Ratis's own trigger counts log
-   * entries, which group commit fills with many commands, so the log to replay at a restart would
-   * grow with the batch size. Called once, before Raft starts.
+   * Takes a snapshot once {@code commands} commands were applied since the last one, counting each
+   * command of a batch: Ratis's own trigger counts log entries, which group commit fills with many
+   * commands, so the log to replay at a restart would grow with the batch size. The state is
+   * captured on the apply thread between two entries and written on a thread of its own while
+   * applying goes on (writing it on the apply thread held every write for up to a second with a
+   * few hundred thousand revisions); once written, {@code record} asks Ratis to take a snapshot,
+   * and {@link #takeSnapshot} hands it this one. Called once, before Raft starts.
    */
-  public void snapshotEvery(long commands, Runnable take) {
+  public void snapshotEvery(long commands, Runnable record) {
     this.snapshotEveryCommands = Math.max(1, commands);
-    this.snapshotNeeded = take;
+    this.snapshotWritten = record;
   }
 
   /** {@code listener} hears of each membership change applied here (and of the membership at once). */
@@ -253,17 +269,61 @@ public final class KeelStateMachine extends BaseStateMachine {
     }
   }
 
-  /** The snapshot asked for failed: the next command asks again. */
+  /** The snapshot written was not recorded by Ratis: the next command starts another. */
   public void snapshotNotTaken() {
     snapshotAsked = false;
   }
 
-  private void counted(Command command) {
+  /** Counts the commands of the entry just applied at {@code at}; captures a snapshot when they call for one. */
+  private void counted(Command command, TermIndex at) {
     commandsSinceSnapshot += command.getBodyCase() == Command.BodyCase.BATCH
         ? command.getBatch().getCommandsCount() : 1;
-    if (commandsSinceSnapshot >= snapshotEveryCommands && !snapshotAsked) {
+    if (commandsSinceSnapshot >= snapshotEveryCommands && !snapshotAsked && writing.isDone()) {
       snapshotAsked = true;
-      snapshotNeeded.run();
+      commandsSinceSnapshot = 0;
+      Capture capture = capture(at);
+      writing = CompletableFuture.runAsync(() -> {
+        write(capture);
+        written = at;
+      }, snapshotWriter).handle((ignored, error) -> {
+        if (error != null) {
+          LOG.warn("{}: the snapshot at {} could not be written: {}", member, at, error.toString());
+          snapshotAsked = false;
+        } else {
+          snapshotWritten.run();
+        }
+        return null;
+      });
+    }
+  }
+
+  /** The state as of {@code at}, to write on any thread. Apply thread only. */
+  private record Capture(TermIndex at, long revision, SnapshotFile.BodyWriter body) {}
+
+  private Capture capture(TermIndex at) {
+    Applier current = applier;
+    try {
+      return new Capture(at, current.store().currentRevision(), current.capture());
+    } catch (IOException e) {
+      throw new UncheckedIOException("capturing the state for a snapshot failed", e); // in memory: never
+    }
+  }
+
+  /** Writes the snapshot file (synced), then names it the latest snapshot. */
+  private void write(Capture capture) {
+    try {
+      File file = storage.getSnapshotFile(capture.at().getTerm(), capture.at().getIndex());
+      Files.createDirectories(file.getParentFile().toPath());
+      long start = System.nanoTime();
+      SnapshotFile.write(file, capture.body());
+      // etcd's snapshot save: from serializing the state to its files written and synced. No MD5
+      // file beside it: the file checks itself (SnapshotFile), and Ratis computes the digest it
+      // sends with a snapshot to a follower as it reads it.
+      observer.snapshotSaved(System.nanoTime() - start);
+      storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), null), capture.at()));
+      LOG.info("{}: took snapshot {} (revision {})", member, file.getName(), capture.revision());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -275,7 +335,7 @@ public final class KeelStateMachine extends BaseStateMachine {
     try {
       Command command = Command.parseFrom(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
       result = applier.apply(index, entry.getTerm(), command);
-      counted(command);
+      counted(command, TermIndex.valueOf(entry.getTerm(), index));
     } catch (IOException e) {
       // Every member decodes the same bytes, so every member refuses the same entry alike.
       LOG.error("{}: log entry {} is not a Keel command", member, index, e);
@@ -397,28 +457,42 @@ public final class KeelStateMachine extends BaseStateMachine {
 
   @Override
   public void close() throws IOException {
+    snapshotWriter.shutdown();
     leaderLeases.close();
     super.close();
   }
 
+  /**
+   * Called by Ratis on the apply thread: when asked to record the snapshot written in the
+   * background ({@link #snapshotEvery}), at a stop, and for etcd's Maintenance Snapshot. Hands
+   * Ratis the snapshot written in the background if there is one not yet recorded (a caller that
+   * needs one as of now asks again, see {@code RatisNode#takeSnapshotCovering}); otherwise writes
+   * one of the state now, on this thread.
+   */
   @Override
   public long takeSnapshot() throws IOException {
+    writing.join(); // never fails: a failure is logged where it is written
+    TermIndex done = written;
+    if (done != null) {
+      written = null;
+      snapshotAsked = false;
+      return done.getIndex();
+    }
     TermIndex last = getLastAppliedTermIndex();
     if (last == null || last.getIndex() < 0) {
       return -1;
     }
+    SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
+    if (latest != null && latest.getIndex() >= last.getIndex()) {
+      return latest.getIndex();
+    }
     commandsSinceSnapshot = 0;
     snapshotAsked = false;
-    File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
-    Files.createDirectories(file.getParentFile().toPath());
-    Applier current = applier;
-    long start = System.nanoTime();
-    SnapshotFile.write(file, current::writeTo);
-    FileInfo info = new FileInfo(file.toPath(), MD5FileUtil.computeAndSaveMd5ForFile(file));
-    // etcd's snapshot save: from serializing the state to its files written and synced
-    observer.snapshotSaved(System.nanoTime() - start);
-    storage.updateLatestSnapshot(new SingleFileSnapshotInfo(info, last));
-    LOG.info("{}: took snapshot {} (revision {})", member, file.getName(), current.store().currentRevision());
+    try {
+      write(capture(last));
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
     return last.getIndex();
   }
 }

@@ -73,6 +73,26 @@ class MvccSnapshotTest {
   }
 
   @Test
+  void aCaptureWrittenAfterTheStoreMovedOnHoldsTheStoreAsCaptured() throws IOException {
+    MvccStore store = history();
+    byte[] then = bytes(store);
+    long revisionThen = store.currentRevision();
+    MvccSnapshot.Image image = store.capture();
+    // what the apply thread does while the image is written: new revisions, a delete, a compaction
+    store.put(put("k1", "later"), leases);
+    store.put(put("brand-new", "later"), leases);
+    store.deleteRange(DeleteRangeRequest.newBuilder().setKey(bs("t1")).build());
+    store.compact(CompactionRequest.newBuilder().setRevision(store.currentRevision()).build());
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    image.writeTo(out);
+    assertThat(out.toByteArray()).isEqualTo(then);
+    MvccStore restored = MvccStore.readFrom(new ByteArrayInputStream(out.toByteArray()));
+    assertThat(restored.currentRevision()).isEqualTo(revisionThen);
+    assertThat(restored.range(all().setRevision(revisionThen).build()).getKvsList())
+        .extracting(kv -> kv.getKey().toStringUtf8()).doesNotContain("brand-new").contains("t1");
+  }
+
+  @Test
   void restoredStoreContinuesWithTheSameRevisions() throws IOException {
     MvccStore store = history();
     MvccStore copy = copy(store);

@@ -184,7 +184,7 @@ public final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBas
    */
   @Override
   public void snapshot(SnapshotRequest request, StreamObserver<SnapshotResponse> observer) {
-    node.takeSnapshot().thenApplyAsync(index -> {
+    node.takeSnapshotCovering().thenApplyAsync(index -> {
       Path file = latestSnapshot.get();
       if (file == null) {
         throw new EtcdException(EtcdError.UNKNOWN);
