@@ -87,7 +87,7 @@ public final class Agent implements AutoCloseable {
   public static Agent start(AgentConfig config) throws IOException {
     Optional<KeelServer> server = Optional.empty();
     if (config.server().isPresent()) {
-      server = Optional.of(KeelServer.start(config.server().get()));
+      server = Optional.of(KeelServer.start(MemberRecovery.prepare(config.server().get())));
     }
     try {
       Agent agent = new Agent(config, server);

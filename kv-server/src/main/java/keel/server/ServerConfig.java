@@ -134,6 +134,22 @@ public record ServerConfig(
     return initialCluster.get(name);
   }
 
+  /**
+   * This configuration for a member that joins the existing cluster whose members (this one among
+   * them, as {@code member add} recorded it) are {@code cluster}: {@code --initial-cluster-state
+   * existing} with that {@code --initial-cluster}, everything else the same.
+   */
+  public ServerConfig joining(Map<String, List<URI>> cluster) {
+    if (!cluster.containsKey(name)) {
+      throw new IllegalArgumentException("the cluster to join does not name this member (" + name + "): " + cluster);
+    }
+    return new ServerConfig(name, dataDir, listenClientUrls, advertiseClientUrls, listenPeerUrls,
+        initialAdvertisePeerUrls, java.util.Collections.unmodifiableMap(new LinkedHashMap<>(cluster)),
+        initialClusterToken, ClusterState.EXISTING,
+        heartbeatMillis, electionMillis, snapshotCount, maxRequestBytes, maxTxnOps, quotaBackendBytes, enableV2,
+        autoCompaction, listenMetricsUrls, watchProgressNotifyInterval);
+  }
+
   /** A builder with etcd's defaults; unset URLs follow the unset-flag rules of etcd. */
   public static final class Builder {
     private String name = DEFAULT_NAME;

@@ -48,7 +48,9 @@ import org.junit.jupiter.api.Timeout;
  *   <li>SIGSTOP of the gated node's whole tree for 10 s, then SIGCONT: another node takes over during
  *       the pause, the stale process is gone within 100 ms of the resume, the processes' own records
  *       show no two running at once (the frozen one aside), and no response from the deposed holder
- *       reached a client once the new holder had started.</li>
+ *       reached a client once the new holder had started;</li>
+ *   <li>a node's data dir wiped while it is down: restarted as before, it is a member again under a
+ *       new member id (its agent removed the old one and added it back) and in every hosts file.</li>
  * </ol>
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
@@ -222,6 +224,36 @@ class ClusterScenarioIT {
       assertThat(stale).as("responses from the deposed holder delivered after the new holder started").isEmpty();
       assertThat(gatedProcesses()).as("gated processes running at the end").hasSize(1);
     }
+
+    // A node loses its data (a container recreated from its image): its own agent removes its old
+    // member and adds the node back as a new one, with no operator step.
+    String gatedNow = gateHolder().orElse("");
+    String leaderNow = raftLeader().orElse("");
+    DemoNode wiped = layout.nodes().stream()
+        .filter(n -> !n.name().equals(gatedNow) && !n.name().equals(leaderNow)).findFirst().orElseThrow();
+    long oldId = memberIdOf(wiped.name());
+    kill(wiped);
+    TempDirs.deleteQuietly(wiped.dataDir());
+    assertThat(wiped.dataDir()).doesNotExist();
+    long wipedAt = System.nanoTime();
+    start(wiped);
+    awaitServing(wiped, Duration.ofSeconds(90));
+    long wipedServing = System.nanoTime();
+    awaitHostsEverywhere(layout.nodes(), m -> true, wiped.name() + " back in every hosts file after losing its data",
+        Duration.ofSeconds(30));
+    figure("restart of " + wiped.name() + " with its data dir wiped -> a new member serving", wipedServing - wipedAt);
+    List<io.etcd.jetcd.cluster.Member> members = client.getClusterClient().listMember().get(10, TimeUnit.SECONDS)
+        .getMembers();
+    System.out.println("[scenario] members after " + wiped.name() + " lost its data: " + members.stream()
+        .map(m -> m.getName() + "=" + Long.toHexString(m.getId())).toList());
+    assertThat(members).extracting(io.etcd.jetcd.cluster.Member::getName)
+        .containsExactlyInAnyOrderElementsOf(layout.nodes().stream().map(DemoNode::name).toList());
+    assertThat(members).extracting(io.etcd.jetcd.cluster.Member::getId).as("the lost member's id").doesNotContain(oldId);
+  }
+
+  private long memberIdOf(String name) throws Exception {
+    return client.getClusterClient().listMember().get(10, TimeUnit.SECONDS).getMembers().stream()
+        .filter(m -> m.getName().equals(name)).findFirst().orElseThrow().getId();
   }
 
   private void start(DemoNode n) throws IOException {

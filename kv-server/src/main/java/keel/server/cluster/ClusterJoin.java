@@ -44,6 +44,8 @@ public final class ClusterJoin {
   /** How long a joining member keeps asking before it gives up, as etcd's does after its retries. */
   static final long DISCOVERY_MILLIS = 30_000;
   private static final long RETRY_MILLIS = 200;
+  /** How long {@link #lookup} keeps asking a member that accepts connections (its Raft may be starting). */
+  private static final long LOOKUP_MILLIS = 3_000;
 
   private ClusterJoin() {}
 
@@ -118,6 +120,56 @@ public final class ClusterJoin {
       throw new IOException("cannot fetch cluster info from peer urls " + peerUrls(config.initialCluster(), config.name())
           + ": could not retrieve cluster information from the given URLs (" + e.getMessage() + ")", e);
     }
+  }
+
+  /**
+   * The cluster that the other members named in {@code config}'s {@code --initial-cluster} already
+   * formed, if one of them knows it: each member that accepts a connection on its peer URL is asked
+   * for the members it has applied (any member answers, leader or not, so a cluster without a
+   * leader is still found). Empty when none of them has one, as when a new cluster starts and
+   * the others are not up yet or have not formed it. For a node that finds its data dir empty:
+   * did it belong to a cluster before?
+   */
+  public static Optional<ClusterBootstrap> lookup(ServerConfig config) {
+    byte[] query = LeaderQuery.newBuilder().setCluster(true).build().toByteArray();
+    List<RaftPeer> peers = new ArrayList<>();
+    config.initialCluster().forEach((name, urls) -> {
+      if (!name.equals(config.name())) {
+        peers.add(RatisNode.peer(MemberIds.raftPeer(urls.get(0)), urls.get(0)));
+      }
+    });
+    RaftProperties properties = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.GRPC);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(properties, TimeDuration.valueOf(2, TimeUnit.SECONDS));
+    try (RaftClient client = RaftClient.newBuilder()
+        .setProperties(properties)
+        .setClientId(ClientId.randomId())
+        .setRaftGroup(RaftGroup.valueOf(RatisNode.groupId(config.initialClusterToken()), peers))
+        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+            (int) (LOOKUP_MILLIS / RETRY_MILLIS), TimeDuration.valueOf(RETRY_MILLIS, TimeUnit.MILLISECONDS)))
+        .build()) {
+      for (RaftPeer peer : peers) {
+        if (!RaftMembership.listening(peer.getAddress())) {
+          continue;
+        }
+        try {
+          RaftClientReply reply = client.io().sendStaleRead(
+              Message.valueOf(UnsafeByteOperations.unsafeWrap(query)), 0, peer.getId());
+          if (reply.isSuccess()) {
+            LeaderAnswer answer = LeaderAnswer.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+            if (answer.hasCluster() && answer.getCluster().getClusterId() != 0) {
+              return Optional.of(answer.getCluster());
+            }
+          }
+        } catch (IOException e) {
+          LOG.info("{}: peer {} did not say whether it belongs to a cluster: {}", config.name(), peer.getAddress(),
+              e.toString());
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("{}: asking the other members for their cluster failed: {}", config.name(), e.toString());
+    }
+    return Optional.empty();
   }
 
   private static List<String> peerUrls(ClusterBootstrap cluster) {

@@ -164,7 +164,7 @@ public final class RaftMembership implements Closeable {
   }
 
   /** Whether something accepts connections at {@code host:port} (a member that has started). */
-  static boolean listening(String address) {
+  public static boolean listening(String address) {
     int colon = address.lastIndexOf(':');
     try (java.net.Socket socket = new java.net.Socket()) {
       socket.connect(new java.net.InetSocketAddress(address.substring(0, colon),

@@ -50,13 +50,23 @@ public final class MemberIds {
   }
 
   /**
-   * A member's Ratis peer id: the host and port of its first peer URL when it joined (the peer
-   * URLs are all a new member and the cluster both know of it before it has joined), as
+   * A founding member's Ratis peer id: the host and port of its first peer URL (the peer URLs are
+   * all the founders know of each other before the cluster exists), as
    * {@code host_port} with any character other than letters, digits, dots and dashes made an
    * underscore (Ratis names its JMX beans after it). It stays when a member update changes the URLs.
    */
   public static String raftPeer(URI peerUrl) {
     return EtcdUrls.host(peerUrl).replaceAll("[^A-Za-z0-9.-]", "_") + "_" + EtcdUrls.port(peerUrl);
+  }
+
+  /**
+   * An added member's Ratis peer id: {@link #raftPeer} followed by its member id, so that a member
+   * removed and added back at the same address (a node that lost its data) is a new peer to Raft
+   * too. Raft must never take the new one, with an empty log, for the old one, whose entries and
+   * votes went with its disk.
+   */
+  public static String addedRaftPeer(URI peerUrl, long memberId) {
+    return raftPeer(peerUrl) + "_" + hex(memberId);
   }
 
   public static long clusterId(Collection<Long> memberIds) {

@@ -110,7 +110,8 @@ public final class Members {
         }
       }
       if (other.getRaftPeer().equals(member.getRaftPeer())) {
-        // Its peer URL was another member's before a member update: Keel could not tell them apart.
+        // Two members, one Raft peer: Keel's member add never makes one (an added member's peer id
+        // holds its member id); refused rather than confused.
         throw new EtcdException(EtcdError.PEER_URL_EXIST);
       }
     }

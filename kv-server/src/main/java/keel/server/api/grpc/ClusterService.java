@@ -109,11 +109,12 @@ public final class ClusterService extends ClusterGrpc.ClusterImplBase {
     } catch (EtcdException e) {
       return CompletableFuture.failedFuture(e);
     }
+    long id = MemberIds.addedMemberId(urls, clock.instant().getEpochSecond());
     MemberRecord member = MemberRecord.newBuilder()
-        .setId(MemberIds.addedMemberId(urls, clock.instant().getEpochSecond()))
+        .setId(id)
         .addAllPeerUrls(urls)
         .setLearner(request.getIsLearner())
-        .setRaftPeer(MemberIds.raftPeer(java.net.URI.create(urls.get(0))))
+        .setRaftPeer(MemberIds.addedRaftPeer(java.net.URI.create(urls.get(0)), id))
         .build();
     CompletableFuture<Void> checked = request.getIsLearner() ? CompletableFuture.completedFuture(null)
         : readyToAddVoter();
