@@ -79,6 +79,13 @@ public final class KeelStateMachine extends BaseStateMachine {
   private CompletableFuture<Void> writing = CompletableFuture.completedFuture(null);
   /** Written in the background, not yet handed to Ratis by {@link #takeSnapshot}. */
   private volatile TermIndex written;
+  /**
+   * This member's latest snapshot, kept here rather than found by Ratis's storage: that looks for
+   * it lazily, on the thread that asks, and a snapshot named latest by another thread meanwhile
+   * made it fail (a NullPointerException that stopped the leader's log appender to one follower
+   * for good).
+   */
+  private volatile SingleFileSnapshotInfo latest;
   /** The member's metrics: leader changes, lease grants and revokes, snapshots saved. */
   private final StateMachineObserver observer;
   /** What every applier tells of grants and revokes: the leader's lease clocks, then the metrics. */
@@ -168,8 +175,8 @@ public final class KeelStateMachine extends BaseStateMachine {
 
   /** The file of this member's latest snapshot (a {@link SnapshotFile}), or null before its first. */
   public java.nio.file.Path latestSnapshot() {
-    SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
-    return latest == null ? null : latest.getFile().getPath();
+    SingleFileSnapshotInfo snapshot = latest;
+    return snapshot == null ? null : snapshot.getFile().getPath();
   }
 
   @Override
@@ -212,8 +219,14 @@ public final class KeelStateMachine extends BaseStateMachine {
     return storage;
   }
 
+  @Override
+  public SingleFileSnapshotInfo getLatestSnapshot() {
+    return latest;
+  }
+
   private void loadLatestSnapshot() throws IOException {
     SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
+    latest = snapshot;
     if (snapshot == null) {
       if (restoredFrom != null && Files.exists(restoredFrom)) {
         Applier restored = SnapshotRestore.startFrom(restoredFrom, settings, leases, events, v2, mvccCounters);
@@ -320,7 +333,9 @@ public final class KeelStateMachine extends BaseStateMachine {
       // file beside it: the file checks itself (SnapshotFile), and Ratis computes the digest it
       // sends with a snapshot to a follower as it reads it.
       observer.snapshotSaved(System.nanoTime() - start);
-      storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), null), capture.at()));
+      SingleFileSnapshotInfo info = new SingleFileSnapshotInfo(new FileInfo(file.toPath(), null), capture.at());
+      storage.updateLatestSnapshot(info);
+      latest = info;
       LOG.info("{}: took snapshot {} (revision {})", member, file.getName(), capture.revision());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -482,9 +497,9 @@ public final class KeelStateMachine extends BaseStateMachine {
     if (last == null || last.getIndex() < 0) {
       return -1;
     }
-    SingleFileSnapshotInfo latest = storage.getLatestSnapshot();
-    if (latest != null && latest.getIndex() >= last.getIndex()) {
-      return latest.getIndex();
+    SingleFileSnapshotInfo newest = latest;
+    if (newest != null && newest.getIndex() >= last.getIndex()) {
+      return newest.getIndex();
     }
     commandsSinceSnapshot = 0;
     snapshotAsked = false;
