@@ -176,8 +176,9 @@ public final class RatisNode implements Closeable {
   }
 
   /**
-   * This member's place among the founders as --initial-cluster lists them (0 for a member that is
-   * not one): the order in which the founders campaign first ({@link #properties}).
+   * This member's place among the founders, which every member lists alike (by member id, as etcd
+   * orders them; 0 for a member that is not one): the order in which the founders campaign first
+   * ({@link #properties}).
    */
   static int firstElectionRank(RaftPeerId self, List<RaftPeer> founders) {
     for (int i = 0; i < founders.size(); i++) {
@@ -207,7 +208,7 @@ public final class RatisNode implements Closeable {
     // start (--initial-election-tick-advance): a fresh cluster has a leader about a second
     // earlier. Pre-vote (Ratis's default) keeps an early campaign from disturbing a cluster that
     // already has a leader when one member restarts. The founders take turns, one election timeout
-    // apart in the order --initial-cluster lists them: members started together used to campaign
+    // apart in the order of their member ids: members started together used to campaign
     // within the same half second, while the first requests between fresh JVMs took longer than
     // that, and split the first vote (1-2 s more to a leader in most fresh starts).
     long first = 3 * election / 10 + firstElectionRank * election;
