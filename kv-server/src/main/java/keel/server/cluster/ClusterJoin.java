@@ -59,12 +59,7 @@ public final class ClusterJoin {
 
   public static Joined discover(ServerConfig config) throws IOException {
     List<URI> own = config.peerUrls();
-    List<RaftPeer> peers = new ArrayList<>();
-    config.initialCluster().forEach((name, urls) -> {
-      if (!name.equals(config.name())) {
-        peers.add(RatisNode.peer(MemberIds.raftPeer(urls.get(0)), urls.get(0)));
-      }
-    });
+    List<RaftPeer> peers = otherFounders(config);
     if (peers.isEmpty()) {
       throw new IOException("--initial-cluster-state existing needs the cluster's other members in --initial-cluster"
           + " (the line `etcdctl member add` printed), but it names only " + config.name());
@@ -96,18 +91,8 @@ public final class ClusterJoin {
   }
 
   private static ClusterBootstrap ask(ServerConfig config, List<RaftPeer> peers) throws IOException {
-    RaftProperties properties = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.GRPC);
-    RaftClientConfigKeys.Rpc.setRequestTimeout(properties, TimeDuration.valueOf(3, TimeUnit.SECONDS));
-    byte[] query = LeaderQuery.newBuilder().setCluster(true).build().toByteArray();
-    try (RaftClient client = RaftClient.newBuilder()
-        .setProperties(properties)
-        .setClientId(ClientId.randomId())
-        .setRaftGroup(RaftGroup.valueOf(RatisNode.groupId(config.initialClusterToken()), peers))
-        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-            (int) (DISCOVERY_MILLIS / RETRY_MILLIS), TimeDuration.valueOf(RETRY_MILLIS, TimeUnit.MILLISECONDS)))
-        .build()) {
-      RaftClientReply reply = client.io().sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(query)));
+    try (RaftClient client = client(config, peers, 3, DISCOVERY_MILLIS)) {
+      RaftClientReply reply = client.io().sendReadOnly(clusterQuery());
       if (!reply.isSuccess()) {
         throw reply.getException();
       }
@@ -131,30 +116,14 @@ public final class ClusterJoin {
    * did it belong to a cluster before?
    */
   public static Optional<ClusterBootstrap> lookup(ServerConfig config) {
-    byte[] query = LeaderQuery.newBuilder().setCluster(true).build().toByteArray();
-    List<RaftPeer> peers = new ArrayList<>();
-    config.initialCluster().forEach((name, urls) -> {
-      if (!name.equals(config.name())) {
-        peers.add(RatisNode.peer(MemberIds.raftPeer(urls.get(0)), urls.get(0)));
-      }
-    });
-    RaftProperties properties = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.GRPC);
-    RaftClientConfigKeys.Rpc.setRequestTimeout(properties, TimeDuration.valueOf(2, TimeUnit.SECONDS));
-    try (RaftClient client = RaftClient.newBuilder()
-        .setProperties(properties)
-        .setClientId(ClientId.randomId())
-        .setRaftGroup(RaftGroup.valueOf(RatisNode.groupId(config.initialClusterToken()), peers))
-        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-            (int) (LOOKUP_MILLIS / RETRY_MILLIS), TimeDuration.valueOf(RETRY_MILLIS, TimeUnit.MILLISECONDS)))
-        .build()) {
+    List<RaftPeer> peers = otherFounders(config);
+    try (RaftClient client = client(config, peers, 2, LOOKUP_MILLIS)) {
       for (RaftPeer peer : peers) {
         if (!RaftMembership.listening(peer.getAddress())) {
           continue;
         }
         try {
-          RaftClientReply reply = client.io().sendStaleRead(
-              Message.valueOf(UnsafeByteOperations.unsafeWrap(query)), 0, peer.getId());
+          RaftClientReply reply = client.io().sendStaleRead(clusterQuery(), 0, peer.getId());
           if (reply.isSuccess()) {
             LeaderAnswer answer = LeaderAnswer.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
             if (answer.hasCluster() && answer.getCluster().getClusterId() != 0) {
@@ -170,6 +139,36 @@ public final class ClusterJoin {
       LOG.warn("{}: asking the other members for their cluster failed: {}", config.name(), e.toString());
     }
     return Optional.empty();
+  }
+
+  /** The members {@code --initial-cluster} names besides this one, as Ratis peers to ask. */
+  private static List<RaftPeer> otherFounders(ServerConfig config) {
+    List<RaftPeer> peers = new ArrayList<>();
+    config.initialCluster().forEach((name, urls) -> {
+      if (!name.equals(config.name())) {
+        peers.add(RatisNode.peer(MemberIds.raftPeer(urls.get(0)), urls.get(0)));
+      }
+    });
+    return peers;
+  }
+
+  /** A Ratis client of {@code peers}: each request waits {@code timeoutSeconds}, retried for {@code patienceMillis}. */
+  private static RaftClient client(ServerConfig config, List<RaftPeer> peers, int timeoutSeconds, long patienceMillis) {
+    RaftProperties properties = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.GRPC);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(properties, TimeDuration.valueOf(timeoutSeconds, TimeUnit.SECONDS));
+    return RaftClient.newBuilder()
+        .setProperties(properties)
+        .setClientId(ClientId.randomId())
+        .setRaftGroup(RaftGroup.valueOf(RatisNode.groupId(config.initialClusterToken()), peers))
+        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+            (int) (patienceMillis / RETRY_MILLIS), TimeDuration.valueOf(RETRY_MILLIS, TimeUnit.MILLISECONDS)))
+        .build();
+  }
+
+  /** The members the asked member has applied ({@code LeaderQuery.cluster}). */
+  private static Message clusterQuery() {
+    return Message.valueOf(UnsafeByteOperations.unsafeWrap(LeaderQuery.newBuilder().setCluster(true).build().toByteArray()));
   }
 
   private static List<String> peerUrls(ClusterBootstrap cluster) {
