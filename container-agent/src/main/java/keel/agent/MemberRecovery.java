@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -130,13 +131,12 @@ public final class MemberRecovery {
           "adding this node back as a new member");
       LOG.info("{}: added to cluster {} as member {}; joining it", config.name(),
           MemberIds.hex(cluster.getClusterId()), MemberIds.hex(added.getMember().getId()));
-      Map<String, List<URI>> initial = new LinkedHashMap<>();
+      List<MemberRecord> members = new ArrayList<>();
       for (Member m : added.getMembers()) {
-        String name = m.getId() == added.getMember().getId() ? config.name()
-            : m.getName().isEmpty() ? MemberIds.hex(m.getId()) : m.getName();
-        initial.put(name, m.getPeerURIs());
+        members.add(MemberRecord.newBuilder().setId(m.getId()).setName(m.getName())
+            .addAllPeerUrls(m.getPeerURIs().stream().map(URI::toString).toList()).build());
       }
-      return config.joining(initial);
+      return config.joining(initialCluster(members, config));
     }
   }
 

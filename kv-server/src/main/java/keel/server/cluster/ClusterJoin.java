@@ -59,7 +59,7 @@ public final class ClusterJoin {
 
   public static Joined discover(ServerConfig config) throws IOException {
     List<URI> own = config.peerUrls();
-    List<RaftPeer> peers = otherFounders(config);
+    List<RaftPeer> peers = others(config);
     if (peers.isEmpty()) {
       throw new IOException("--initial-cluster-state existing needs the cluster's other members in --initial-cluster"
           + " (the line `etcdctl member add` printed), but it names only " + config.name());
@@ -116,7 +116,7 @@ public final class ClusterJoin {
    * did it belong to a cluster before?
    */
   public static Optional<ClusterBootstrap> lookup(ServerConfig config) {
-    List<RaftPeer> peers = otherFounders(config);
+    List<RaftPeer> peers = others(config);
     try (RaftClient client = client(config, peers, 2, LOOKUP_MILLIS)) {
       for (RaftPeer peer : peers) {
         if (!RaftMembership.listening(peer.getAddress())) {
@@ -141,8 +141,12 @@ public final class ClusterJoin {
     return Optional.empty();
   }
 
-  /** The members {@code --initial-cluster} names besides this one, as Ratis peers to ask. */
-  private static List<RaftPeer> otherFounders(ServerConfig config) {
+  /**
+   * The members {@code --initial-cluster} names besides this one, as Ratis peers to ask at their
+   * first peer URL. Their peer ids only address them here (a Ratis server checks the group of a
+   * client's request, not the peer id), so members added later, whose ids differ, are reached too.
+   */
+  private static List<RaftPeer> others(ServerConfig config) {
     List<RaftPeer> peers = new ArrayList<>();
     config.initialCluster().forEach((name, urls) -> {
       if (!name.equals(config.name())) {

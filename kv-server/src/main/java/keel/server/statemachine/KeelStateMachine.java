@@ -80,12 +80,14 @@ public final class KeelStateMachine extends BaseStateMachine {
   /** Written in the background, not yet handed to Ratis by {@link #takeSnapshot}. */
   private volatile TermIndex written;
   /**
-   * This member's latest snapshot, kept here rather than found by Ratis's storage: that looks for
-   * it lazily, on the thread that asks, and a snapshot named latest by another thread meanwhile
-   * made it fail (a NullPointerException that stopped the leader's log appender to one follower
-   * for good).
+   * This member's latest snapshot, the one place that names it: Ratis's storage looks for it
+   * lazily, on the thread that asks, and a snapshot named latest by another thread meanwhile made
+   * it fail (a NullPointerException that stopped the leader's log appender to one follower for
+   * good). It only moves forward: a snapshot written in the background may finish after a newer
+   * one was installed from the leader.
    */
-  private volatile SingleFileSnapshotInfo latest;
+  private final java.util.concurrent.atomic.AtomicReference<SingleFileSnapshotInfo> latest =
+      new java.util.concurrent.atomic.AtomicReference<>();
   /** The member's metrics: leader changes, lease grants and revokes, snapshots saved. */
   private final StateMachineObserver observer;
   /** What every applier tells of grants and revokes: the leader's lease clocks, then the metrics. */
@@ -175,7 +177,7 @@ public final class KeelStateMachine extends BaseStateMachine {
 
   /** The file of this member's latest snapshot (a {@link SnapshotFile}), or null before its first. */
   public java.nio.file.Path latestSnapshot() {
-    SingleFileSnapshotInfo snapshot = latest;
+    SingleFileSnapshotInfo snapshot = latest.get();
     return snapshot == null ? null : snapshot.getFile().getPath();
   }
 
@@ -221,12 +223,18 @@ public final class KeelStateMachine extends BaseStateMachine {
 
   @Override
   public SingleFileSnapshotInfo getLatestSnapshot() {
-    return latest;
+    return latest.get();
+  }
+
+  private void named(SingleFileSnapshotInfo snapshot) {
+    if (snapshot != null) {
+      latest.accumulateAndGet(snapshot, (old, now) -> old == null || now.getIndex() > old.getIndex() ? now : old);
+    }
   }
 
   private void loadLatestSnapshot() throws IOException {
     SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
-    latest = snapshot;
+    named(snapshot);
     if (snapshot == null) {
       if (restoredFrom != null && Files.exists(restoredFrom)) {
         Applier restored = SnapshotRestore.startFrom(restoredFrom, settings, leases, events, v2, mvccCounters);
@@ -296,7 +304,11 @@ public final class KeelStateMachine extends BaseStateMachine {
       commandsSinceSnapshot = 0;
       Capture capture = capture(at);
       writing = CompletableFuture.runAsync(() -> {
-        write(capture);
+        try {
+          write(capture);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
         written = at;
       }, snapshotWriter).handle((ignored, error) -> {
         if (error != null) {
@@ -323,23 +335,17 @@ public final class KeelStateMachine extends BaseStateMachine {
   }
 
   /** Writes the snapshot file (synced), then names it the latest snapshot. */
-  private void write(Capture capture) {
-    try {
-      File file = storage.getSnapshotFile(capture.at().getTerm(), capture.at().getIndex());
-      Files.createDirectories(file.getParentFile().toPath());
-      long start = System.nanoTime();
-      SnapshotFile.write(file, capture.body());
-      // etcd's snapshot save: from serializing the state to its files written and synced. No MD5
-      // file beside it: the file checks itself (SnapshotFile), and Ratis computes the digest it
-      // sends with a snapshot to a follower as it reads it.
-      observer.snapshotSaved(System.nanoTime() - start);
-      SingleFileSnapshotInfo info = new SingleFileSnapshotInfo(new FileInfo(file.toPath(), null), capture.at());
-      storage.updateLatestSnapshot(info);
-      latest = info;
-      LOG.info("{}: took snapshot {} (revision {})", member, file.getName(), capture.revision());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+  private void write(Capture capture) throws IOException {
+    File file = storage.getSnapshotFile(capture.at().getTerm(), capture.at().getIndex());
+    Files.createDirectories(file.getParentFile().toPath());
+    long start = System.nanoTime();
+    SnapshotFile.write(file, capture.body());
+    // etcd's snapshot save: from serializing the state to its files written and synced. No MD5
+    // file beside it: the file checks itself (SnapshotFile), and Ratis computes the digest it
+    // sends with a snapshot to a follower as it reads it.
+    observer.snapshotSaved(System.nanoTime() - start);
+    named(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), null), capture.at()));
+    LOG.info("{}: took snapshot {} (revision {})", member, file.getName(), capture.revision());
   }
 
   @Override
@@ -497,17 +503,13 @@ public final class KeelStateMachine extends BaseStateMachine {
     if (last == null || last.getIndex() < 0) {
       return -1;
     }
-    SingleFileSnapshotInfo newest = latest;
+    SingleFileSnapshotInfo newest = latest.get();
     if (newest != null && newest.getIndex() >= last.getIndex()) {
       return newest.getIndex();
     }
     commandsSinceSnapshot = 0;
     snapshotAsked = false;
-    try {
-      write(capture(last));
-    } catch (UncheckedIOException e) {
-      throw e.getCause();
-    }
+    write(capture(last));
     return last.getIndex();
   }
 }
