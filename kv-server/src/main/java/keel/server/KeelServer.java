@@ -119,7 +119,7 @@ public final class KeelServer implements AutoCloseable {
     this.breaks = breaks;
     this.memberId = identity.memberId();
     this.clusterId = identity.clusterId();
-    this.founding = founding(config);
+    this.founding = !founders.isEmpty();
     this.watchHub = new WatchHub(config.name(),
         WatchHub.Settings.DEFAULTS.withProgressInterval(config.watchProgressNotifyInterval())
             // exists only for the torture checkers' self-test (keel.test.break=drop-watch-event)
@@ -203,10 +203,10 @@ public final class KeelServer implements AutoCloseable {
     Files.createDirectories(config.dataDir());
     // Who this member is: as its data dir says from an earlier start; else a founding member's from
     // its flags; else (--initial-cluster-state existing) as the cluster says.
-    List<MemberRecord> founders = founding(config) ? MemberRecords.founders(config) : List.of();
+    List<MemberRecord> named = founding(config) ? MemberRecords.founders(config) : List.of();
     Optional<MemberIdentity> saved = MemberIdentity.load(config.dataDir());
     MemberIdentity identity;
-    List<RaftPeer> initialPeers = MemberRecords.raftPeers(founders);
+    List<RaftPeer> joinedPeers = List.of();
     if (saved.isPresent()) {
       identity = saved.get();
     } else {
@@ -215,10 +215,15 @@ public final class KeelServer implements AutoCloseable {
       } else {
         ClusterJoin.Joined joined = ClusterJoin.discover(config);
         identity = joined.identity();
-        initialPeers = joined.initialPeers();
+        joinedPeers = joined.initialPeers();
       }
       identity.save(config.dataDir());
     }
+    // It founds the cluster only if it is one of the founders its flags name: a member added later
+    // and restarted with a container's unchanged `new` flags (its agent added it back after it
+    // lost its data) finds its configuration in its log, and proposes no bootstrap.
+    List<MemberRecord> founders = named.stream().anyMatch(f -> f.getId() == identity.memberId()) ? named : List.of();
+    List<RaftPeer> initialPeers = founders.isEmpty() ? joinedPeers : MemberRecords.raftPeers(founders);
     KeelServer server = new KeelServer(config, identity, founders, initialPeers, breaks);
     try {
       server.stateMachine.onMembersChanged(server::membersChanged);

@@ -50,7 +50,8 @@ import org.junit.jupiter.api.Timeout;
  *       show no two running at once (the frozen one aside), and no response from the deposed holder
  *       reached a client once the new holder had started;</li>
  *   <li>a node's data dir wiped while it is down: restarted as before, it is a member again under a
- *       new member id (its agent removed the old one and added it back) and in every hosts file.</li>
+ *       new member id (its agent removed the old one and added it back) and in every hosts file;
+ *       restarted once more on that data, it serves as that member.</li>
  * </ol>
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
@@ -249,6 +250,18 @@ class ClusterScenarioIT {
     assertThat(members).extracting(io.etcd.jetcd.cluster.Member::getName)
         .containsExactlyInAnyOrderElementsOf(layout.nodes().stream().map(DemoNode::name).toList());
     assertThat(members).extracting(io.etcd.jetcd.cluster.Member::getId).as("the lost member's id").doesNotContain(oldId);
+
+    // The node restarted once more on its data, with the same flags as ever (a container's are
+    // those of a new cluster): it is the member it was added as, not a founder.
+    long newId = memberIdOf(wiped.name());
+    kill(wiped);
+    long again = System.nanoTime();
+    start(wiped);
+    awaitServing(wiped, Duration.ofSeconds(90));
+    figure("restart of " + wiped.name() + " on the data of its new member -> serving", System.nanoTime() - again);
+    assertThat(memberIdOf(wiped.name())).isEqualTo(newId);
+    awaitHostsEverywhere(layout.nodes(), m -> true, wiped.name() + " back in every hosts file after its restart",
+        Duration.ofSeconds(30));
   }
 
   private long memberIdOf(String name) throws Exception {
