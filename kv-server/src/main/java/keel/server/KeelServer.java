@@ -59,8 +59,10 @@ import keel.server.raft.MemberIds;
 import keel.server.raft.RaftLogVerifier;
 import keel.server.raft.RatisNode;
 import keel.server.statemachine.Applier;
+import keel.server.statemachine.ForcedRestart;
 import keel.server.statemachine.KeelStateMachine;
 import keel.server.statemachine.Members;
+import keel.server.statemachine.SeededRaftStorage;
 import keel.server.statemachine.SnapshotRestore;
 import keel.server.v2store.V2ExpirySweep;
 import keel.server.v2store.V2Store;
@@ -141,9 +143,8 @@ public final class KeelServer implements AutoCloseable {
     LeaderLeases leaderLeases = new LeaderLeases(config.name(), new ExpiryQueue(System::nanoTime),
         this::lessor, this::revokeExpired, config.electionMillis());
     this.metrics = new ServerMetrics(memberId, MaintenanceService.VERSION);
-    this.stateMachine = new KeelStateMachine(config.name(), new Applier.Settings(
-        Lessor.minTtlSeconds(config.electionMillis())), leaderLeases, watchHub, v2, metrics.stateMachine(),
-        SnapshotRestore.seedOf(config.dataDir()));
+    this.stateMachine = new KeelStateMachine(config.name(), applierSettings(config), leaderLeases, watchHub, v2,
+        metrics.stateMachine());
     try {
       this.node = new RatisNode(config, identity.raftPeer(), initialPeers, stateMachine, stateMachine.appliedIndex());
     } catch (IOException | RuntimeException e) {
@@ -176,6 +177,10 @@ public final class KeelServer implements AutoCloseable {
     return stateMachine.lessor();
   }
 
+  private static Applier.Settings applierSettings(ServerConfig config) {
+    return new Applier.Settings(Lessor.minTtlSeconds(config.electionMillis()));
+  }
+
   private CompletableFuture<?> revokeExpired(long leaseId, long term) {
     if (!node.isLeader()) {
       return CompletableFuture.failedFuture(new EtcdException(EtcdError.NOT_LEADER));
@@ -205,10 +210,18 @@ public final class KeelServer implements AutoCloseable {
     // its flags; else (--initial-cluster-state existing) as the cluster says.
     List<MemberRecord> named = founding(config) ? MemberRecords.founders(config) : List.of();
     Optional<MemberIdentity> saved = MemberIdentity.load(config.dataDir());
+    java.nio.file.Path raftDir = RatisNode.storageDir(config);
+    org.apache.ratis.protocol.RaftGroupId group = RatisNode.groupId(config.initialClusterToken());
+    SeededRaftStorage.finishInterrupted(raftDir);
     MemberIdentity identity;
     List<RaftPeer> joinedPeers = List.of();
+    Optional<ForcedRestart.Outcome> forced = Optional.empty();
     if (saved.isPresent()) {
       identity = saved.get();
+      if (config.forceNewCluster()) {
+        forced = ForcedRestart.run(raftDir, group, identity.memberId(), applierSettings(config),
+            config.initialCluster().size());
+      }
     } else {
       if (founding(config)) {
         identity = MemberIdentity.founder(config);
@@ -222,8 +235,14 @@ public final class KeelServer implements AutoCloseable {
     // It founds the cluster only if it is one of the founders its flags name: a member added later
     // and restarted with a container's unchanged `new` flags (its agent added it back after it
     // lost its data) finds its configuration in its log, and proposes no bootstrap.
-    List<MemberRecord> founders = named.stream().anyMatch(f -> f.getId() == identity.memberId()) ? named : List.of();
-    List<RaftPeer> initialPeers = founders.isEmpty() ? joinedPeers : MemberRecords.raftPeers(founders);
+    // A member forced to be a cluster of one is its only peer, and founds nothing: its membership
+    // is the one it had, less the members removed.
+    List<MemberRecord> founders = forced.isEmpty() && named.stream().anyMatch(f -> f.getId() == identity.memberId())
+        ? named : List.of();
+    List<RaftPeer> initialPeers = forced.isPresent() ? MemberRecords.raftPeers(List.of(forced.get().self()))
+        : founders.isEmpty() ? joinedPeers : MemberRecords.raftPeers(founders);
+    SnapshotRestore.seedRaftStorage(config.dataDir(), raftDir, group, applierSettings(config),
+        config.initialCluster().size());
     KeelServer server = new KeelServer(config, identity, founders, initialPeers, breaks);
     try {
       server.stateMachine.onMembersChanged(server::membersChanged);

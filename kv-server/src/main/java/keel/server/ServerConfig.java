@@ -36,6 +36,8 @@ import keel.server.compactor.AutoCompaction;
  *                             {@code /health} only (empty: none, as etcd's default)
  * @param watchProgressNotifyInterval {@code --experimental-watch-progress-notify-interval}: how often
  *                             watchers that asked for progress_notify hear of the revision (etcd: 10 minutes)
+ * @param forceNewCluster      {@code --force-new-cluster}: a member restarted on its data becomes a
+ *                             cluster of one, the other members removed (ignored on a fresh data dir, as etcd)
  */
 public record ServerConfig(
     String name,
@@ -56,7 +58,8 @@ public record ServerConfig(
     boolean enableV2,
     AutoCompaction autoCompaction,
     List<URI> listenMetricsUrls,
-    Duration watchProgressNotifyInterval) {
+    Duration watchProgressNotifyInterval,
+    boolean forceNewCluster) {
 
   public static final String DEFAULT_NAME = "default";
   public static final URI DEFAULT_CLIENT_URL = URI.create("http://localhost:2379");
@@ -147,7 +150,7 @@ public record ServerConfig(
         initialAdvertisePeerUrls, java.util.Collections.unmodifiableMap(new LinkedHashMap<>(cluster)),
         initialClusterToken, ClusterState.EXISTING,
         heartbeatMillis, electionMillis, snapshotCount, maxRequestBytes, maxTxnOps, quotaBackendBytes, enableV2,
-        autoCompaction, listenMetricsUrls, watchProgressNotifyInterval);
+        autoCompaction, listenMetricsUrls, watchProgressNotifyInterval, forceNewCluster);
   }
 
   /** A builder with etcd's defaults; unset URLs follow the unset-flag rules of etcd. */
@@ -171,6 +174,7 @@ public record ServerConfig(
     private AutoCompaction autoCompaction = AutoCompaction.OFF;
     private List<URI> listenMetricsUrls = List.of();
     private Duration watchProgressNotifyInterval = DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL;
+    private boolean forceNewCluster;
 
     public Builder name(String name) { this.name = name; return this; }
     public Builder dataDir(Path dataDir) { this.dataDir = dataDir; return this; }
@@ -191,6 +195,7 @@ public record ServerConfig(
     public Builder autoCompaction(AutoCompaction compaction) { this.autoCompaction = compaction; return this; }
     public Builder listenMetricsUrls(List<URI> urls) { this.listenMetricsUrls = urls; return this; }
     public Builder watchProgressNotifyInterval(Duration interval) { this.watchProgressNotifyInterval = interval; return this; }
+    public Builder forceNewCluster(boolean force) { this.forceNewCluster = force; return this; }
 
     public ServerConfig build() {
       Path dir = dataDir != null ? dataDir : Path.of(name + ".keel");
@@ -201,7 +206,7 @@ public record ServerConfig(
       return new ServerConfig(name, dir, listenClientUrls, advertiseClientUrls, listenPeerUrls,
           initialAdvertisePeerUrls, cluster, initialClusterToken, initialClusterState,
           heartbeatMillis, electionMillis, snapshotCount, maxRequestBytes, maxTxnOps, quota, enableV2,
-          autoCompaction, listenMetricsUrls, watchProgressNotifyInterval);
+          autoCompaction, listenMetricsUrls, watchProgressNotifyInterval, forceNewCluster);
     }
   }
 }

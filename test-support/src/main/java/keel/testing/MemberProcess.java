@@ -65,6 +65,21 @@ public final class MemberProcess implements AutoCloseable {
 
   /** Starts the process; it must not be running. */
   public synchronized void start() {
+    start(command);
+  }
+
+  /**
+   * Starts the process with {@code extraFlags} after its flags, this once ({@code etcd
+   * --force-new-cluster}); it must not be running. A later {@link #start} or {@link #restart} is
+   * without them.
+   */
+  public synchronized void startWith(String... extraFlags) {
+    List<String> full = new ArrayList<>(command);
+    full.addAll(List.of(extraFlags));
+    start(full);
+  }
+
+  private void start(List<String> command) {
     if (isAlive()) {
       throw new IllegalStateException(name() + " is already running");
     }

@@ -27,7 +27,7 @@ import picocli.CommandLine;
  * A snapshot saved with Debian's {@code etcdctl snapshot save} from a live 3-member Keel under a
  * write load, restored with {@code keel snapshot restore} into the data dirs of a new 3-member
  * cluster: the new cluster serves the same keys at the same revisions, and every member's HashKV
- * equals the old cluster's at the snapshot's revision. A damaged copy of the file is refused with
+ * equals the old cluster's at the snapshot's revision, also a member added to it afterwards. A damaged copy of the file is refused with
  * a message naming it, and no data dir is made from it.
  */
 @Timeout(value = 300)
@@ -142,6 +142,20 @@ class SnapshotRestoreIT {
       long next = client.getKVClient().put(bytes("snap/after"), bytes("restore")).get(10, TimeUnit.SECONDS)
           .getHeader().getRevision();
       assertThat(next).as("the first write after the restore").isEqualTo(revision + 1);
+
+      // A member added to the restored cluster gets the restored state from the leader, not only
+      // the log written since the restore (which alone would leave it an empty store).
+      MemberAddress added = target.newMemberAddress("m4");
+      Etcdctl.Result add = Deadlines.await("member add m4", java.time.Duration.ofSeconds(60)).until(() ->
+          Etcdctl.of(target.clientEndpoints()).run("member", "add", "m4", "--peer-urls=" + added.peerUrl()),
+          Etcdctl.Result::succeeded);
+      java.util.regex.Matcher joined = java.util.regex.Pattern.compile("ETCD_INITIAL_CLUSTER=\"([^\"]*)\"")
+          .matcher(add.stdout());
+      assertThat(joined.find()).as("member add printed ETCD_INITIAL_CLUSTER: %s", add.stdout()).isTrue();
+      MemberProcess m4 = target.join(added, joined.group(1));
+      target.awaitHealthy(List.of(m4));
+      assertThat(hashKv(Etcdctl.of(added.clientEndpoint()), revision)).as("the added member's HashKV at %d", revision)
+          .isEqualTo(hashAtRevision);
     }
   }
 

@@ -168,7 +168,8 @@ public final class ServerFlags {
           "Duration of periodic watch progress notifications."),
       ignored("experimental-warning-apply-duration", DURATION),
       ignored("unsafe-no-fsync", BOOL),
-      onlyDefault("force-new-cluster", BOOL, "false"),
+      used("force-new-cluster", BOOL, "false",
+          "Force to create a new one-member cluster from this member's data (its other members removed)."),
       // a configuration file would replace every flag: refused rather than silently skipped
       onlyDefault("config-file", STRING, ""),
       // etcd's own list of flags it accepts and ignores (flags.IgnoredFlag)
@@ -343,6 +344,7 @@ public final class ServerFlags {
     b.maxTxnOps((int) maxTxnOps);
     b.quotaBackendBytes(number(v, "quota-backend-bytes"));
     b.enableV2(EtcdFlag.isTrue(v.getOrDefault("enable-v2", "false")));
+    b.forceNewCluster(EtcdFlag.isTrue(v.getOrDefault("force-new-cluster", "false")));
     b.watchProgressNotifyInterval(GoDuration.parse(
         v.getOrDefault("experimental-watch-progress-notify-interval", "10m0s")));
     b.autoCompaction(AutoCompaction.parse(v.getOrDefault("auto-compaction-mode", "periodic"),

@@ -161,6 +161,11 @@ public final class RatisNode implements Closeable {
     return 5000 + 2 * config.electionMillis();
   }
 
+  /** Where Ratis keeps this member's log, snapshots and Raft metadata: one directory per group. */
+  public static java.nio.file.Path storageDir(ServerConfig config) {
+    return config.dataDir().resolve("raft");
+  }
+
   /** The group id is a function of the cluster token, so every member computes the same one. */
   public static RaftGroupId groupId(String clusterToken) {
     return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(
@@ -192,7 +197,7 @@ public final class RatisNode implements Closeable {
   static RaftProperties properties(ServerConfig config, int firstElectionRank) {
     RaftProperties p = new RaftProperties();
     RaftConfigKeys.Rpc.setType(p, new KeelRpcType()); // gRPC, with RaceSafeLogAppender
-    RaftServerConfigKeys.setStorageDir(p, List.of(config.dataDir().resolve("raft").toFile()));
+    RaftServerConfigKeys.setStorageDir(p, List.of(storageDir(config).toFile()));
     URI peerUrl = config.listenPeerUrls().get(0);
     GrpcConfigKeys.Server.setHost(p, EtcdUrls.host(peerUrl));
     GrpcConfigKeys.Server.setPort(p, EtcdUrls.port(peerUrl));

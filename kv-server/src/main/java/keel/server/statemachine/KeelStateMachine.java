@@ -59,7 +59,6 @@ public final class KeelStateMachine extends BaseStateMachine {
   private final EventSink events;
   /** The v2 tree: one for the member's life, loaded in place from snapshots (watchers stay). */
   private final V2Store v2;
-  private final java.nio.file.Path restoredFrom;
   /**
    * Commands applied since the last snapshot, and how many call for the next: etcd's
    * --snapshot-count counts requests, and a Raft entry may hold a batch of them. Apply thread only
@@ -77,8 +76,13 @@ public final class KeelStateMachine extends BaseStateMachine {
   private final java.util.concurrent.ExecutorService snapshotWriter;
   /** The snapshot being written in the background (apply thread only). */
   private CompletableFuture<Void> writing = CompletableFuture.completedFuture(null);
-  /** Written in the background, not yet handed to Ratis by {@link #takeSnapshot}. */
-  private volatile TermIndex written;
+  /**
+   * Written in the background, not yet handed to Ratis by {@link #takeSnapshot}: not named the
+   * latest snapshot until then, because Ratis does nothing when asked to take one while the latest
+   * it is told of covers everything applied (it would never ask for this one, and no snapshot would
+   * be taken again).
+   */
+  private volatile SingleFileSnapshotInfo written;
   /**
    * This member's latest snapshot, the one place that names it: Ratis's storage looks for it
    * lazily, on the thread that asks, and a snapshot named latest by another thread meanwhile made
@@ -115,16 +119,6 @@ public final class KeelStateMachine extends BaseStateMachine {
    */
   public KeelStateMachine(String member, Applier.Settings settings, LeaderLeases leaderLeases, EventSink events,
       V2Store v2, StateMachineObserver observer) {
-    this(member, settings, leaderLeases, events, v2, observer, null);
-  }
-
-  /**
-   * @param restoredFrom the snapshot a restored data dir starts from ({@link SnapshotRestore}),
-   *     used until this member has a snapshot of its own; null or absent: an empty store
-   */
-  public KeelStateMachine(String member, Applier.Settings settings, LeaderLeases leaderLeases, EventSink events,
-      V2Store v2, StateMachineObserver observer, java.nio.file.Path restoredFrom) {
-    this.restoredFrom = restoredFrom;
     this.member = member;
     this.settings = settings;
     this.leaderLeases = leaderLeases;
@@ -236,13 +230,6 @@ public final class KeelStateMachine extends BaseStateMachine {
     SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
     named(snapshot);
     if (snapshot == null) {
-      if (restoredFrom != null && Files.exists(restoredFrom)) {
-        Applier restored = SnapshotRestore.startFrom(restoredFrom, settings, leases, events, v2, mvccCounters);
-        applier = restored;
-        events.restored(restored.store().currentRevision());
-        LOG.info("{}: starts from the restored snapshot {} (revision {})", member, restoredFrom,
-            restored.store().currentRevision());
-      }
       return;
     }
     File file = snapshot.getFile().getPath().toFile();
@@ -305,11 +292,10 @@ public final class KeelStateMachine extends BaseStateMachine {
       Capture capture = capture(at);
       writing = CompletableFuture.runAsync(() -> {
         try {
-          write(capture);
+          written = write(capture);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
-        written = at;
       }, snapshotWriter).handle((ignored, error) -> {
         if (error != null) {
           LOG.warn("{}: the snapshot at {} could not be written: {}", member, at, error.toString());
@@ -334,8 +320,8 @@ public final class KeelStateMachine extends BaseStateMachine {
     }
   }
 
-  /** Writes the snapshot file (synced), then names it the latest snapshot. */
-  private void write(Capture capture) throws IOException {
+  /** Writes the snapshot file (synced). */
+  private SingleFileSnapshotInfo write(Capture capture) throws IOException {
     File file = storage.getSnapshotFile(capture.at().getTerm(), capture.at().getIndex());
     Files.createDirectories(file.getParentFile().toPath());
     long start = System.nanoTime();
@@ -344,8 +330,8 @@ public final class KeelStateMachine extends BaseStateMachine {
     // file beside it: the file checks itself (SnapshotFile), and Ratis computes the digest it
     // sends with a snapshot to a follower as it reads it.
     observer.snapshotSaved(System.nanoTime() - start);
-    named(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), null), capture.at()));
     LOG.info("{}: took snapshot {} (revision {})", member, file.getName(), capture.revision());
+    return new SingleFileSnapshotInfo(new FileInfo(file.toPath(), null), capture.at());
   }
 
   @Override
@@ -493,10 +479,11 @@ public final class KeelStateMachine extends BaseStateMachine {
   @Override
   public long takeSnapshot() throws IOException {
     writing.join(); // never fails: a failure is logged where it is written
-    TermIndex done = written;
+    SingleFileSnapshotInfo done = written;
     if (done != null) {
       written = null;
       snapshotAsked = false;
+      named(done);
       return done.getIndex();
     }
     TermIndex last = getLastAppliedTermIndex();
@@ -509,7 +496,7 @@ public final class KeelStateMachine extends BaseStateMachine {
     }
     commandsSinceSnapshot = 0;
     snapshotAsked = false;
-    write(capture(last));
+    named(write(capture(last)));
     return last.getIndex();
   }
 }

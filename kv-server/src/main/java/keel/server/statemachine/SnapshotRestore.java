@@ -6,16 +6,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import keel.server.lease.Lessor;
 import keel.server.watch.EventSink;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.protocol.TermIndex;
 
 /**
  * A snapshot file as an operator handles it ({@code etcdctl snapshot save} writes what a member's
  * Maintenance Snapshot streams: a {@link SnapshotFile}): checked and summed up ({@code keel
  * snapshot status}), and made the starting state of a new member's data dir ({@code keel snapshot
- * restore}). A restored data dir holds the file as {@value #FILE_NAME}; the member starts from it
- * ({@link Applier#restoredFrom}) for as long as it has no snapshot of its own, so every member of
- * a cluster restored from one file applies the same log to the same state.
+ * restore}). A restored data dir holds the file as {@value #FILE_NAME}; at the member's first start
+ * it becomes the snapshot its Raft storage starts from ({@link #seedRaftStorage}), so every member
+ * of a cluster restored from one file applies the same log to the same state, and a member added
+ * later gets that state from the leader as a snapshot.
  */
 public final class SnapshotRestore {
   /** Where a restored data dir keeps the snapshot it starts from. */
@@ -155,10 +159,26 @@ public final class SnapshotRestore {
     return payload;
   }
 
-  /** Reads the starting state of a restored member (see {@link Applier#restoredFrom}). */
-  static Applier startFrom(Path seed, Applier.Settings settings, Lessor.Listener leases, EventSink events,
-      keel.server.v2store.V2Store v2, keel.server.mvcc.MvccCounters counters) throws IOException {
-    return SnapshotFile.read(seed.toFile(), in -> Applier.restoredFrom(in, settings, leases, events, v2, counters));
+  /**
+   * At a restored member's first start: makes the Raft storage of {@code group} under {@code
+   * raftDir} start from the data dir's restored snapshot (its keys, leases and alarms; the
+   * membership and the v2 tree are the new cluster's own), then removes the file. Does nothing on a
+   * data dir that was not restored or whose storage exists already.
+   *
+   * @param initialMembers how many members the new cluster is founded with ({@link Applier#newV2Store})
+   */
+  public static void seedRaftStorage(Path dataDir, Path raftDir, RaftGroupId group, Applier.Settings settings,
+      int initialMembers) throws IOException {
+    Path seed = seedOf(dataDir);
+    if (!Files.exists(seed)) {
+      return;
+    }
+    if (!Files.isDirectory(raftDir.resolve(group.getUuid().toString()))) {
+      Applier state = SnapshotFile.read(seed.toFile(), in -> Applier.restoredFrom(in, settings, Lessor.Listener.NONE,
+          EventSink.NONE, Applier.newV2Store(initialMembers, Runnable::run), new keel.server.mvcc.MvccCounters()));
+      SeededRaftStorage.create(raftDir, group, TermIndex.valueOf(0, 0), state, List.of());
+    }
+    Files.delete(seed);
   }
 
   private static void verify(Path file, Path payload) throws IOException {

@@ -290,6 +290,14 @@ class ServerFlagsTest {
   }
 
   @Test
+  void forceNewClusterIsOffByDefaultAndReadFromFlagOrEnvironment() {
+    assertThat(parse().forceNewCluster()).isFalse();
+    assertThat(parse("--force-new-cluster").forceNewCluster()).isTrue();
+    assertThat(parse("--force-new-cluster=false").forceNewCluster()).isFalse();
+    assertThat(outcome(Map.of("ETCD_FORCE_NEW_CLUSTER", "true")).config().forceNewCluster()).isTrue();
+  }
+
+  @Test
   void enableV2IsOffByDefaultAsInEtcd34() {
     assertThat(parse().enableV2()).isFalse();
     assertThat(parse("--enable-v2").enableV2()).isTrue();
