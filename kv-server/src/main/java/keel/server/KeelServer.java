@@ -1,21 +1,18 @@
 package keel.server;
 
-import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
-import com.linecorp.armeria.server.ServerPort;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import io.etcd.jetcd.api.CompactionRequest;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import keel.server.api.ClientListeners;
 import keel.server.api.ServeWhenReady;
 import keel.server.api.grpc.AuthService;
 import keel.server.api.grpc.ClusterService;
@@ -315,9 +312,7 @@ public final class KeelServer implements AutoCloseable {
     metricsRoute.addTo(builder);
     new GatewayRoutes(grpc.methods()).addTo(builder);
     builder.decorator(new ServeWhenReady(ready));
-    for (URI url : config.listenClientUrls()) {
-      builder.port(new InetSocketAddress(EtcdUrls.host(url), EtcdUrls.port(url)), SessionProtocol.HTTP);
-    }
+    ClientListeners.addTo(builder, config);
     clientServer = builder.build();
     clientServer.start().join();
     if (!config.listenMetricsUrls().isEmpty()) {
@@ -410,12 +405,7 @@ public final class KeelServer implements AutoCloseable {
 
   /** The URLs clients reach this member on, with the ports actually bound (port 0 resolved). */
   public List<URI> clientUrls() {
-    List<URI> urls = new ArrayList<>();
-    for (ServerPort port : clientServer.activePorts().values()) {
-      InetSocketAddress address = port.localAddress();
-      urls.add(URI.create("http://" + address.getAddress().getHostAddress() + ":" + address.getPort()));
-    }
-    return urls;
+    return ClientListeners.urls(clientServer.activePorts().values());
   }
 
   @Override

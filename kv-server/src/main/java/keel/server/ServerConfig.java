@@ -38,6 +38,8 @@ import keel.server.compactor.AutoCompaction;
  *                             watchers that asked for progress_notify hear of the revision (etcd: 10 minutes)
  * @param forceNewCluster      {@code --force-new-cluster}: a member restarted on its data becomes a
  *                             cluster of one, the other members removed (ignored on a fresh data dir, as etcd)
+ * @param clientTls            the client port's TLS ({@code --cert-file}, {@code --key-file},
+ *                             {@code --trusted-ca-file}, {@code --client-cert-auth}); used by its https URLs
  */
 public record ServerConfig(
     String name,
@@ -59,7 +61,8 @@ public record ServerConfig(
     AutoCompaction autoCompaction,
     List<URI> listenMetricsUrls,
     Duration watchProgressNotifyInterval,
-    boolean forceNewCluster) {
+    boolean forceNewCluster,
+    ClientTls clientTls) {
 
   public static final String DEFAULT_NAME = "default";
   public static final URI DEFAULT_CLIENT_URL = URI.create("http://localhost:2379");
@@ -89,8 +92,28 @@ public record ServerConfig(
     }
   }
 
+  /**
+   * etcd's client TLSInfo: the certificate and key the client port's https URLs serve, and the CA
+   * a client's certificate must be signed by. As etcd's: a trusted CA file alone also makes a
+   * client certificate required.
+   */
+  public record ClientTls(Path certFile, Path keyFile, Path trustedCaFile, boolean clientCertAuth) {
+    public static final ClientTls NONE = new ClientTls(null, null, null, false);
+
+    /** etcd's TLSInfo.Empty: neither a certificate nor a key file given. */
+    public boolean isEmpty() {
+      return certFile == null && keyFile == null;
+    }
+
+    /** Whether a client must present a certificate signed by the trusted CA (etcd: either flag). */
+    public boolean requiresClientCertificate() {
+      return clientCertAuth || trustedCaFile != null;
+    }
+  }
+
   public ServerConfig {
     Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(clientTls, "clientTls");
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(autoCompaction, "autoCompaction");
     if (watchProgressNotifyInterval.isNegative() || watchProgressNotifyInterval.isZero()) {
@@ -126,6 +149,12 @@ public record ServerConfig(
       throw new IllegalArgumentException("couldn't find local name \"" + name
           + "\" in the initial cluster configuration");
     }
+    for (URI url : listenClientUrls) {
+      if ("https".equals(url.getScheme()) && clientTls.isEmpty()) {
+        throw new IllegalArgumentException("TLS key/cert (--cert-file, --key-file) must be provided for client url "
+            + url + " with HTTPS scheme");
+      }
+    }
   }
 
   public static Builder builder() {
@@ -150,7 +179,7 @@ public record ServerConfig(
         initialAdvertisePeerUrls, java.util.Collections.unmodifiableMap(new LinkedHashMap<>(cluster)),
         initialClusterToken, ClusterState.EXISTING,
         heartbeatMillis, electionMillis, snapshotCount, maxRequestBytes, maxTxnOps, quotaBackendBytes, enableV2,
-        autoCompaction, listenMetricsUrls, watchProgressNotifyInterval, forceNewCluster);
+        autoCompaction, listenMetricsUrls, watchProgressNotifyInterval, forceNewCluster, clientTls);
   }
 
   /** A builder with etcd's defaults; unset URLs follow the unset-flag rules of etcd. */
@@ -175,6 +204,7 @@ public record ServerConfig(
     private List<URI> listenMetricsUrls = List.of();
     private Duration watchProgressNotifyInterval = DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL;
     private boolean forceNewCluster;
+    private ClientTls clientTls = ClientTls.NONE;
 
     public Builder name(String name) { this.name = name; return this; }
     public Builder dataDir(Path dataDir) { this.dataDir = dataDir; return this; }
@@ -196,6 +226,7 @@ public record ServerConfig(
     public Builder listenMetricsUrls(List<URI> urls) { this.listenMetricsUrls = urls; return this; }
     public Builder watchProgressNotifyInterval(Duration interval) { this.watchProgressNotifyInterval = interval; return this; }
     public Builder forceNewCluster(boolean force) { this.forceNewCluster = force; return this; }
+    public Builder clientTls(ClientTls tls) { this.clientTls = tls; return this; }
 
     public ServerConfig build() {
       Path dir = dataDir != null ? dataDir : Path.of(name + ".keel");
@@ -206,7 +237,7 @@ public record ServerConfig(
       return new ServerConfig(name, dir, listenClientUrls, advertiseClientUrls, listenPeerUrls,
           initialAdvertisePeerUrls, cluster, initialClusterToken, initialClusterState,
           heartbeatMillis, electionMillis, snapshotCount, maxRequestBytes, maxTxnOps, quota, enableV2,
-          autoCompaction, listenMetricsUrls, watchProgressNotifyInterval, forceNewCluster);
+          autoCompaction, listenMetricsUrls, watchProgressNotifyInterval, forceNewCluster, clientTls);
     }
   }
 }

@@ -34,7 +34,7 @@ import keel.server.compactor.AutoCompaction;
  * <p>Every etcd 3.4 server flag is known. The ones Keel uses are mapped; the ones that do not
  * change what Keel does (logging, compaction, gRPC keepalive, experimental tuning...) are accepted
  * and named in one warning; the ones whose non-default value would make Keel behave differently
- * from what the user asked (TLS files, discovery, proxy mode, a config file) are accepted only
+ * from what the user asked (peer TLS, auto TLS, discovery, proxy mode, a config file) are accepted only
  * with etcd's default.
  */
 public final class ServerFlags {
@@ -115,13 +115,13 @@ public final class ServerFlags {
       ignored("proxy-dial-timeout", UINT),
       ignored("proxy-write-timeout", UINT),
       ignored("proxy-read-timeout", UINT),
-      // security: no TLS yet, so any certificate or client-auth setting is refused
-      onlyDefault("cert-file", STRING, ""),
-      onlyDefault("key-file", STRING, ""),
-      onlyDefault("client-cert-auth", BOOL, "false"),
+      // security: client TLS; the settings not supported yet are refused
+      used("cert-file", STRING, "", "Path to the client server TLS cert file."),
+      used("key-file", STRING, "", "Path to the client server TLS key file."),
+      used("client-cert-auth", BOOL, "false", "Enable client cert authentication."),
       onlyDefault("client-crl-file", STRING, ""),
       onlyDefault("client-cert-allowed-hostname", STRING, ""),
-      onlyDefault("trusted-ca-file", STRING, ""),
+      used("trusted-ca-file", STRING, "", "Path to the client server TLS trusted CA cert file."),
       onlyDefault("auto-tls", BOOL, "false"),
       onlyDefault("peer-cert-file", STRING, ""),
       onlyDefault("peer-key-file", STRING, ""),
@@ -345,6 +345,8 @@ public final class ServerFlags {
     b.quotaBackendBytes(number(v, "quota-backend-bytes"));
     b.enableV2(EtcdFlag.isTrue(v.getOrDefault("enable-v2", "false")));
     b.forceNewCluster(EtcdFlag.isTrue(v.getOrDefault("force-new-cluster", "false")));
+    b.clientTls(new ServerConfig.ClientTls(path(v, "cert-file"), path(v, "key-file"), path(v, "trusted-ca-file"),
+        EtcdFlag.isTrue(v.getOrDefault("client-cert-auth", "false"))));
     b.watchProgressNotifyInterval(GoDuration.parse(
         v.getOrDefault("experimental-watch-progress-notify-interval", "10m0s")));
     b.autoCompaction(AutoCompaction.parse(v.getOrDefault("auto-compaction-mode", "periodic"),
@@ -356,6 +358,12 @@ public final class ServerFlags {
   private static List<URI> urls(Map<String, String> v, String flag) {
     String value = v.get(flag);
     return value == null || value.isEmpty() ? null : EtcdUrls.parse(value);
+  }
+
+  /** A file flag's path, or null when it was not given (or given empty). */
+  private static Path path(Map<String, String> v, String flag) {
+    String value = v.getOrDefault(flag, "");
+    return value.isEmpty() ? null : Path.of(value);
   }
 
   /** A numeric flag's value (checked by the parser) or its etcd default. */

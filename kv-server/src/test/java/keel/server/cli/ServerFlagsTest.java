@@ -281,12 +281,26 @@ class ServerFlagsTest {
     ServerFlags.Outcome o = outcome(Map.of("ETCD_ENABLE_PPROF", "true"),
         "--pre-vote", "--logger", "zap", "--log-outputs=stderr",
         "--grpc-keepalive-min-time=5s", "--experimental-initial-corrupt-check",
-        "--cert-file=", "--client-cert-auth=false", "--debug", "--max-wals", "5", "-v");
+        "--peer-cert-file=", "--peer-auto-tls=false", "--debug", "--max-wals", "5", "-v");
     assertThat(o.warnings()).containsExactly("keel: ignoring etcd flags not supported yet:"
         + " --pre-vote, --logger, --log-outputs,"
-        + " --grpc-keepalive-min-time, --experimental-initial-corrupt-check, --cert-file,"
-        + " --client-cert-auth, --debug, --max-wals, --v, --enable-pprof");
+        + " --grpc-keepalive-min-time, --experimental-initial-corrupt-check, --peer-cert-file,"
+        + " --peer-auto-tls, --debug, --max-wals, --v, --enable-pprof");
     assertThat(o.config()).isEqualTo(parse());
+  }
+
+  @Test
+  void clientTlsFlagsAreReadAndAnHttpsUrlNeedsACertificateAsOnEtcd() {
+    ServerConfig c = parse("--cert-file", "/c.pem", "--key-file=/k.pem", "--trusted-ca-file", "/ca.pem",
+        "--listen-client-urls", "https://127.0.0.1:2379", "--advertise-client-urls", "https://127.0.0.1:2379");
+    assertThat(c.clientTls()).isEqualTo(new ServerConfig.ClientTls(Path.of("/c.pem"), Path.of("/k.pem"),
+        Path.of("/ca.pem"), false));
+    assertThat(c.clientTls().requiresClientCertificate()).as("a trusted CA file alone, as etcd").isTrue();
+    assertThat(outcome(Map.of("ETCD_CLIENT_CERT_AUTH", "true")).config().clientTls().clientCertAuth()).isTrue();
+    assertThat(parse().clientTls().isEmpty()).isTrue();
+    assertThat(failure(Map.of(), "--listen-client-urls", "https://127.0.0.1:2379", "--advertise-client-urls",
+        "https://127.0.0.1:2379")).hasMessage("TLS key/cert (--cert-file, --key-file) must be provided for client"
+            + " url https://127.0.0.1:2379 with HTTPS scheme");
   }
 
   @Test
@@ -322,11 +336,11 @@ class ServerFlagsTest {
 
   @Test
   void settingsKeelCannotHonourAreRefused() {
-    assertThat(failure(Map.of(), "--cert-file", "/etc/ssl/server.pem"))
-        .hasMessageStartingWith("keel does not support --cert-file yet")
+    assertThat(failure(Map.of(), "--peer-cert-file", "/etc/ssl/peer.pem"))
+        .hasMessageStartingWith("keel does not support --peer-cert-file yet")
         .extracting(CliException::exitCode).isEqualTo(1);
-    assertThat(failure(Map.of("ETCD_CLIENT_CERT_AUTH", "true")))
-        .hasMessageStartingWith("keel does not support --client-cert-auth yet");
+    assertThat(failure(Map.of("ETCD_AUTO_TLS", "true")))
+        .hasMessageStartingWith("keel does not support --auto-tls yet");
     assertThat(failure(Map.of(), "--config-file", "etcd.yaml"))
         .hasMessageStartingWith("keel does not support --config-file yet");
     assertThat(failure(Map.of(), "--discovery-srv", "example.com"))

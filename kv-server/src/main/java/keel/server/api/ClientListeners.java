@@ -1,0 +1,75 @@
+package keel.server.api;
+
+import com.linecorp.armeria.common.SessionProtocol;
+import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.server.ServerPort;
+import io.netty.handler.ssl.ClientAuth;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import keel.server.ServerConfig;
+import keel.server.cli.EtcdUrls;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client port's listeners as etcd's {@code --listen-client-urls} make them: http URLs serve
+ * in clear text, https URLs over TLS with {@code --cert-file} and {@code --key-file}, and one
+ * address named with both schemes serves both on one port (etcd's cmux). Over TLS, a client must
+ * present a certificate signed by {@code --trusted-ca-file} when that file or {@code
+ * --client-cert-auth} is given, as etcd's {@code TLSInfo.ServerConfig} requires.
+ */
+public final class ClientListeners {
+  private static final Logger LOG = LoggerFactory.getLogger(ClientListeners.class);
+
+  private ClientListeners() {}
+
+  /** Adds the listeners (and TLS when an https URL asks for it) to {@code builder}; returns it. */
+  public static ServerBuilder addTo(ServerBuilder builder, ServerConfig config) {
+    Map<InetSocketAddress, Set<SessionProtocol>> byAddress = new LinkedHashMap<>();
+    for (URI url : config.listenClientUrls()) {
+      InetSocketAddress address = new InetSocketAddress(EtcdUrls.host(url), EtcdUrls.port(url));
+      boolean secure = "https".equals(url.getScheme());
+      byAddress.computeIfAbsent(address, a -> EnumSet.noneOf(SessionProtocol.class))
+          .add(secure ? SessionProtocol.HTTPS : SessionProtocol.HTTP);
+      if (!secure && !config.clientTls().isEmpty()) {
+        LOG.warn("scheme is HTTP while key and cert files are present; ignoring key and cert files for client url {}",
+            url);
+      }
+      if (!secure && config.clientTls().clientCertAuth()) {
+        LOG.warn("scheme is HTTP while --client-cert-auth is enabled; ignoring client cert auth for client url {}",
+            url);
+      }
+    }
+    byAddress.forEach((address, protocols) -> builder.port(new ServerPort(address, protocols)));
+    if (byAddress.values().stream().anyMatch(p -> p.contains(SessionProtocol.HTTPS))) {
+      ServerConfig.ClientTls tls = config.clientTls();
+      builder.tls(tls.certFile().toFile(), tls.keyFile().toFile());
+      builder.tlsCustomizer(ssl -> {
+        if (tls.trustedCaFile() != null) {
+          ssl.trustManager(tls.trustedCaFile().toFile());
+        }
+        if (tls.requiresClientCertificate()) {
+          ssl.clientAuth(ClientAuth.REQUIRE);
+        }
+      });
+    }
+    return builder;
+  }
+
+  /** The URLs of {@code ports} as clients reach them (port 0 resolved), https first where both are served. */
+  public static List<URI> urls(Iterable<ServerPort> ports) {
+    List<URI> urls = new ArrayList<>();
+    for (ServerPort port : ports) {
+      InetSocketAddress address = port.localAddress();
+      String scheme = port.hasHttps() ? "https" : "http";
+      urls.add(URI.create(scheme + "://" + address.getAddress().getHostAddress() + ":" + address.getPort()));
+    }
+    return urls;
+  }
+}

@@ -1,0 +1,143 @@
+package keel.testing;
+
+import static keel.testing.EtcdctlTranscript.Step;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import keel.testing.EtcdctlDifferentialIT.Target;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The client port over TLS, on etcd 3.4 and Keel started with the same certificates (made here
+ * with {@code openssl}: a CA, a server certificate for 127.0.0.1, a client certificate, and a
+ * second CA with a client certificate of its own): {@code --cert-file --key-file
+ * --trusted-ca-file --client-cert-auth}, an https client URL beside an http one. Debian's
+ * {@code etcdctl --cacert --cert --key} prints the same for a KV and member list sequence; a client without a certificate, or with one from the other CA, is refused by both;
+ * the http URL serves in clear text on both.
+ */
+@Timeout(value = 180)
+class ClientTlsDifferentialIT {
+  private static Path certs;
+
+  @BeforeAll
+  static void makeCertificates() throws IOException, InterruptedException {
+    certs = Files.createTempDirectory("keel-tls-it-");
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=keel-test-ca",
+        "-keyout", "ca-key.pem", "-out", "ca.pem");
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=other-ca",
+        "-keyout", "other-ca-key.pem", "-out", "other-ca.pem");
+    Files.writeString(certs.resolve("server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+        + "extendedKeyUsage=serverAuth,clientAuth\n");
+    Files.writeString(certs.resolve("client.ext"), "extendedKeyUsage=clientAuth\n");
+    signed("server", "/CN=127.0.0.1", "ca", "server.ext");
+    signed("client", "/CN=root", "ca", "client.ext");
+    signed("stranger", "/CN=root", "other-ca", "client.ext");
+  }
+
+  @AfterAll
+  static void removeCertificates() {
+    if (certs != null) {
+      TempDirs.deleteQuietly(certs);
+    }
+  }
+
+  private static void signed(String name, String subject, String ca, String ext) throws IOException, InterruptedException {
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", name + "-key.pem",
+        "-out", name + ".csr");
+    openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + "-key.pem",
+        "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", name + ".pem");
+  }
+
+  private static void openssl(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of("openssl"));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).directory(certs.toFile()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as("openssl %s: %s", String.join(" ", args), out).isZero();
+  }
+
+  private static String file(String name) {
+    return certs.resolve(name).toString();
+  }
+
+  @Test
+  void etcdctlOverTlsPrintsWhatEtcdPrintsAndStrangersAreRefused() throws IOException {
+    String p = EtcdctlDifferentialIT.uniquePrefix();
+    EtcdctlTranscript etcd = transcript(EtcdctlDifferentialIT.ETCD, p);
+    etcd.write("client-tls-etcd.txt");
+    assertThat(etcd.result("put over TLS").stdout()).isEqualTo("OK\n");
+    assertThat(etcd.result("no client certificate").exitCode()).isNotZero();
+    assertThat(etcd.result("no client certificate").stderr()).endsWith("Error: context deadline exceeded\n");
+    assertThat(normalise(etcd.renderedSteps().get(7))).as("a refusal's last line kept")
+        .endsWith("--- stderr\nError: context deadline exceeded\n");
+    EtcdctlTranscript keel = transcript(EtcdctlDifferentialIT.KEEL, p);
+    keel.write("client-tls-keel.txt");
+    EtcdctlTranscript.assertSameSteps(etcd, keel, ClientTlsDifferentialIT::normalise);
+  }
+
+  /**
+   * A refusal's stderr is compared by its last line (the lines before it are the client's retry
+   * log, with timestamps); a health check's time is masked.
+   */
+  static String normalise(String step) {
+    return MembershipDifferentialIT.normalise(step)
+        .replaceAll("took = [0-9.]+[a-zµ]*s", "took = <time>")
+        .replaceAll("(?s)(--- stderr\n)(?:.*\n)?([^\n]+\n?)\s*$", "$1$2");
+  }
+
+  private static EtcdctlTranscript transcript(Target target, String p) {
+    MemberAddress a = MemberAddress.withFreePorts("m1", "127.0.0.1");
+    String secure = "https://127.0.0.1:" + a.clientPort();
+    MemberAddress plain = MemberAddress.withFreePorts("plain", "127.0.0.1");
+    String clear = "http://127.0.0.1:" + plain.clientPort();
+    ClusterProcesses.Builder builder = ClusterProcesses.builder(target.command()).member(a)
+        .clusterName(target.name() + "-tls-" + p.substring(3, 8))
+        .memberFlags("m1", "--listen-client-urls", secure + "," + clear, "--advertise-client-urls", secure,
+            "--cert-file", file("server.pem"), "--key-file", file("server-key.pem"),
+            "--trusted-ca-file", file("ca.pem"), "--client-cert-auth");
+    try (ClusterProcesses cluster = builder.create()) {
+      cluster.members().forEach(MemberProcess::start);
+      List<String> tls = List.of("--cacert=" + file("ca.pem"), "--cert=" + file("client.pem"),
+          "--key=" + file("client-key.pem"));
+      Etcdctl client = Etcdctl.of(secure);
+      Deadlines.await(target.name() + " healthy over TLS", Duration.ofSeconds(60)).until(() ->
+          client.run(with(tls, "endpoint", "health"), new byte[0]).succeeded());
+      EtcdctlTranscript t = new EtcdctlTranscript(p);
+      record(t, client, "put over TLS", with(tls, "put", p + "a", "1"));
+      record(t, client, "get over TLS", with(tls, "get", p + "a"));
+      record(t, client, "a second put over TLS", with(tls, "put", p + "b", "2", "--prev-kv"));
+      record(t, client, "a range over TLS", with(tls, "get", p, "--prefix"));
+      record(t, client, "a delete over TLS", with(tls, "del", p + "b"));
+      record(t, client, "member list over TLS", with(tls, "member", "list"));
+      record(t, client, "endpoint health over TLS", with(tls, "endpoint", "health"));
+      List<String> noCert = List.of("--cacert=" + file("ca.pem"), "--dial-timeout=2s", "--command-timeout=3s");
+      record(t, client, "no client certificate", with(noCert, "get", p + "a"));
+      List<String> stranger = List.of("--cacert=" + file("ca.pem"), "--cert=" + file("stranger.pem"),
+          "--key=" + file("stranger-key.pem"), "--dial-timeout=2s", "--command-timeout=3s");
+      record(t, client, "a client certificate from another CA", with(stranger, "get", p + "a"));
+      record(t, client, "a server certificate not trusted", with(List.of("--cacert=" + file("other-ca.pem"),
+          "--cert=" + file("client.pem"), "--key=" + file("client-key.pem"), "--dial-timeout=2s",
+          "--command-timeout=3s"), "get", p + "a"));
+      record(t, Etcdctl.of(clear), "the http URL in clear text", List.of("get", p + "a"));
+      return t;
+    }
+  }
+
+  private static List<String> with(List<String> flags, String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(flags);
+    return all;
+  }
+
+  private static void record(EtcdctlTranscript t, Etcdctl etcdctl, String label, List<String> args) {
+    t.add(new Step(label, args, new byte[0]), etcdctl.run(args, new byte[0]));
+  }
+}
