@@ -284,7 +284,7 @@ public final class KeelServer implements AutoCloseable {
     return removed;
   }
 
-  private void startClientServer() {
+  private void startClientServer() throws IOException {
     Headers headers = new Headers(clusterId, memberId, node);
     Validation validation = new Validation(config.maxTxnOps());
     KvService kv = new KvService(node::readBarrier, stateMachine::store, proposer, validation, headers, breaks);

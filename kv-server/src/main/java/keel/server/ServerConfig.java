@@ -39,7 +39,8 @@ import keel.server.compactor.AutoCompaction;
  * @param forceNewCluster      {@code --force-new-cluster}: a member restarted on its data becomes a
  *                             cluster of one, the other members removed (ignored on a fresh data dir, as etcd)
  * @param clientTls            the client port's TLS ({@code --cert-file}, {@code --key-file},
- *                             {@code --trusted-ca-file}, {@code --client-cert-auth}); used by its https URLs
+ *                             {@code --trusted-ca-file}, {@code --client-cert-auth}, {@code --auto-tls});
+ *                             used by its https URLs
  */
 public record ServerConfig(
     String name,
@@ -95,10 +96,11 @@ public record ServerConfig(
   /**
    * etcd's client TLSInfo: the certificate and key the client port's https URLs serve, and the CA
    * a client's certificate must be signed by. As etcd's: a trusted CA file alone also makes a
-   * client certificate required.
+   * client certificate required. {@code autoTls} ({@code --auto-tls}): a self-signed certificate
+   * when no certificate file is given.
    */
-  public record ClientTls(Path certFile, Path keyFile, Path trustedCaFile, boolean clientCertAuth) {
-    public static final ClientTls NONE = new ClientTls(null, null, null, false);
+  public record ClientTls(Path certFile, Path keyFile, Path trustedCaFile, boolean clientCertAuth, boolean autoTls) {
+    public static final ClientTls NONE = new ClientTls(null, null, null, false, false);
 
     /** etcd's TLSInfo.Empty: neither a certificate nor a key file given. */
     public boolean isEmpty() {
@@ -150,7 +152,7 @@ public record ServerConfig(
           + "\" in the initial cluster configuration");
     }
     for (URI url : listenClientUrls) {
-      if ("https".equals(url.getScheme()) && clientTls.isEmpty()) {
+      if ("https".equals(url.getScheme()) && clientTls.isEmpty() && !clientTls.autoTls()) {
         throw new IllegalArgumentException("TLS key/cert (--cert-file, --key-file) must be provided for client url "
             + url + " with HTTPS scheme");
       }

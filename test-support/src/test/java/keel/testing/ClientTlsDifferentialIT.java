@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Timeout;
  * second CA with a client certificate of its own): {@code --cert-file --key-file
  * --trusted-ca-file --client-cert-auth}, an https client URL beside an http one. Debian's
  * {@code etcdctl --cacert --cert --key} prints the same for a KV and member list sequence; a client without a certificate, or with one from the other CA, is refused by both;
- * the http URL serves in clear text on both.
+ * the http URL serves in clear text on both. The server's key is PKCS#1, as cfssl writes it. With
+ * {@code --auto-tls}, both serve a self-signed certificate kept in the data dir.
  */
 @Timeout(value = 180)
 class ClientTlsDifferentialIT {
@@ -40,6 +41,9 @@ class ClientTlsDifferentialIT {
     signed("server", "/CN=127.0.0.1", "ca", "server.ext");
     signed("client", "/CN=root", "ca", "client.ext");
     signed("stranger", "/CN=root", "other-ca", "client.ext");
+    // The server's key as cfssl and older OpenSSL write it (PKCS#1), which the JDK alone cannot read.
+    openssl("rsa", "-in", "server-key.pem", "-traditional", "-out", "server-rsa-key.pem");
+    assertThat(Files.readString(certs.resolve("server-rsa-key.pem"))).startsWith("-----BEGIN RSA PRIVATE KEY-----");
   }
 
   @AfterAll
@@ -101,7 +105,7 @@ class ClientTlsDifferentialIT {
     ClusterProcesses.Builder builder = ClusterProcesses.builder(target.command()).member(a)
         .clusterName(target.name() + "-tls-" + p.substring(3, 8))
         .memberFlags("m1", "--listen-client-urls", secure + "," + clear, "--advertise-client-urls", secure,
-            "--cert-file", file("server.pem"), "--key-file", file("server-key.pem"),
+            "--cert-file", file("server.pem"), "--key-file", file("server-rsa-key.pem"),
             "--trusted-ca-file", file("ca.pem"), "--client-cert-auth");
     try (ClusterProcesses cluster = builder.create()) {
       cluster.members().forEach(MemberProcess::start);
@@ -127,6 +131,44 @@ class ClientTlsDifferentialIT {
           "--cert=" + file("client.pem"), "--key=" + file("client-key.pem"), "--dial-timeout=2s",
           "--command-timeout=3s"), "get", p + "a"));
       record(t, Etcdctl.of(clear), "the http URL in clear text", List.of("get", p + "a"));
+      return t;
+    }
+  }
+
+  @Test
+  void autoTlsServesASelfSignedCertificateKeptInTheDataDirAsOnEtcd() throws IOException {
+    String p = EtcdctlDifferentialIT.uniquePrefix();
+    EtcdctlTranscript etcd = autoTlsTranscript(EtcdctlDifferentialIT.ETCD, p);
+    etcd.write("auto-tls-etcd.txt");
+    assertThat(etcd.result("put, the certificate not verified").stdout()).isEqualTo("OK\n");
+    EtcdctlTranscript keel = autoTlsTranscript(EtcdctlDifferentialIT.KEEL, p);
+    keel.write("auto-tls-keel.txt");
+    EtcdctlTranscript.assertSameSteps(etcd, keel, ClientTlsDifferentialIT::normalise);
+  }
+
+  private static EtcdctlTranscript autoTlsTranscript(Target target, String p) throws IOException {
+    MemberAddress a = MemberAddress.withFreePorts("m1", "127.0.0.1");
+    String secure = "https://127.0.0.1:" + a.clientPort();
+    ClusterProcesses.Builder builder = ClusterProcesses.builder(target.command()).member(a)
+        .clusterName(target.name() + "-atls-" + p.substring(3, 8))
+        .memberFlags("m1", "--listen-client-urls", secure, "--advertise-client-urls", secure, "--auto-tls");
+    try (ClusterProcesses cluster = builder.create()) {
+      cluster.members().forEach(MemberProcess::start);
+      Etcdctl client = Etcdctl.of(secure);
+      // etcdctl 3.4 talks TLS to an https URL without --cacert only with --insecure-transport=false
+      List<String> skip = List.of("--insecure-transport=false", "--insecure-skip-tls-verify");
+      Deadlines.await(target.name() + " healthy over auto TLS", Duration.ofSeconds(60)).until(() ->
+          client.run(with(skip, "endpoint", "health"), new byte[0]).succeeded());
+      Path fixtures = cluster.member(0).dataDir().resolve("fixtures").resolve("client");
+      assertThat(fixtures.resolve("cert.pem")).as("%s keeps its certificate", target.name()).exists();
+      assertThat(Files.readString(fixtures.resolve("key.pem"))).as("%s keeps its key", target.name())
+          .startsWith("-----BEGIN EC PRIVATE KEY-----");
+      EtcdctlTranscript t = new EtcdctlTranscript(p);
+      record(t, client, "put, the certificate not verified", with(skip, "put", p + "a", "1"));
+      record(t, client, "get, the certificate not verified", with(skip, "get", p + "a"));
+      record(t, client, "member list", with(skip, "member", "list"));
+      record(t, client, "the certificate verified: unknown authority", List.of("get", p + "a",
+          "--insecure-transport=false", "--dial-timeout=2s", "--command-timeout=3s"));
       return t;
     }
   }

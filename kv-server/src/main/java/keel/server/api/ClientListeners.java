@@ -4,9 +4,11 @@ import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServerPort;
 import io.netty.handler.ssl.ClientAuth;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.ArrayList;
+import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * in clear text, https URLs over TLS with {@code --cert-file} and {@code --key-file}, and one
  * address named with both schemes serves both on one port (etcd's cmux). Over TLS, a client must
  * present a certificate signed by {@code --trusted-ca-file} when that file or {@code
- * --client-cert-auth} is given, as etcd's {@code TLSInfo.ServerConfig} requires.
+ * --client-cert-auth} is given, as etcd's {@code TLSInfo.ServerConfig} requires. With {@code
+ * --auto-tls} and no certificate file, a self-signed one ({@link AutoTls}).
  */
 public final class ClientListeners {
   private static final Logger LOG = LoggerFactory.getLogger(ClientListeners.class);
@@ -30,7 +33,7 @@ public final class ClientListeners {
   private ClientListeners() {}
 
   /** Adds the listeners (and TLS when an https URL asks for it) to {@code builder}; returns it. */
-  public static ServerBuilder addTo(ServerBuilder builder, ServerConfig config) {
+  public static ServerBuilder addTo(ServerBuilder builder, ServerConfig config) throws IOException {
     Map<InetSocketAddress, Set<SessionProtocol>> byAddress = new LinkedHashMap<>();
     for (URI url : config.listenClientUrls()) {
       InetSocketAddress address = new InetSocketAddress(EtcdUrls.host(url), EtcdUrls.port(url));
@@ -47,9 +50,19 @@ public final class ClientListeners {
       }
     }
     byAddress.forEach((address, protocols) -> builder.port(new ServerPort(address, protocols)));
+    ServerConfig.ClientTls tls = config.clientTls();
+    Path certFile = tls.certFile();
+    Path keyFile = tls.keyFile();
+    if (tls.autoTls() && !tls.isEmpty()) {
+      LOG.warn("ignoring client auto TLS since certs given");
+    } else if (tls.autoTls()) {
+      AutoTls.Pair self = AutoTls.selfCert(config.dataDir().resolve("fixtures").resolve("client"),
+          config.listenClientUrls());
+      certFile = self.cert();
+      keyFile = self.key();
+    }
     if (byAddress.values().stream().anyMatch(p -> p.contains(SessionProtocol.HTTPS))) {
-      ServerConfig.ClientTls tls = config.clientTls();
-      builder.tls(tls.certFile().toFile(), tls.keyFile().toFile());
+      builder.tls(PemFiles.privateKey(keyFile), PemFiles.certificates(certFile));
       builder.tlsCustomizer(ssl -> {
         if (tls.trustedCaFile() != null) {
           ssl.trustManager(tls.trustedCaFile().toFile());

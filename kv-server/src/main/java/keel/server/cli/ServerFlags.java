@@ -122,7 +122,7 @@ public final class ServerFlags {
       onlyDefault("client-crl-file", STRING, ""),
       onlyDefault("client-cert-allowed-hostname", STRING, ""),
       used("trusted-ca-file", STRING, "", "Path to the client server TLS trusted CA cert file."),
-      onlyDefault("auto-tls", BOOL, "false"),
+      used("auto-tls", BOOL, "false", "Client TLS using generated certificates."),
       onlyDefault("peer-cert-file", STRING, ""),
       onlyDefault("peer-key-file", STRING, ""),
       onlyDefault("peer-client-cert-auth", BOOL, "false"),
@@ -346,7 +346,8 @@ public final class ServerFlags {
     b.enableV2(EtcdFlag.isTrue(v.getOrDefault("enable-v2", "false")));
     b.forceNewCluster(EtcdFlag.isTrue(v.getOrDefault("force-new-cluster", "false")));
     b.clientTls(new ServerConfig.ClientTls(path(v, "cert-file"), path(v, "key-file"), path(v, "trusted-ca-file"),
-        EtcdFlag.isTrue(v.getOrDefault("client-cert-auth", "false"))));
+        EtcdFlag.isTrue(v.getOrDefault("client-cert-auth", "false")),
+        EtcdFlag.isTrue(v.getOrDefault("auto-tls", "false"))));
     b.watchProgressNotifyInterval(GoDuration.parse(
         v.getOrDefault("experimental-watch-progress-notify-interval", "10m0s")));
     b.autoCompaction(AutoCompaction.parse(v.getOrDefault("auto-compaction-mode", "periodic"),

@@ -294,10 +294,12 @@ class ServerFlagsTest {
     ServerConfig c = parse("--cert-file", "/c.pem", "--key-file=/k.pem", "--trusted-ca-file", "/ca.pem",
         "--listen-client-urls", "https://127.0.0.1:2379", "--advertise-client-urls", "https://127.0.0.1:2379");
     assertThat(c.clientTls()).isEqualTo(new ServerConfig.ClientTls(Path.of("/c.pem"), Path.of("/k.pem"),
-        Path.of("/ca.pem"), false));
+        Path.of("/ca.pem"), false, false));
     assertThat(c.clientTls().requiresClientCertificate()).as("a trusted CA file alone, as etcd").isTrue();
     assertThat(outcome(Map.of("ETCD_CLIENT_CERT_AUTH", "true")).config().clientTls().clientCertAuth()).isTrue();
     assertThat(parse().clientTls().isEmpty()).isTrue();
+    assertThat(parse("--auto-tls", "--listen-client-urls", "https://127.0.0.1:2379", "--advertise-client-urls",
+        "https://127.0.0.1:2379").clientTls().autoTls()).as("auto TLS stands for the files").isTrue();
     assertThat(failure(Map.of(), "--listen-client-urls", "https://127.0.0.1:2379", "--advertise-client-urls",
         "https://127.0.0.1:2379")).hasMessage("TLS key/cert (--cert-file, --key-file) must be provided for client"
             + " url https://127.0.0.1:2379 with HTTPS scheme");
@@ -339,8 +341,8 @@ class ServerFlagsTest {
     assertThat(failure(Map.of(), "--peer-cert-file", "/etc/ssl/peer.pem"))
         .hasMessageStartingWith("keel does not support --peer-cert-file yet")
         .extracting(CliException::exitCode).isEqualTo(1);
-    assertThat(failure(Map.of("ETCD_AUTO_TLS", "true")))
-        .hasMessageStartingWith("keel does not support --auto-tls yet");
+    assertThat(failure(Map.of("ETCD_PEER_AUTO_TLS", "true")))
+        .hasMessageStartingWith("keel does not support --peer-auto-tls yet");
     assertThat(failure(Map.of(), "--config-file", "etcd.yaml"))
         .hasMessageStartingWith("keel does not support --config-file yet");
     assertThat(failure(Map.of(), "--discovery-srv", "example.com"))
