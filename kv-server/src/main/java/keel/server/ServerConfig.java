@@ -97,10 +97,12 @@ public record ServerConfig(
    * etcd's client TLSInfo: the certificate and key the client port's https URLs serve, and the CA
    * a client's certificate must be signed by. As etcd's: a trusted CA file alone also makes a
    * client certificate required. {@code autoTls} ({@code --auto-tls}): a self-signed certificate
-   * when no certificate file is given.
+   * when no certificate file is given. {@code crlFile} ({@code --client-crl-file}): client
+   * certificates it revokes are refused.
    */
-  public record ClientTls(Path certFile, Path keyFile, Path trustedCaFile, boolean clientCertAuth, boolean autoTls) {
-    public static final ClientTls NONE = new ClientTls(null, null, null, false, false);
+  public record ClientTls(Path certFile, Path keyFile, Path trustedCaFile, boolean clientCertAuth, boolean autoTls,
+      Path crlFile) {
+    public static final ClientTls NONE = new ClientTls(null, null, null, false, false, null);
 
     /** etcd's TLSInfo.Empty: neither a certificate nor a key file given. */
     public boolean isEmpty() {

@@ -6,6 +6,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.Date;
+import keel.server.api.PemFiles;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.cert.X509CRLHolder;
+import org.bouncycastle.cert.jcajce.JcaX509v2CRLBuilder;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.util.io.pem.PemObject;
+import org.bouncycastle.util.io.pem.PemWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,12 +27,14 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The client port over TLS, on etcd 3.4 and Keel started with the same certificates (made here
- * with {@code openssl}: a CA, a server certificate for 127.0.0.1, a client certificate, and a
- * second CA with a client certificate of its own): {@code --cert-file --key-file
- * --trusted-ca-file --client-cert-auth}, an https client URL beside an http one. Debian's
- * {@code etcdctl --cacert --cert --key} prints the same for a KV and member list sequence; a client without a certificate, or with one from the other CA, is refused by both;
- * the http URL serves in clear text on both. The server's key is PKCS#1, as cfssl writes it. With
- * {@code --auto-tls}, both serve a self-signed certificate kept in the data dir.
+ * with {@code openssl}: a CA, a server certificate for 127.0.0.1, client certificates, a second CA
+ * with a client certificate of its own; the CA's revocation list with Bouncy Castle): {@code
+ * --cert-file --key-file --trusted-ca-file --client-cert-auth --client-crl-file}, an https client
+ * URL beside an http one. Debian's {@code etcdctl --cacert --cert --key} prints the same for a KV
+ * and member list sequence; a client without a certificate, with one from the other CA, or with
+ * a revoked one is refused by both; the http URL serves in clear text on both. The server's key
+ * is PKCS#1, as cfssl writes it. With {@code --auto-tls}, both serve a self-signed certificate
+ * kept in the data dir.
  */
 @Timeout(value = 180)
 class ClientTlsDifferentialIT {
@@ -41,9 +53,28 @@ class ClientTlsDifferentialIT {
     signed("server", "/CN=127.0.0.1", "ca", "server.ext");
     signed("client", "/CN=root", "ca", "client.ext");
     signed("stranger", "/CN=root", "other-ca", "client.ext");
+    signed("revoked", "/CN=root", "ca", "client.ext");
+    revocationList("revoked");
     // The server's key as cfssl and older OpenSSL write it (PKCS#1), which the JDK alone cannot read.
     openssl("rsa", "-in", "server-key.pem", "-traditional", "-out", "server-rsa-key.pem");
     assertThat(Files.readString(certs.resolve("server-rsa-key.pem"))).startsWith("-----BEGIN RSA PRIVATE KEY-----");
+  }
+
+  /** crl.pem: the CA's revocation list naming {@code name}'s certificate. */
+  private static void revocationList(String name) throws IOException {
+    X509Certificate ca = PemFiles.certificates(certs.resolve("ca.pem")).get(0);
+    X509Certificate revoked = PemFiles.certificates(certs.resolve(name + ".pem")).get(0);
+    JcaX509v2CRLBuilder crl = new JcaX509v2CRLBuilder(ca.getSubjectX500Principal(), new Date());
+    crl.addCRLEntry(revoked.getSerialNumber(), new Date(), CRLReason.keyCompromise);
+    try {
+      X509CRLHolder signed = crl.build(new JcaContentSignerBuilder("SHA256withRSA")
+          .build(PemFiles.privateKey(certs.resolve("ca-key.pem"))));
+      try (PemWriter out = new PemWriter(Files.newBufferedWriter(certs.resolve("crl.pem")))) {
+        out.writeObject(new PemObject("X509 CRL", signed.getEncoded()));
+      }
+    } catch (OperatorCreationException e) {
+      throw new IOException(e);
+    }
   }
 
   @AfterAll
@@ -106,7 +137,7 @@ class ClientTlsDifferentialIT {
         .clusterName(target.name() + "-tls-" + p.substring(3, 8))
         .memberFlags("m1", "--listen-client-urls", secure + "," + clear, "--advertise-client-urls", secure,
             "--cert-file", file("server.pem"), "--key-file", file("server-rsa-key.pem"),
-            "--trusted-ca-file", file("ca.pem"), "--client-cert-auth");
+            "--trusted-ca-file", file("ca.pem"), "--client-cert-auth", "--client-crl-file", file("crl.pem"));
     try (ClusterProcesses cluster = builder.create()) {
       cluster.members().forEach(MemberProcess::start);
       List<String> tls = List.of("--cacert=" + file("ca.pem"), "--cert=" + file("client.pem"),
@@ -127,6 +158,9 @@ class ClientTlsDifferentialIT {
       List<String> stranger = List.of("--cacert=" + file("ca.pem"), "--cert=" + file("stranger.pem"),
           "--key=" + file("stranger-key.pem"), "--dial-timeout=2s", "--command-timeout=3s");
       record(t, client, "a client certificate from another CA", with(stranger, "get", p + "a"));
+      record(t, client, "a revoked client certificate", with(List.of("--cacert=" + file("ca.pem"),
+          "--cert=" + file("revoked.pem"), "--key=" + file("revoked-key.pem"), "--dial-timeout=2s",
+          "--command-timeout=3s"), "get", p + "a"));
       record(t, client, "a server certificate not trusted", with(List.of("--cacert=" + file("other-ca.pem"),
           "--cert=" + file("client.pem"), "--key=" + file("client-key.pem"), "--dial-timeout=2s",
           "--command-timeout=3s"), "get", p + "a"));

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * address named with both schemes serves both on one port (etcd's cmux). Over TLS, a client must
  * present a certificate signed by {@code --trusted-ca-file} when that file or {@code
  * --client-cert-auth} is given, as etcd's {@code TLSInfo.ServerConfig} requires. With {@code
- * --auto-tls} and no certificate file, a self-signed one ({@link AutoTls}).
+ * --auto-tls} and no certificate file, a self-signed one ({@link AutoTls}); {@code
+ * --client-crl-file} refuses the client certificates it revokes ({@link RevocationList}).
  */
 public final class ClientListeners {
   private static final Logger LOG = LoggerFactory.getLogger(ClientListeners.class);
@@ -63,9 +64,11 @@ public final class ClientListeners {
     }
     if (byAddress.values().stream().anyMatch(p -> p.contains(SessionProtocol.HTTPS))) {
       builder.tls(PemFiles.privateKey(keyFile), PemFiles.certificates(certFile));
+      javax.net.ssl.TrustManager trust = tls.trustedCaFile() == null ? null
+          : RevocationList.trusting(tls.trustedCaFile(), tls.crlFile());
       builder.tlsCustomizer(ssl -> {
-        if (tls.trustedCaFile() != null) {
-          ssl.trustManager(tls.trustedCaFile().toFile());
+        if (trust != null) {
+          ssl.trustManager(trust);
         }
         if (tls.requiresClientCertificate()) {
           ssl.clientAuth(ClientAuth.REQUIRE);

@@ -119,7 +119,7 @@ public final class ServerFlags {
       used("cert-file", STRING, "", "Path to the client server TLS cert file."),
       used("key-file", STRING, "", "Path to the client server TLS key file."),
       used("client-cert-auth", BOOL, "false", "Enable client cert authentication."),
-      onlyDefault("client-crl-file", STRING, ""),
+      used("client-crl-file", STRING, "", "Path to the client certificate revocation list file."),
       onlyDefault("client-cert-allowed-hostname", STRING, ""),
       used("trusted-ca-file", STRING, "", "Path to the client server TLS trusted CA cert file."),
       used("auto-tls", BOOL, "false", "Client TLS using generated certificates."),
@@ -347,7 +347,7 @@ public final class ServerFlags {
     b.forceNewCluster(EtcdFlag.isTrue(v.getOrDefault("force-new-cluster", "false")));
     b.clientTls(new ServerConfig.ClientTls(path(v, "cert-file"), path(v, "key-file"), path(v, "trusted-ca-file"),
         EtcdFlag.isTrue(v.getOrDefault("client-cert-auth", "false")),
-        EtcdFlag.isTrue(v.getOrDefault("auto-tls", "false"))));
+        EtcdFlag.isTrue(v.getOrDefault("auto-tls", "false")), path(v, "client-crl-file")));
     b.watchProgressNotifyInterval(GoDuration.parse(
         v.getOrDefault("experimental-watch-progress-notify-interval", "10m0s")));
     b.autoCompaction(AutoCompaction.parse(v.getOrDefault("auto-compaction-mode", "periodic"),

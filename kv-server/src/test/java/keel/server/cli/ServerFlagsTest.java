@@ -294,7 +294,7 @@ class ServerFlagsTest {
     ServerConfig c = parse("--cert-file", "/c.pem", "--key-file=/k.pem", "--trusted-ca-file", "/ca.pem",
         "--listen-client-urls", "https://127.0.0.1:2379", "--advertise-client-urls", "https://127.0.0.1:2379");
     assertThat(c.clientTls()).isEqualTo(new ServerConfig.ClientTls(Path.of("/c.pem"), Path.of("/k.pem"),
-        Path.of("/ca.pem"), false, false));
+        Path.of("/ca.pem"), false, false, null));
     assertThat(c.clientTls().requiresClientCertificate()).as("a trusted CA file alone, as etcd").isTrue();
     assertThat(outcome(Map.of("ETCD_CLIENT_CERT_AUTH", "true")).config().clientTls().clientCertAuth()).isTrue();
     assertThat(parse().clientTls().isEmpty()).isTrue();
