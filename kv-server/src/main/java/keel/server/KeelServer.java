@@ -7,6 +7,7 @@ import io.etcd.jetcd.api.CompactionRequest;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -64,6 +65,7 @@ import keel.server.statemachine.SnapshotRestore;
 import keel.server.v2store.V2ExpirySweep;
 import keel.server.v2store.V2Store;
 import keel.server.watch.WatchHub;
+import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -207,8 +209,8 @@ public final class KeelServer implements AutoCloseable {
     // its flags; else (--initial-cluster-state existing) as the cluster says.
     List<MemberRecord> named = founding(config) ? MemberRecords.founders(config) : List.of();
     Optional<MemberIdentity> saved = MemberIdentity.load(config.dataDir());
-    java.nio.file.Path raftDir = RatisNode.storageDir(config);
-    org.apache.ratis.protocol.RaftGroupId group = RatisNode.groupId(config.initialClusterToken());
+    Path raftDir = RatisNode.storageDir(config);
+    RaftGroupId group = RatisNode.groupId(config.initialClusterToken());
     SeededRaftStorage.finishInterrupted(raftDir);
     MemberIdentity identity;
     List<RaftPeer> joinedPeers = List.of();

@@ -61,7 +61,8 @@ class ForceNewClusterIT {
       long committed = cluster.members().stream().mapToLong(m -> status(m, "raft_index")).max().orElseThrow();
       Deadlines.await(target.name() + ": the member to force applied index " + committed, JOIN)
           .until(() -> status(forced, "raft_applied_index") >= committed);
-      String id = memberId(forced);
+      long id = status(forced, "member_id");
+      assertThat(id).as("%s: the member's id from endpoint status", target.name()).isNotEqualTo(-1L);
       cluster.members().forEach(MemberProcess::kill9);
 
       forced.startWith("--force-new-cluster");
@@ -69,7 +70,7 @@ class ForceNewClusterIT {
       Etcdctl one = Etcdctl.of(forced.address().clientEndpoint());
       t.add(Step.of("member list of the forced member", "member", "list", "-w", "table"),
           one.run("member", "list", "-w", "table"));
-      assertThat(memberId(forced)).as("%s: the forced member keeps its id", target.name()).isEqualTo(id);
+      assertThat(status(forced, "member_id")).as("%s: the forced member keeps its id", target.name()).isEqualTo(id);
       t.add(Step.of("the keys written before", "get", p, "--prefix"), one.run("get", p, "--prefix"));
       t.add(Step.of("a write", "put", p + "after", "x"), one.run("put", p + "after", "x"));
       Matcher revision = REVISION.matcher(one.run("get", p + "after", "-w", "json").stdout());
@@ -104,16 +105,12 @@ class ForceNewClusterIT {
     }
   }
 
+  /** A number field of {@code etcdctl endpoint status -w json} on {@code member}; -1 when it does not answer. */
   private static long status(MemberProcess member, String field) {
     String json = Etcdctl.of(member.address().clientEndpoint()).run("endpoint", "status", "-w", "json").stdout();
     Matcher value = Pattern.compile("\"" + field + "\":(\\d+)").matcher(json);
-    return value.find() ? Long.parseLong(value.group(1)) : -1;
+    return value.find() ? Long.parseUnsignedLong(value.group(1)) : -1; // ids are uint64
   }
 
-  private static String memberId(MemberProcess member) {
-    String json = Etcdctl.of(member.address().clientEndpoint()).run("endpoint", "status", "-w", "json").stdout();
-    Matcher id = Pattern.compile("\"member_id\":(\\d+)").matcher(json);
-    assertThat(id.find()).as("endpoint status -w json: %s", json).isTrue();
-    return id.group(1);
-  }
+
 }

@@ -10,23 +10,19 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
 import java.util.stream.Stream;
 import keel.server.command.Command;
 import keel.server.command.MemberRecord;
 import keel.server.lease.Lessor;
 import keel.server.mvcc.MvccCounters;
 import keel.server.raft.MemberIds;
+import keel.server.raft.RaftLogSegments;
 import keel.server.raft.RatisNode;
 import keel.server.watch.EventSink;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.server.RaftServerConfigKeys.Log.CorruptionPolicy;
 import org.apache.ratis.server.protocol.TermIndex;
-import org.apache.ratis.server.raftlog.segmented.LogSegment;
-import org.apache.ratis.server.raftlog.segmented.LogSegmentPath;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
-import org.apache.ratis.util.SizeInBytes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,7 +37,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ForcedRestart {
   private static final Logger LOG = LoggerFactory.getLogger(ForcedRestart.class);
-  private static final SizeInBytes MAX_ENTRY = SizeInBytes.valueOf("64MB");
 
   /**
    * What the member starts as.
@@ -75,7 +70,7 @@ public final class ForcedRestart {
     Optional<File> snapshot = latestSnapshot(groupDir.resolve("sm"));
     if (snapshot.isPresent()) {
       state = SnapshotFile.read(snapshot.get(), in -> Applier.readFrom(in, settings, Lessor.Listener.NONE,
-          EventSink.NONE, Applier.newV2Store(1, Runnable::run), new MvccCounters()));
+          EventSink.NONE, Applier.newV2Store(initialMembers, Runnable::run), new MvccCounters()));
       at = SimpleStateMachineStorage.getTermIndexFromSnapshotFile(snapshot.get());
     }
     // Every entry this member's log holds, also those past the last commit index it records: a
@@ -86,7 +81,7 @@ public final class ForcedRestart {
     Applier applying = state;
     long snapshotIndex = at.getIndex();
     TermIndex[] last = {at};
-    forEachEntry(segments(groupDir.resolve("current")), entry -> {
+    forEachEntry(groupDir.resolve("current"), entry -> {
       if (entry.getIndex() <= snapshotIndex) {
         return;
       }
@@ -130,23 +125,10 @@ public final class ForcedRestart {
     }
   }
 
-  private static List<Path> segments(Path currentDir) throws IOException {
-    if (!Files.isDirectory(currentDir)) {
-      return List.of();
-    }
-    try (Stream<Path> files = Files.list(currentDir)) {
-      return files.map(LogSegmentPath::matchLogSegment).filter(java.util.Objects::nonNull)
-          .sorted(Comparator.comparing(LogSegmentPath::getStartEnd))
-          .map(LogSegmentPath::getPath).toList();
-    }
-  }
-
-  private static void forEachEntry(List<Path> segments, Consumer<LogEntryProto> consumer) throws IOException {
-    for (Path segment : segments) {
-      LogSegmentPath parsed = LogSegmentPath.matchLogSegment(segment);
+  private static void forEachEntry(Path currentDir, Consumer<LogEntryProto> consumer) throws IOException {
+    for (Path segment : RaftLogSegments.under(currentDir)) {
       try {
-        LogSegment.readSegmentFile(segment.toFile(), parsed.getStartEnd(), MAX_ENTRY, CorruptionPolicy.EXCEPTION,
-            null, consumer);
+        RaftLogSegments.read(segment, consumer);
       } catch (IOException | RuntimeException e) {
         throw new IOException("Raft log segment " + segment.toAbsolutePath() + " cannot be read (" + e.getMessage()
             + "); --force-new-cluster needs a whole log", e);
