@@ -5,7 +5,6 @@ import io.etcd.jetcd.api.KeyValue;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.function.BiConsumer;
@@ -18,20 +17,12 @@ import java.util.function.BiConsumer;
  * so everything observable is deterministic.
  */
 final class KeyIndex {
-  /**
-   * Bytes charged per retained revision on top of its key and value: etcd stores a 17-byte
-   * revision key plus the marshalled KeyValue (four varint fields) per revision, and its index
-   * entry; 64 is a round figure for that.
-   */
-  static final long REVISION_OVERHEAD = 64;
+  /** See {@link KeyHistory#REVISION_OVERHEAD}. */
+  static final long REVISION_OVERHEAD = KeyHistory.REVISION_OVERHEAD;
 
   private final NavigableMap<ByteString, KeyHistory> keys = new TreeMap<>(KeyRange.ORDER);
-  /**
-   * Every retained revision with the key written at it, in revision order: etcd's backend is
-   * keyed by revision the same way, and watchers catching up read it in that order. Kept in step
-   * with the histories by put, tombstone, compact and rollback.
-   */
-  private final NavigableMap<Revision, ByteString> byRevision = new TreeMap<>();
+  /** Kept in step with the histories by put, tombstone, compact and rollback. */
+  private final RevisionLog byRevision = new RevisionLog();
   private long sizeBytes;
   /** Keys with a value at the newest revision (not deleted): etcd's keys_total gauge. */
   private long liveKeys;
@@ -54,51 +45,62 @@ final class KeyIndex {
     return history == null ? null : history.liveAt(atRev);
   }
 
-  void put(Revision revision, KeyValue kv) {
-    KeyHistory history = keys.computeIfAbsent(kv.getKey(), k -> new KeyHistory());
-    liveKeys += history.latest() == null ? 1 : 0;
-    history.append(revision, kv);
-    byRevision.put(revision, kv.getKey());
-    sizeBytes += entrySize(kv.getKey(), kv);
+  /** Puts {@code kv} (whose mod_revision is {@code main}) at {@code main.sub}. */
+  void put(long main, int sub, KeyValue kv) {
+    KeyHistory history = keys.computeIfAbsent(kv.getKey(), KeyHistory::new);
+    liveKeys += history.isLive() ? 0 : 1;
+    history.appendPut(main, sub, kv);
+    added(main, sub, history);
   }
 
   /**
-   * Appends one retained entry read back from a snapshot. Unlike {@link #tombstone}, a history may
-   * begin with a tombstone: compacting at exactly a delete's revision keeps that tombstone alone.
+   * Appends one retained entry read back from a snapshot, in key order; the caller calls
+   * {@link #restored} after the last. Unlike {@link #tombstone}, a history may begin with a
+   * tombstone: compacting at exactly a delete's revision keeps that tombstone alone.
    */
-  void restore(Revision revision, ByteString key, KeyValue kvOrNullForTombstone) {
+  void restore(long main, int sub, ByteString key, KeyValue kvOrNullForTombstone) {
+    KeyHistory history = keys.computeIfAbsent(key, KeyHistory::new);
+    boolean wasLive = history.isLive();
     if (kvOrNullForTombstone != null) {
-      put(revision, kvOrNullForTombstone);
-      return;
+      history.appendPut(main, sub, kvOrNullForTombstone);
+    } else {
+      history.appendTombstone(main, sub);
     }
-    KeyHistory history = keys.computeIfAbsent(key, k -> new KeyHistory());
-    liveKeys -= history.latest() != null ? 1 : 0;
-    history.append(revision, null);
-    byRevision.put(revision, key);
-    sizeBytes += entrySize(key, null);
+    liveKeys += (history.isLive() ? 1 : 0) - (wasLive ? 1 : 0);
+    added(main, sub, history);
   }
 
-  void tombstone(Revision revision, ByteString key) {
+  /** Puts the revision log in order once every entry of a snapshot was restored. */
+  void restored() {
+    byRevision.sort();
+  }
+
+  void tombstone(long main, int sub, ByteString key) {
     KeyHistory history = keys.get(key);
-    if (history == null || history.latest() == null) {
-      throw new IllegalStateException("tombstone on a key that is not live at " + revision);
+    if (history == null || !history.isLive()) {
+      throw new IllegalStateException("tombstone on a key that is not live at " + main + "." + sub);
     }
-    history.append(revision, null);
+    history.appendTombstone(main, sub);
     liveKeys--;
-    byRevision.put(revision, key);
-    sizeBytes += entrySize(key, null);
+    added(main, sub, history);
+  }
+
+  private void added(long main, int sub, KeyHistory history) {
+    byRevision.append(main, sub, history);
+    sizeBytes += KeyHistory.chargedSize(history.key(), history.lastRecord());
   }
 
   /** Drops history that no read at or above {@code atRev} can see; see {@link KeyHistory}. */
   void compact(long atRev) {
-    Iterator<Map.Entry<ByteString, KeyHistory>> it = keys.entrySet().iterator();
+    Iterator<KeyHistory> it = keys.values().iterator();
     while (it.hasNext()) {
-      Map.Entry<ByteString, KeyHistory> e = it.next();
-      uncharge(e.getKey(), e.getValue().compact(atRev));
-      if (e.getValue().isEmpty()) {
+      KeyHistory history = it.next();
+      sizeBytes -= history.compact(atRev);
+      if (history.isEmpty()) {
         it.remove();
       }
     }
+    byRevision.compact(atRev);
   }
 
   /**
@@ -110,10 +112,9 @@ final class KeyIndex {
   long backendRevisions(long compactRev) {
     long tombstones = 0;
     if (compactRev > 0) {
-      for (Map.Entry<Revision, ByteString> e : byRevision.subMap(
-          new Revision(compactRev, 0), true, new Revision(compactRev, Long.MAX_VALUE), true).entrySet()) {
-        KeyHistory history = keys.get(e.getValue());
-        if (history != null && history.isTombstoneAt(e.getKey())) {
+      for (int i = byRevision.firstAtOrAbove(compactRev);
+          i < byRevision.size() && byRevision.main(i) == compactRev; i++) {
+        if (byRevision.history(i).isTombstoneAt(compactRev, byRevision.sub(i))) {
           tombstones++;
         }
       }
@@ -128,13 +129,14 @@ final class KeyIndex {
       if (history == null) {
         continue;
       }
-      boolean wasLive = history.latest() != null;
-      uncharge(key, history.truncateFrom(main));
-      liveKeys += (history.latest() != null ? 1 : 0) - (wasLive ? 1 : 0);
+      boolean wasLive = history.isLive();
+      sizeBytes -= history.truncateFrom(main);
+      liveKeys += (history.isLive() ? 1 : 0) - (wasLive ? 1 : 0);
       if (history.isEmpty()) {
         keys.remove(key);
       }
     }
+    byRevision.truncateFrom(main);
   }
 
   /**
@@ -153,16 +155,16 @@ final class KeyIndex {
     }
     long scanBudget = (long) limit * SCAN_FACTOR;
     long lastMain = -1;
-    for (Map.Entry<Revision, ByteString> e : byRevision.subMap(
-        new Revision(fromRev, 0), true, new Revision(toRev, Long.MAX_VALUE), true).entrySet()) {
-      long main = e.getKey().main();
+    for (int i = byRevision.firstAtOrAbove(fromRev); i < byRevision.size() && byRevision.main(i) <= toRev; i++) {
+      long main = byRevision.main(i);
       if (main != lastMain && (out.size() >= limit || scanBudget <= 0)) {
         return new EventPage(out, main);
       }
       lastMain = main;
       scanBudget--;
-      if (range.contains(e.getValue())) {
-        addEvent(out, keys.get(e.getValue()).eventAt(e.getKey(), e.getValue()), compactRev);
+      KeyHistory history = byRevision.history(i);
+      if (range.contains(history.key())) {
+        addEvent(out, history.eventAt(main, byRevision.sub(i)), compactRev);
       }
     }
     return new EventPage(out, toRev + 1);
@@ -184,18 +186,15 @@ final class KeyIndex {
     List<io.etcd.jetcd.api.Event> out = new ArrayList<>();
     KeyHistory history = keys.get(key);
     if (history != null) {
-      for (KeyHistory.Entry entry : history.entries()) {
-        long main = entry.revision().main();
-        if (main < fromRev) {
-          continue;
-        }
+      for (int i = history.firstAtOrAbove(fromRev); i < history.size(); i++) {
+        long main = history.mainAt(i);
         if (main > toRev) {
           break;
         }
         if (out.size() >= limit) {
           return new EventPage(out, main);
         }
-        addEvent(out, history.eventAt(entry.revision(), key), compactRev);
+        addEvent(out, history.eventAtIndex(i), compactRev);
       }
     }
     return new EventPage(out, toRev + 1);
@@ -222,14 +221,4 @@ final class KeyIndex {
     return keys.size();
   }
 
-  private void uncharge(ByteString key, List<KeyHistory.Entry> dropped) {
-    for (KeyHistory.Entry entry : dropped) {
-      byRevision.remove(entry.revision());
-      sizeBytes -= entrySize(key, entry.kv());
-    }
-  }
-
-  private static long entrySize(ByteString key, KeyValue kvOrNull) {
-    return key.size() + (kvOrNull == null ? 0 : kvOrNull.getValue().size()) + REVISION_OVERHEAD;
-  }
 }

@@ -40,9 +40,9 @@ public final class MvccSnapshot {
     private final long currentRev;
     private final long compactRev;
     private final ByteString[] keys;
-    private final KeyHistory.Entry[][] histories;
+    private final byte[][][] histories;
 
-    private Image(long currentRev, long compactRev, ByteString[] keys, KeyHistory.Entry[][] histories) {
+    private Image(long currentRev, long compactRev, ByteString[] keys, byte[][][] histories) {
       this.currentRev = currentRev;
       this.compactRev = compactRev;
       this.keys = keys;
@@ -64,14 +64,15 @@ public final class MvccSnapshot {
         out.writeInt(keys[i].size());
         keys[i].writeTo(out);
         out.writeInt(histories[i].length);
-        for (KeyHistory.Entry e : histories[i]) {
+        for (byte[] record : histories[i]) {
           values.flush();
-          out.writeLong(e.revision().main());
-          out.writeLong(e.revision().sub());
-          out.writeBoolean(e.isTombstone());
-          if (!e.isTombstone()) {
-            values.writeUInt32NoTag(e.kv().getSerializedSize());
-            e.kv().writeTo(values);
+          out.writeLong(RevisionRecord.main(record));
+          out.writeLong(RevisionRecord.sub(record));
+          out.writeBoolean(RevisionRecord.isTombstone(record));
+          if (!RevisionRecord.isTombstone(record)) {
+            KeyValue kv = RevisionRecord.toKeyValue(record, keys[i]);
+            values.writeUInt32NoTag(kv.getSerializedSize());
+            kv.writeTo(values);
           }
         }
       }
@@ -84,11 +85,11 @@ public final class MvccSnapshot {
   /** The image of {@code index} now; the caller holds the store's lock. */
   static Image capture(KeyIndex index, long currentRev, long compactRev) {
     ByteString[] keys = new ByteString[index.keyCount()];
-    KeyHistory.Entry[][] histories = new KeyHistory.Entry[keys.length][];
+    byte[][][] histories = new byte[keys.length][][];
     int[] next = {0};
     index.forEach((key, history) -> {
       keys[next[0]] = key;
-      histories[next[0]] = history.entries().toArray(new KeyHistory.Entry[0]);
+      histories[next[0]] = history.records();
       next[0]++;
     });
     return new Image(currentRev, compactRev, keys, histories);
@@ -113,21 +114,26 @@ public final class MvccSnapshot {
       ByteString key = ByteString.copyFrom(keyBytes);
       int entryCount = in.readInt();
       for (int i = 0; i < entryCount; i++) {
-        Revision rev = new Revision(in.readLong(), in.readLong());
+        long main = in.readLong();
+        long sub = in.readLong();
+        if (sub < 0 || sub > Integer.MAX_VALUE) {
+          throw new IOException("corrupt MVCC snapshot at key #" + k + ": sub revision " + sub);
+        }
         if (in.readBoolean()) {
-          index.restore(rev, key, null);
+          index.restore(main, (int) sub, key, null);
         } else {
           KeyValue kv = KeyValue.parseDelimitedFrom(in);
-          if (kv == null || !kv.getKey().equals(key)) {
+          if (kv == null || !kv.getKey().equals(key) || kv.getModRevision() != main) {
             throw new IOException("corrupt MVCC snapshot at key #" + k);
           }
-          index.restore(rev, key, kv);
+          index.restore(main, (int) sub, key, kv);
         }
       }
     }
     if (in.readInt() != MAGIC) {
       throw new IOException("MVCC snapshot has no end marker");
     }
+    index.restored();
     return new MvccStore(index, currentRev, compactRev, counters);
   }
 }

@@ -94,7 +94,7 @@ final class WriteTxn {
         .setVersion(prev == null ? 1 : prev.getVersion() + 1)
         .setLease(lease)
         .build();
-    index.put(new Revision(rev, events.size()), kv);
+    index.put(rev, events.size(), kv);
     changedKeys.add(kv.getKey());
     tally.puts++;
     tally.putBytes += kv.getKey().size() + value.size();
@@ -120,7 +120,7 @@ final class WriteTxn {
     List<KeyValue> live = index.range(KeyRange.of(d.getKey(), d.getRangeEnd()), viewRev());
     long rev = beginRev + 1;
     for (KeyValue prev : live) {
-      index.tombstone(new Revision(rev, events.size()), prev.getKey());
+      index.tombstone(rev, events.size(), prev.getKey());
       changedKeys.add(prev.getKey());
       KeyValue deleted = KeyValue.newBuilder().setKey(prev.getKey()).setModRevision(rev).build();
       events.add(Event.newBuilder()

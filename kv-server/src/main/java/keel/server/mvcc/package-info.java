@@ -3,7 +3,9 @@
  * 3.4's range, put, delete, txn and compaction semantics on etcd's own protobuf messages.
  *
  * <p>Parts: {@link keel.server.mvcc.Revision} (main.sub), {@code KeyHistory} (one key's retained
- * revisions, with a worked example), {@code KeyIndex} (all keys in byte order, size accounting),
+ * revisions, with a worked example), {@code RevisionRecord} (one revision as one byte array),
+ * {@code KeyIndex} (all keys in byte order, size accounting), {@code RevisionLog} (every retained
+ * revision in revision order),
  * {@code RangeQuery}, {@code WriteTxn} (one write transaction), {@code TxnApplier} (compares,
  * checks and ops of a TxnRequest), {@code MvccSnapshot} (the snapshot format) and
  * {@link keel.server.mvcc.TxnValidator} (etcd's door checks for txns), and

@@ -70,6 +70,12 @@ class MvccSnapshotTest {
     }
     assertEtcdError(() -> copy.range(all().setRevision(8).build()), EtcdError.COMPACTED);
     assertThat(bytes(copy)).isEqualTo(bytes(store));
+    // the history in revision order (read from a log the snapshot restores in key order)
+    EventPage events = copy.events(bs("\0"), bs("\0"), 9, Long.MAX_VALUE, 1_000);
+    assertThat(events.events()).hasSizeGreaterThan(10).isEqualTo(
+        store.events(bs("\0"), bs("\0"), 9, Long.MAX_VALUE, 1_000).events());
+    assertThat(events.events()).extracting(e -> e.getKv().getModRevision()).isSorted();
+    assertThat(copy.hashKv(0)).isEqualTo(store.hashKv(0));
   }
 
   @Test
