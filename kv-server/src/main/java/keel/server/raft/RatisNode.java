@@ -244,10 +244,12 @@ public final class RatisNode implements Closeable {
     RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.max(1, Math.min(1024, config.snapshotCount())));
     // Closed log segments kept in memory for followers that lag: Ratis's default (up to 200 MB of
     // the heap) would hold several times a store of 100,000 keys. Older entries are read from the
-    // segment files when a follower needs them.
-    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(8L << 20)); // the open one is always cached
-    RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
-    RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf(16L << 20));
+    // segment files when a follower needs them. 4 MiB segments, one closed one cached: at most
+    // 8 MiB of entries on the heap (the open segment is always cached), where 8 MiB segments and
+    // two cached held up to 24 (perf/ANALYSIS.md, section 5).
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(4L << 20));
+    RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 1);
+    RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf(8L << 20));
     // A write's reply stays in the retry cache for as long as one of its retries may still come
     // (every try of a write ends at the request timeout), not Ratis's default minute: at a few
     // thousand writes a second that minute held a quarter of a million replies on the heap.
