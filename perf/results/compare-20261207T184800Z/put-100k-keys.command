@@ -1,0 +1,1 @@
+benchmark --endpoints=<3 members> --conns=100 --clients=1000 put --key-size=8 --sequential-keys --key-space-size=100000 --val-size=256 --total=100000

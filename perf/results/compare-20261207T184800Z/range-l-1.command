@@ -1,0 +1,1 @@
+benchmark --endpoints=<3 members> --conns=1 --clients=1 range /bench/k --consistency=l --total=4000

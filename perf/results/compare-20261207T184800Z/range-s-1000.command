@@ -1,0 +1,1 @@
+benchmark --endpoints=<3 members> --conns=100 --clients=1000 range /bench/k --consistency=s --total=40000
