@@ -41,6 +41,8 @@ import keel.server.compactor.AutoCompaction;
  * @param clientTls            the client port's TLS ({@code --cert-file}, {@code --key-file},
  *                             {@code --trusted-ca-file}, {@code --client-cert-auth}, {@code --auto-tls});
  *                             used by its https URLs
+ * @param peerTls              the peer port's TLS ({@code --peer-cert-file}, {@code --peer-key-file}, ...,
+ *                             {@code --peer-auto-tls}); used when the peer URL is https
  */
 public record ServerConfig(
     String name,
@@ -63,7 +65,8 @@ public record ServerConfig(
     List<URI> listenMetricsUrls,
     Duration watchProgressNotifyInterval,
     boolean forceNewCluster,
-    ClientTls clientTls) {
+    TlsInfo clientTls,
+    TlsInfo peerTls) {
 
   public static final String DEFAULT_NAME = "default";
   public static final URI DEFAULT_CLIENT_URL = URI.create("http://localhost:2379");
@@ -94,15 +97,24 @@ public record ServerConfig(
   }
 
   /**
-   * etcd's client TLSInfo: the certificate and key the client port's https URLs serve, and the CA
-   * a client's certificate must be signed by. As etcd's: a trusted CA file alone also makes a
-   * client certificate required. {@code autoTls} ({@code --auto-tls}): a self-signed certificate
-   * when no certificate file is given. {@code crlFile} ({@code --client-crl-file}): client
-   * certificates it revokes are refused.
+   * etcd's TLSInfo, of the client port or of the peer port: the certificate and key its https
+   * URLs serve (and a member presents when it dials another), and the CA the other side's
+   * certificate must be signed by. As etcd's: a trusted CA file alone also makes a client
+   * certificate required. {@code autoTls} ({@code --auto-tls}, {@code --peer-auto-tls}): a
+   * self-signed certificate when no certificate file is given, which stands for every other
+   * setting, as etcd's SelfCert does. {@code crlFile}: certificates it revokes are refused.
+   * {@code allowedCn}, {@code allowedHostname} ({@code --peer-cert-allowed-cn}, {@code
+   * --peer-cert-allowed-hostname}, {@code --client-cert-allowed-hostname}): a certificate the
+   * other side presents must also carry that common name, or be valid for that host name.
    */
-  public record ClientTls(Path certFile, Path keyFile, Path trustedCaFile, boolean clientCertAuth, boolean autoTls,
-      Path crlFile) {
-    public static final ClientTls NONE = new ClientTls(null, null, null, false, false, null);
+  public record TlsInfo(Path certFile, Path keyFile, Path trustedCaFile, boolean clientCertAuth, boolean autoTls,
+      Path crlFile, String allowedCn, String allowedHostname) {
+    public static final TlsInfo NONE = new TlsInfo(null, null, null, false, false, null, null, null);
+
+    public TlsInfo {
+      allowedCn = allowedCn == null || allowedCn.isEmpty() ? null : allowedCn;
+      allowedHostname = allowedHostname == null || allowedHostname.isEmpty() ? null : allowedHostname;
+    }
 
     /** etcd's TLSInfo.Empty: neither a certificate nor a key file given. */
     public boolean isEmpty() {
@@ -113,11 +125,25 @@ public record ServerConfig(
     public boolean requiresClientCertificate() {
       return clientCertAuth || trustedCaFile != null;
     }
+
+    /** Whether a self-signed certificate stands for the files ({@code --auto-tls} without them). */
+    public boolean selfSigned() {
+      return autoTls && isEmpty();
+    }
+
+    /**
+     * etcd's SelfCert: the self-signed pair and nothing else (no CA, no client certificate
+     * required, no revocation list), its certificates not verified when the member dials.
+     */
+    public TlsInfo withSelfCert(Path cert, Path key) {
+      return new TlsInfo(cert, key, null, false, true, null, null, null);
+    }
   }
 
   public ServerConfig {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(clientTls, "clientTls");
+    Objects.requireNonNull(peerTls, "peerTls");
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(autoCompaction, "autoCompaction");
     if (watchProgressNotifyInterval.isNegative() || watchProgressNotifyInterval.isZero()) {
@@ -159,6 +185,18 @@ public record ServerConfig(
             + url + " with HTTPS scheme");
       }
     }
+    for (URI url : listenPeerUrls) {
+      if ("https".equals(url.getScheme()) && peerTls.isEmpty() && !peerTls.autoTls()) {
+        throw new IllegalArgumentException("cannot listen on TLS for " + url.getAuthority()
+            + ": KeyFile and CertFile are not presented");
+      }
+    }
+    for (TlsInfo tls : List.of(clientTls, peerTls)) {
+      if (tls.allowedCn() != null && tls.allowedHostname() != null && !tls.isEmpty()) {
+        throw new IllegalArgumentException("AllowedCN and AllowedHostname are mutually exclusive (cn=\""
+            + tls.allowedCn() + "\", hostname=\"" + tls.allowedHostname() + "\")");
+      }
+    }
   }
 
   public static Builder builder() {
@@ -183,7 +221,8 @@ public record ServerConfig(
         initialAdvertisePeerUrls, java.util.Collections.unmodifiableMap(new LinkedHashMap<>(cluster)),
         initialClusterToken, ClusterState.EXISTING,
         heartbeatMillis, electionMillis, snapshotCount, maxRequestBytes, maxTxnOps, quotaBackendBytes, enableV2,
-        autoCompaction, listenMetricsUrls, watchProgressNotifyInterval, forceNewCluster, clientTls);
+        autoCompaction, listenMetricsUrls, watchProgressNotifyInterval, forceNewCluster, clientTls,
+          peerTls);
   }
 
   /** A builder with etcd's defaults; unset URLs follow the unset-flag rules of etcd. */
@@ -208,7 +247,8 @@ public record ServerConfig(
     private List<URI> listenMetricsUrls = List.of();
     private Duration watchProgressNotifyInterval = DEFAULT_WATCH_PROGRESS_NOTIFY_INTERVAL;
     private boolean forceNewCluster;
-    private ClientTls clientTls = ClientTls.NONE;
+    private TlsInfo clientTls = TlsInfo.NONE;
+    private TlsInfo peerTls = TlsInfo.NONE;
 
     public Builder name(String name) { this.name = name; return this; }
     public Builder dataDir(Path dataDir) { this.dataDir = dataDir; return this; }
@@ -230,7 +270,8 @@ public record ServerConfig(
     public Builder listenMetricsUrls(List<URI> urls) { this.listenMetricsUrls = urls; return this; }
     public Builder watchProgressNotifyInterval(Duration interval) { this.watchProgressNotifyInterval = interval; return this; }
     public Builder forceNewCluster(boolean force) { this.forceNewCluster = force; return this; }
-    public Builder clientTls(ClientTls tls) { this.clientTls = tls; return this; }
+    public Builder clientTls(TlsInfo tls) { this.clientTls = tls; return this; }
+    public Builder peerTls(TlsInfo tls) { this.peerTls = tls; return this; }
 
     public ServerConfig build() {
       Path dir = dataDir != null ? dataDir : Path.of(name + ".keel");
@@ -241,7 +282,8 @@ public record ServerConfig(
       return new ServerConfig(name, dir, listenClientUrls, advertiseClientUrls, listenPeerUrls,
           initialAdvertisePeerUrls, cluster, initialClusterToken, initialClusterState,
           heartbeatMillis, electionMillis, snapshotCount, maxRequestBytes, maxTxnOps, quota, enableV2,
-          autoCompaction, listenMetricsUrls, watchProgressNotifyInterval, forceNewCluster, clientTls);
+          autoCompaction, listenMetricsUrls, watchProgressNotifyInterval, forceNewCluster, clientTls,
+          peerTls);
     }
   }
 }

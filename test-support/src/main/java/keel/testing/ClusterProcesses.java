@@ -69,7 +69,7 @@ public final class ClusterProcesses implements AutoCloseable {
    * waited for.
    */
   public MemberProcess join(MemberAddress address, String initialCluster) {
-    MemberProcess member = builder.member(address, address.peerUrl(), initialCluster, "existing", dataRoot);
+    MemberProcess member = builder.member(address, builder.peerUrl(address), initialCluster, "existing", dataRoot);
     members.add(member);
     member.start();
     return member;
@@ -158,6 +158,7 @@ public final class ClusterProcesses implements AutoCloseable {
     private final Map<String, List<String>> memberFlags = new HashMap<>();
     private final Map<String, String> advertisedPeerUrls = new HashMap<>();
     private int size = 3;
+    private String peerScheme = "http";
     private String host = "127.0.0.1";
     private String clusterName = "c-" + UUID.randomUUID().toString().substring(0, 8);
     private Path logDir = Path.of(System.getProperty("keel.test.logDir", "target/process-logs"));
@@ -184,6 +185,15 @@ public final class ClusterProcesses implements AutoCloseable {
     /** One member at a caller-chosen address; call once per member, in order. */
     public Builder member(MemberAddress address) {
       addresses.add(address);
+      return this;
+    }
+
+    /**
+     * Peer URLs with {@code https} instead of {@code http}, for members given peer TLS flags
+     * ({@code --peer-cert-file}..., {@code --peer-auto-tls}) by {@link #extraFlags}.
+     */
+    public Builder httpsPeers() {
+      this.peerScheme = "https";
       return this;
     }
 
@@ -255,7 +265,12 @@ public final class ClusterProcesses implements AutoCloseable {
     }
 
     private String advertisedPeerUrl(MemberAddress a) {
-      return advertisedPeerUrls.getOrDefault(a.name(), a.peerUrl());
+      return advertisedPeerUrls.getOrDefault(a.name(), peerUrl(a));
+    }
+
+    /** Where {@code a} listens for its peers, in this cluster's peer scheme. */
+    String peerUrl(MemberAddress a) {
+      return peerScheme + "://" + a.host() + ":" + a.peerPort();
     }
 
     private MemberProcess member(MemberAddress a, String advertisedPeerUrl, String initialCluster, String state,
@@ -266,7 +281,7 @@ public final class ClusterProcesses implements AutoCloseable {
           "--data-dir", dataDir.toString(),
           "--listen-client-urls", a.clientUrl(),
           "--advertise-client-urls", a.clientUrl(),
-          "--listen-peer-urls", a.peerUrl(),
+          "--listen-peer-urls", peerUrl(a),
           "--initial-advertise-peer-urls", advertisedPeerUrl,
           "--initial-cluster", initialCluster,
           "--initial-cluster-token", clusterName,

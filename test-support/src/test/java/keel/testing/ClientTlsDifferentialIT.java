@@ -6,16 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
-import java.util.Date;
-import keel.server.api.PemFiles;
-import org.bouncycastle.asn1.x509.CRLReason;
-import org.bouncycastle.cert.X509CRLHolder;
-import org.bouncycastle.cert.jcajce.JcaX509v2CRLBuilder;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.util.io.pem.PemObject;
-import org.bouncycastle.util.io.pem.PemWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,69 +28,31 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 180)
 class ClientTlsDifferentialIT {
-  private static Path certs;
+  private static TestCertificates certs;
 
   @BeforeAll
   static void makeCertificates() throws IOException, InterruptedException {
-    certs = Files.createTempDirectory("keel-tls-it-");
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=keel-test-ca",
-        "-keyout", "ca-key.pem", "-out", "ca.pem");
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=other-ca",
-        "-keyout", "other-ca-key.pem", "-out", "other-ca.pem");
-    Files.writeString(certs.resolve("server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-        + "extendedKeyUsage=serverAuth,clientAuth\n");
-    Files.writeString(certs.resolve("client.ext"), "extendedKeyUsage=clientAuth\n");
-    signed("server", "/CN=127.0.0.1", "ca", "server.ext");
-    signed("client", "/CN=root", "ca", "client.ext");
-    signed("stranger", "/CN=root", "other-ca", "client.ext");
-    signed("revoked", "/CN=root", "ca", "client.ext");
-    revocationList("revoked");
+    certs = new TestCertificates().ca("ca", "keel-test-ca").ca("other-ca", "other-ca")
+        .signed("server", "/CN=127.0.0.1", "ca", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "extendedKeyUsage=serverAuth,clientAuth")
+        .signed("client", "/CN=root", "ca", "extendedKeyUsage=clientAuth")
+        .signed("stranger", "/CN=root", "other-ca", "extendedKeyUsage=clientAuth")
+        .signed("revoked", "/CN=root", "ca", "extendedKeyUsage=clientAuth")
+        .revocationList("ca", "revoked");
     // The server's key as cfssl and older OpenSSL write it (PKCS#1), which the JDK alone cannot read.
-    openssl("rsa", "-in", "server-key.pem", "-traditional", "-out", "server-rsa-key.pem");
-    assertThat(Files.readString(certs.resolve("server-rsa-key.pem"))).startsWith("-----BEGIN RSA PRIVATE KEY-----");
-  }
-
-  /** crl.pem: the CA's revocation list naming {@code name}'s certificate. */
-  private static void revocationList(String name) throws IOException {
-    X509Certificate ca = PemFiles.certificates(certs.resolve("ca.pem")).get(0);
-    X509Certificate revoked = PemFiles.certificates(certs.resolve(name + ".pem")).get(0);
-    JcaX509v2CRLBuilder crl = new JcaX509v2CRLBuilder(ca.getSubjectX500Principal(), new Date());
-    crl.addCRLEntry(revoked.getSerialNumber(), new Date(), CRLReason.keyCompromise);
-    try {
-      X509CRLHolder signed = crl.build(new JcaContentSignerBuilder("SHA256withRSA")
-          .build(PemFiles.privateKey(certs.resolve("ca-key.pem"))));
-      try (PemWriter out = new PemWriter(Files.newBufferedWriter(certs.resolve("crl.pem")))) {
-        out.writeObject(new PemObject("X509 CRL", signed.getEncoded()));
-      }
-    } catch (OperatorCreationException e) {
-      throw new IOException(e);
-    }
+    certs.openssl("rsa", "-in", "server-key.pem", "-traditional", "-out", "server-rsa-key.pem");
+    assertThat(Files.readString(Path.of(file("server-rsa-key.pem")))).startsWith("-----BEGIN RSA PRIVATE KEY-----");
   }
 
   @AfterAll
   static void removeCertificates() {
     if (certs != null) {
-      TempDirs.deleteQuietly(certs);
+      certs.close();
     }
   }
 
-  private static void signed(String name, String subject, String ca, String ext) throws IOException, InterruptedException {
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", name + "-key.pem",
-        "-out", name + ".csr");
-    openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + "-key.pem",
-        "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", name + ".pem");
-  }
-
-  private static void openssl(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of("openssl"));
-    command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).directory(certs.toFile()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor()).as("openssl %s: %s", String.join(" ", args), out).isZero();
-  }
-
   private static String file(String name) {
-    return certs.resolve(name).toString();
+    return certs.file(name);
   }
 
   @Test
@@ -137,7 +89,7 @@ class ClientTlsDifferentialIT {
         .clusterName(target.name() + "-tls-" + p.substring(3, 8))
         .memberFlags("m1", "--listen-client-urls", secure + "," + clear, "--advertise-client-urls", secure,
             "--cert-file", file("server.pem"), "--key-file", file("server-rsa-key.pem"),
-            "--trusted-ca-file", file("ca.pem"), "--client-cert-auth", "--client-crl-file", file("crl.pem"));
+            "--trusted-ca-file", file("ca.pem"), "--client-cert-auth", "--client-crl-file", file("ca-crl.pem"));
     try (ClusterProcesses cluster = builder.create()) {
       cluster.members().forEach(MemberProcess::start);
       List<String> tls = List.of("--cacert=" + file("ca.pem"), "--cert=" + file("client.pem"),

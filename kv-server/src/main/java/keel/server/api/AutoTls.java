@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import keel.server.ServerConfig;
 import keel.server.cli.EtcdUrls;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.sec.ECPrivateKey;
@@ -38,11 +39,13 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.util.io.pem.PemObject;
 import org.bouncycastle.util.io.pem.PemWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * etcd's {@code --auto-tls}: a self-signed certificate for the hosts of the listen URLs, made once
- * and kept in the data dir ({@code fixtures/client/cert.pem} and {@code key.pem}, reused at every
- * later start), as etcd's {@code transport.SelfCert} makes it: an ECDSA key, organisation "etcd",
+ * etcd's {@code --auto-tls} and {@code --peer-auto-tls}: a self-signed certificate for the hosts of
+ * the listen URLs, made once and kept in the data dir ({@code fixtures/client} or {@code
+ * fixtures/peer}: {@code cert.pem} and {@code key.pem}, reused at every later start), as etcd's {@code transport.SelfCert} makes it: an ECDSA key, organisation "etcd",
  * valid for a year, for server authentication, the hosts as IP addresses or DNS names. The curve
  * is P-256 where etcd's is P-521: the TLS library Armeria serves with (BoringSSL) offers no
  * signature algorithm for P-521.
@@ -54,7 +57,29 @@ public final class AutoTls {
   /** The certificate and key files. */
   public record Pair(Path cert, Path key) {}
 
+  private static final Logger LOG = LoggerFactory.getLogger(AutoTls.class);
+
   private AutoTls() {}
+
+  /**
+   * etcd's ClientSelfCert and PeerSelfCert: {@code tls} as it is unless it asks for auto TLS
+   * without certificate files; then the self-signed pair in {@code dir} for the hosts of {@code
+   * urls}, which stands for every other setting of {@code tls} ({@link ServerConfig.TlsInfo#withSelfCert}).
+   *
+   * @param side "client" or "peer", for the warning when files and auto TLS are both given
+   */
+  public static ServerConfig.TlsInfo resolve(ServerConfig.TlsInfo tls, Path dir, List<URI> urls, String side)
+      throws IOException {
+    if (!tls.autoTls()) {
+      return tls;
+    }
+    if (!tls.isEmpty()) {
+      LOG.warn("ignoring {} auto TLS since certs given", side);
+      return tls;
+    }
+    Pair self = selfCert(dir, urls);
+    return tls.withSelfCert(self.cert(), self.key());
+  }
 
   /** The pair in {@code dir}, made for the hosts of {@code urls} when it is not there yet. */
   public static Pair selfCert(Path dir, List<URI> urls) throws IOException {

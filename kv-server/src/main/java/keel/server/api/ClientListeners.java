@@ -7,13 +7,13 @@ import io.netty.handler.ssl.ClientAuth;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import javax.net.ssl.X509ExtendedTrustManager;
 import keel.server.ServerConfig;
 import keel.server.cli.EtcdUrls;
 import org.slf4j.Logger;
@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * present a certificate signed by {@code --trusted-ca-file} when that file or {@code
  * --client-cert-auth} is given, as etcd's {@code TLSInfo.ServerConfig} requires. With {@code
  * --auto-tls} and no certificate file, a self-signed one ({@link AutoTls}); {@code
- * --client-crl-file} refuses the client certificates it revokes ({@link RevocationList}).
+ * --client-crl-file} and {@code --client-cert-allowed-hostname} refuse more client certificates
+ * ({@link TrustedCertificates}).
  */
 public final class ClientListeners {
   private static final Logger LOG = LoggerFactory.getLogger(ClientListeners.class);
@@ -51,29 +52,14 @@ public final class ClientListeners {
       }
     }
     byAddress.forEach((address, protocols) -> builder.port(new ServerPort(address, protocols)));
-    ServerConfig.ClientTls tls = config.clientTls();
-    Path certFile = tls.certFile();
-    Path keyFile = tls.keyFile();
-    if (tls.autoTls() && !tls.isEmpty()) {
-      LOG.warn("ignoring client auto TLS since certs given");
-    } else if (tls.autoTls()) {
-      AutoTls.Pair self = AutoTls.selfCert(config.dataDir().resolve("fixtures").resolve("client"),
-          config.listenClientUrls());
-      certFile = self.cert();
-      keyFile = self.key();
-    }
+    ServerConfig.TlsInfo tls = AutoTls.resolve(config.clientTls(),
+        config.dataDir().resolve("fixtures").resolve("client"), config.listenClientUrls(), "client");
     if (byAddress.values().stream().anyMatch(p -> p.contains(SessionProtocol.HTTPS))) {
-      builder.tls(PemFiles.privateKey(keyFile), PemFiles.certificates(certFile));
-      javax.net.ssl.TrustManager trust = tls.trustedCaFile() == null ? null
-          : RevocationList.trusting(tls.trustedCaFile(), tls.crlFile());
-      builder.tlsCustomizer(ssl -> {
-        if (trust != null) {
-          ssl.trustManager(trust);
-        }
-        if (tls.requiresClientCertificate()) {
-          ssl.clientAuth(ClientAuth.REQUIRE);
-        }
-      });
+      builder.tls(PemFiles.privateKey(tls.keyFile()), PemFiles.certificates(tls.certFile()));
+      if (tls.requiresClientCertificate()) {
+        X509ExtendedTrustManager trust = TrustedCertificates.of(tls);
+        builder.tlsCustomizer(ssl -> ssl.trustManager(trust).clientAuth(ClientAuth.REQUIRE));
+      }
     }
     return builder;
   }

@@ -7,10 +7,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
@@ -35,6 +38,27 @@ public final class PemFiles {
       return chain;
     } catch (GeneralSecurityException e) {
       throw new IOException("tls: failed to read the certificates of " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A key manager presenting the certificate chain of {@code certFile} with the key of {@code
+   * keyFile}: what a member shows as a server and, dialling another member, as a client.
+   */
+  public static KeyManager keyManager(Path certFile, Path keyFile) throws IOException {
+    List<X509Certificate> chain = certificates(certFile);
+    PrivateKey key = privateKey(keyFile);
+    try {
+      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+      store.load(null, null);
+      char[] none = new char[0];
+      store.setKeyEntry("key", key, none, chain.toArray(new X509Certificate[0]));
+      KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      factory.init(store, none);
+      return factory.getKeyManagers()[0];
+    } catch (GeneralSecurityException e) {
+      throw new IOException("tls: the key of " + keyFile + " does not go with the certificate of " + certFile
+          + ": " + e.getMessage(), e);
     }
   }
 

@@ -3,56 +3,29 @@ package keel.server.api;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.CRLException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
-import java.util.List;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * etcd's {@code --client-crl-file}: a client whose certificate chain holds a serial number the
- * revocation list names is refused, the file looked at at every connection and read again when it
+ * etcd's {@code --client-crl-file} and {@code --peer-crl-file}: a client whose certificate chain
+ * holds a serial number the revocation list names is refused, the file looked at at every connection and read again when it
  * changed (so a new list takes effect without a restart), serial numbers compared alone, as etcd's
  * {@code checkCRL} does.
  */
-final class RevocationList extends X509ExtendedTrustManager {
-  private final X509ExtendedTrustManager trusted;
+final class RevocationList extends CheckingTrustManager {
   private final Path crlFile;
 
-  private RevocationList(X509ExtendedTrustManager trusted, Path crlFile) {
-    this.trusted = trusted;
+  RevocationList(X509ExtendedTrustManager trusted, Path crlFile) {
+    super(trusted);
     this.crlFile = crlFile;
-  }
-
-  /** The trust manager of {@code caFile}'s certificates, checking {@code crlFile} when given. */
-  static TrustManager trusting(Path caFile, Path crlFile) throws IOException {
-    X509ExtendedTrustManager trusted;
-    try {
-      KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-      store.load(null, null);
-      List<X509Certificate> cas = PemFiles.certificates(caFile);
-      for (int i = 0; i < cas.size(); i++) {
-        store.setCertificateEntry("ca-" + i, cas.get(i));
-      }
-      TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      factory.init(store);
-      trusted = (X509ExtendedTrustManager) factory.getTrustManagers()[0];
-    } catch (GeneralSecurityException e) {
-      throw new IOException("cannot trust the CA certificates of " + caFile + ": " + e.getMessage(), e);
-    }
-    return crlFile == null ? trusted : new RevocationList(trusted, crlFile);
   }
 
   /** The list as last parsed, and the file's modification time and size then. */
@@ -92,42 +65,12 @@ final class RevocationList extends X509ExtendedTrustManager {
   }
 
   @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-    trusted.checkClientTrusted(chain, authType);
+  void checkClient(X509Certificate[] chain) throws CertificateException {
     checkRevoked(chain);
   }
 
   @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-    trusted.checkClientTrusted(chain, authType, socket);
-    checkRevoked(chain);
-  }
-
-  @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-      throws CertificateException {
-    trusted.checkClientTrusted(chain, authType, engine);
-    checkRevoked(chain);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-    trusted.checkServerTrusted(chain, authType);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-    trusted.checkServerTrusted(chain, authType, socket);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-      throws CertificateException {
-    trusted.checkServerTrusted(chain, authType, engine);
-  }
-
-  @Override
-  public X509Certificate[] getAcceptedIssuers() {
-    return trusted.getAcceptedIssuers();
+  void checkServer(X509Certificate[] chain) {
+    // etcd checks the list on its listeners only, against the certificates of those dialling in
   }
 }

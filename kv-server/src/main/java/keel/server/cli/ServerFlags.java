@@ -34,8 +34,8 @@ import keel.server.compactor.AutoCompaction;
  * <p>Every etcd 3.4 server flag is known. The ones Keel uses are mapped; the ones that do not
  * change what Keel does (logging, compaction, gRPC keepalive, experimental tuning...) are accepted
  * and named in one warning; the ones whose non-default value would make Keel behave differently
- * from what the user asked (peer TLS, auto TLS, discovery, proxy mode, a config file) are accepted only
- * with etcd's default.
+ * from what the user asked (discovery, proxy mode, a config file) are accepted only with etcd's
+ * default.
  */
 public final class ServerFlags {
   /** etcd's default {@code --initial-cluster}, before it is derived from {@code --name}. */
@@ -115,22 +115,23 @@ public final class ServerFlags {
       ignored("proxy-dial-timeout", UINT),
       ignored("proxy-write-timeout", UINT),
       ignored("proxy-read-timeout", UINT),
-      // security: client TLS; the settings not supported yet are refused
+      // security: client and peer TLS
       used("cert-file", STRING, "", "Path to the client server TLS cert file."),
       used("key-file", STRING, "", "Path to the client server TLS key file."),
       used("client-cert-auth", BOOL, "false", "Enable client cert authentication."),
       used("client-crl-file", STRING, "", "Path to the client certificate revocation list file."),
-      onlyDefault("client-cert-allowed-hostname", STRING, ""),
+      used("client-cert-allowed-hostname", STRING, "", "Allowed TLS hostname for client cert authentication."),
       used("trusted-ca-file", STRING, "", "Path to the client server TLS trusted CA cert file."),
       used("auto-tls", BOOL, "false", "Client TLS using generated certificates."),
-      onlyDefault("peer-cert-file", STRING, ""),
-      onlyDefault("peer-key-file", STRING, ""),
-      onlyDefault("peer-client-cert-auth", BOOL, "false"),
-      onlyDefault("peer-trusted-ca-file", STRING, ""),
-      onlyDefault("peer-auto-tls", BOOL, "false"),
-      onlyDefault("peer-crl-file", STRING, ""),
-      onlyDefault("peer-cert-allowed-cn", STRING, ""),
-      onlyDefault("peer-cert-allowed-hostname", STRING, ""),
+      used("peer-cert-file", STRING, "", "Path to the peer server TLS cert file."),
+      used("peer-key-file", STRING, "", "Path to the peer server TLS key file."),
+      used("peer-client-cert-auth", BOOL, "false", "Enable peer client cert authentication."),
+      used("peer-trusted-ca-file", STRING, "", "Path to the peer server TLS trusted CA file."),
+      used("peer-auto-tls", BOOL, "false",
+          "Peer TLS using self-generated certificates if --peer-key-file and --peer-cert-file are not provided."),
+      used("peer-crl-file", STRING, "", "Path to the peer certificate revocation list file."),
+      used("peer-cert-allowed-cn", STRING, "", "Required CN for client certs connecting to the peer endpoint."),
+      used("peer-cert-allowed-hostname", STRING, "", "Allowed TLS hostname for inter peer authentication."),
       ignored("cipher-suites", STRING),
       ignored("experimental-peer-skip-client-san-verification", BOOL),
       ignored("tls-min-version", STRING),
@@ -345,9 +346,14 @@ public final class ServerFlags {
     b.quotaBackendBytes(number(v, "quota-backend-bytes"));
     b.enableV2(EtcdFlag.isTrue(v.getOrDefault("enable-v2", "false")));
     b.forceNewCluster(EtcdFlag.isTrue(v.getOrDefault("force-new-cluster", "false")));
-    b.clientTls(new ServerConfig.ClientTls(path(v, "cert-file"), path(v, "key-file"), path(v, "trusted-ca-file"),
+    b.clientTls(new ServerConfig.TlsInfo(path(v, "cert-file"), path(v, "key-file"), path(v, "trusted-ca-file"),
         EtcdFlag.isTrue(v.getOrDefault("client-cert-auth", "false")),
-        EtcdFlag.isTrue(v.getOrDefault("auto-tls", "false")), path(v, "client-crl-file")));
+        EtcdFlag.isTrue(v.getOrDefault("auto-tls", "false")), path(v, "client-crl-file"),
+        null, v.get("client-cert-allowed-hostname")));
+    b.peerTls(new ServerConfig.TlsInfo(path(v, "peer-cert-file"), path(v, "peer-key-file"),
+        path(v, "peer-trusted-ca-file"), EtcdFlag.isTrue(v.getOrDefault("peer-client-cert-auth", "false")),
+        EtcdFlag.isTrue(v.getOrDefault("peer-auto-tls", "false")), path(v, "peer-crl-file"),
+        v.get("peer-cert-allowed-cn"), v.get("peer-cert-allowed-hostname")));
     b.watchProgressNotifyInterval(GoDuration.parse(
         v.getOrDefault("experimental-watch-progress-notify-interval", "10m0s")));
     b.autoCompaction(AutoCompaction.parse(v.getOrDefault("auto-compaction-mode", "periodic"),
@@ -396,7 +402,7 @@ public final class ServerFlags {
     out.append("\nAccepted for etcd compatibility and ignored (a warning names them):\n");
     appendWrapped(out, FLAGS.stream()
         .filter(f -> f.support() == EtcdFlag.Support.IGNORED).map(EtcdFlag::display).toList());
-    out.append("\nAccepted only with etcd's default value (TLS, discovery, proxy, config file):\n");
+    out.append("\nAccepted only with etcd's default value (discovery, proxy, config file):\n");
     appendWrapped(out, FLAGS.stream()
         .filter(f -> f.support() == EtcdFlag.Support.ONLY_DEFAULT).map(EtcdFlag::display).toList());
     return out.toString();

@@ -1,22 +1,26 @@
 package keel.server.cluster;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import keel.server.ServerConfig;
 import keel.server.command.ClusterBootstrap;
 import keel.server.command.LeaderAnswer;
 import keel.server.command.LeaderQuery;
 import keel.server.command.MemberRecord;
 import keel.server.raft.MemberIds;
+import keel.server.raft.PeerTls;
 import keel.server.raft.RatisNode;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.ClientId;
@@ -25,6 +29,7 @@ import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.TimeDuration;
@@ -161,13 +166,53 @@ public final class ClusterJoin {
     RaftProperties properties = new RaftProperties();
     RaftConfigKeys.Rpc.setType(properties, SupportedRpcType.GRPC);
     RaftClientConfigKeys.Rpc.setRequestTimeout(properties, TimeDuration.valueOf(timeoutSeconds, TimeUnit.SECONDS));
+    Parameters parameters;
+    try {
+      parameters = PeerTls.parameters(config); // the peer port's TLS, as the member's own Raft server
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     return RaftClient.newBuilder()
         .setProperties(properties)
+        .setParameters(parameters)
         .setClientId(ClientId.randomId())
         .setRaftGroup(RaftGroup.valueOf(RatisNode.groupId(config.initialClusterToken()), peers))
-        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-            (int) (patienceMillis / RETRY_MILLIS), TimeDuration.valueOf(RETRY_MILLIS, TimeUnit.MILLISECONDS)))
+        .setRetryPolicy(untilRefusedByTls(peers.size(), RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+            (int) (patienceMillis / RETRY_MILLIS), TimeDuration.valueOf(RETRY_MILLIS, TimeUnit.MILLISECONDS))))
         .build();
+  }
+
+  /**
+   * {@code patient}, but no more tries once the members refused this one's certificate (or this one
+   * theirs) as many times as there are members to ask: a certificate does not change while a
+   * member starts, and etcd gives up at once when the peers refuse its TLS.
+   */
+  private static RetryPolicy untilRefusedByTls(int members, RetryPolicy patient) {
+    AtomicInteger refusals = new AtomicInteger();
+    return new RetryPolicy() {
+      @Override
+      public Action handleAttemptFailure(Event event) {
+        if (refusedByTls(event.getCause()) && refusals.incrementAndGet() >= members) {
+          LOG.warn("the members refused this member's TLS: {}", event.getCause().toString());
+          return RetryPolicy.NO_RETRY_ACTION;
+        }
+        return patient.handleAttemptFailure(event);
+      }
+
+      @Override
+      public String toString() {
+        return patient + ", none once the members refused this member's TLS";
+      }
+    };
+  }
+
+  private static boolean refusedByTls(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof javax.net.ssl.SSLException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The members the asked member has applied ({@code LeaderQuery.cluster}). */

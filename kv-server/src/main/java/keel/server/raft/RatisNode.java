@@ -125,7 +125,7 @@ public final class RatisNode implements Closeable {
     this.self = RaftPeerId.valueOf(raftPeer);
     this.group = RaftGroup.valueOf(groupId(config.initialClusterToken()), initialPeers);
     RaftProperties properties = properties(config, firstElectionRank(self, initialPeers));
-    Parameters parameters = new Parameters();
+    Parameters parameters = PeerTls.parameters(config);
     this.server = RaftServer.newBuilder()
         .setServerId(self)
         .setGroup(group)

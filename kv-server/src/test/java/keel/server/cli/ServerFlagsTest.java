@@ -281,11 +281,11 @@ class ServerFlagsTest {
     ServerFlags.Outcome o = outcome(Map.of("ETCD_ENABLE_PPROF", "true"),
         "--pre-vote", "--logger", "zap", "--log-outputs=stderr",
         "--grpc-keepalive-min-time=5s", "--experimental-initial-corrupt-check",
-        "--peer-cert-file=", "--peer-auto-tls=false", "--debug", "--max-wals", "5", "-v");
+        "--discovery=", "--proxy=off", "--debug", "--max-wals", "5", "-v");
     assertThat(o.warnings()).containsExactly("keel: ignoring etcd flags not supported yet:"
         + " --pre-vote, --logger, --log-outputs,"
-        + " --grpc-keepalive-min-time, --experimental-initial-corrupt-check, --peer-cert-file,"
-        + " --peer-auto-tls, --debug, --max-wals, --v, --enable-pprof");
+        + " --grpc-keepalive-min-time, --experimental-initial-corrupt-check, --discovery,"
+        + " --proxy, --debug, --max-wals, --v, --enable-pprof");
     assertThat(o.config()).isEqualTo(parse());
   }
 
@@ -293,8 +293,10 @@ class ServerFlagsTest {
   void clientTlsFlagsAreReadAndAnHttpsUrlNeedsACertificateAsOnEtcd() {
     ServerConfig c = parse("--cert-file", "/c.pem", "--key-file=/k.pem", "--trusted-ca-file", "/ca.pem",
         "--listen-client-urls", "https://127.0.0.1:2379", "--advertise-client-urls", "https://127.0.0.1:2379");
-    assertThat(c.clientTls()).isEqualTo(new ServerConfig.ClientTls(Path.of("/c.pem"), Path.of("/k.pem"),
-        Path.of("/ca.pem"), false, false, null));
+    assertThat(c.clientTls()).isEqualTo(new ServerConfig.TlsInfo(Path.of("/c.pem"), Path.of("/k.pem"),
+        Path.of("/ca.pem"), false, false, null, null, null));
+    assertThat(parse("--client-cert-allowed-hostname", "client.example").clientTls().allowedHostname())
+        .isEqualTo("client.example");
     assertThat(c.clientTls().requiresClientCertificate()).as("a trusted CA file alone, as etcd").isTrue();
     assertThat(outcome(Map.of("ETCD_CLIENT_CERT_AUTH", "true")).config().clientTls().clientCertAuth()).isTrue();
     assertThat(parse().clientTls().isEmpty()).isTrue();
@@ -303,6 +305,27 @@ class ServerFlagsTest {
     assertThat(failure(Map.of(), "--listen-client-urls", "https://127.0.0.1:2379", "--advertise-client-urls",
         "https://127.0.0.1:2379")).hasMessage("TLS key/cert (--cert-file, --key-file) must be provided for client"
             + " url https://127.0.0.1:2379 with HTTPS scheme");
+  }
+
+  @Test
+  void peerTlsFlagsAreReadAndAnHttpsPeerUrlNeedsACertificateAsOnEtcd() {
+    String peer = "https://127.0.0.1:2380";
+    ServerConfig c = parse("--peer-cert-file", "/p.pem", "--peer-key-file=/pk.pem", "--peer-trusted-ca-file",
+        "/pca.pem", "--peer-client-cert-auth", "--peer-crl-file", "/crl.pem", "--peer-cert-allowed-cn", "m1",
+        "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer);
+    assertThat(c.peerTls()).isEqualTo(new ServerConfig.TlsInfo(Path.of("/p.pem"), Path.of("/pk.pem"),
+        Path.of("/pca.pem"), true, false, Path.of("/crl.pem"), "m1", null));
+    assertThat(c.clientTls()).isEqualTo(ServerConfig.TlsInfo.NONE);
+    assertThat(outcome(Map.of("ETCD_PEER_AUTO_TLS", "true", "ETCD_PEER_CERT_ALLOWED_HOSTNAME", "m1.example"))
+        .config().peerTls()).isEqualTo(new ServerConfig.TlsInfo(null, null, null, false, true, null, null,
+            "m1.example"));
+    assertThat(parse("--peer-auto-tls", "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer)
+        .peerTls().selfSigned()).as("auto TLS stands for the files").isTrue();
+    assertThat(failure(Map.of(), "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer))
+        .hasMessage("cannot listen on TLS for 127.0.0.1:2380: KeyFile and CertFile are not presented");
+    assertThat(failure(Map.of(), "--peer-cert-file", "/p.pem", "--peer-key-file=/pk.pem",
+        "--peer-cert-allowed-cn", "m1", "--peer-cert-allowed-hostname", "m1.example"))
+        .hasMessage("AllowedCN and AllowedHostname are mutually exclusive (cn=\"m1\", hostname=\"m1.example\")");
   }
 
   @Test
@@ -338,13 +361,9 @@ class ServerFlagsTest {
 
   @Test
   void settingsKeelCannotHonourAreRefused() {
-    assertThat(failure(Map.of(), "--peer-cert-file", "/etc/ssl/peer.pem"))
-        .hasMessageStartingWith("keel does not support --peer-cert-file yet")
-        .extracting(CliException::exitCode).isEqualTo(1);
-    assertThat(failure(Map.of("ETCD_PEER_AUTO_TLS", "true")))
-        .hasMessageStartingWith("keel does not support --peer-auto-tls yet");
     assertThat(failure(Map.of(), "--config-file", "etcd.yaml"))
-        .hasMessageStartingWith("keel does not support --config-file yet");
+        .hasMessageStartingWith("keel does not support --config-file yet")
+        .extracting(CliException::exitCode).isEqualTo(1);
     assertThat(failure(Map.of(), "--discovery-srv", "example.com"))
         .hasMessageStartingWith("keel does not support --discovery-srv yet");
     assertThat(failure(Map.of(), "--proxy", "on"))
