@@ -422,6 +422,7 @@ public final class KeelServer implements AutoCloseable {
     }
     if (clientServer != null) {
       clientServer.stop().join();
+      ClientListeners.removeUnixSockets(config);
     }
     if (metricsServer != null) {
       metricsServer.stop().join();

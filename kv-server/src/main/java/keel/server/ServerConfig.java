@@ -180,9 +180,15 @@ public record ServerConfig(
           + "\" in the initial cluster configuration");
     }
     for (URI url : listenClientUrls) {
-      if ("https".equals(url.getScheme()) && clientTls.isEmpty() && !clientTls.autoTls()) {
+      if (keel.server.cli.EtcdUrls.isSecure(url) && clientTls.isEmpty() && !clientTls.autoTls()) {
         throw new IllegalArgumentException("TLS key/cert (--cert-file, --key-file) must be provided for client url "
             + url + " with HTTPS scheme");
+      }
+    }
+    for (URI url : concat(listenPeerUrls, initialAdvertisePeerUrls)) {
+      if (keel.server.cli.EtcdUrls.isUnix(url)) {
+        throw new IllegalArgumentException("keel does not support unix socket peer URLs yet (" + url
+            + "): members reach each other over TCP");
       }
     }
     for (URI url : listenPeerUrls) {
@@ -197,6 +203,12 @@ public record ServerConfig(
             + tls.allowedCn() + "\", hostname=\"" + tls.allowedHostname() + "\")");
       }
     }
+  }
+
+  private static List<URI> concat(List<URI> a, List<URI> b) {
+    List<URI> both = new java.util.ArrayList<>(a);
+    both.addAll(b);
+    return both;
   }
 
   public static Builder builder() {

@@ -105,17 +105,17 @@ class ClientTlsDifferentialIT {
       record(t, client, "a delete over TLS", with(tls, "del", p + "b"));
       record(t, client, "member list over TLS", with(tls, "member", "list"));
       record(t, client, "endpoint health over TLS", with(tls, "endpoint", "health"));
-      List<String> noCert = List.of("--cacert=" + file("ca.pem"), "--dial-timeout=2s", "--command-timeout=3s");
+      List<String> noCert = List.of("--cacert=" + file("ca.pem"), "--dial-timeout=1s", "--command-timeout=2s");
       record(t, client, "no client certificate", with(noCert, "get", p + "a"));
       List<String> stranger = List.of("--cacert=" + file("ca.pem"), "--cert=" + file("stranger.pem"),
-          "--key=" + file("stranger-key.pem"), "--dial-timeout=2s", "--command-timeout=3s");
+          "--key=" + file("stranger-key.pem"), "--dial-timeout=1s", "--command-timeout=2s");
       record(t, client, "a client certificate from another CA", with(stranger, "get", p + "a"));
       record(t, client, "a revoked client certificate", with(List.of("--cacert=" + file("ca.pem"),
-          "--cert=" + file("revoked.pem"), "--key=" + file("revoked-key.pem"), "--dial-timeout=2s",
-          "--command-timeout=3s"), "get", p + "a"));
+          "--cert=" + file("revoked.pem"), "--key=" + file("revoked-key.pem"), "--dial-timeout=1s",
+          "--command-timeout=2s"), "get", p + "a"));
       record(t, client, "a server certificate not trusted", with(List.of("--cacert=" + file("other-ca.pem"),
-          "--cert=" + file("client.pem"), "--key=" + file("client-key.pem"), "--dial-timeout=2s",
-          "--command-timeout=3s"), "get", p + "a"));
+          "--cert=" + file("client.pem"), "--key=" + file("client-key.pem"), "--dial-timeout=1s",
+          "--command-timeout=2s"), "get", p + "a"));
       record(t, Etcdctl.of(clear), "the http URL in clear text", List.of("get", p + "a"));
       return t;
     }
@@ -154,7 +154,7 @@ class ClientTlsDifferentialIT {
       record(t, client, "get, the certificate not verified", with(skip, "get", p + "a"));
       record(t, client, "member list", with(skip, "member", "list"));
       record(t, client, "the certificate verified: unknown authority", List.of("get", p + "a",
-          "--insecure-transport=false", "--dial-timeout=2s", "--command-timeout=3s"));
+          "--insecure-transport=false", "--dial-timeout=1s", "--command-timeout=2s"));
       return t;
     }
   }

@@ -2,11 +2,14 @@ package keel.server.api;
 
 import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.common.util.DomainSocketAddress;
 import com.linecorp.armeria.server.ServerPort;
 import io.netty.handler.ssl.ClientAuth;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -21,7 +24,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The client port's listeners as etcd's {@code --listen-client-urls} make them: http URLs serve
- * in clear text, https URLs over TLS with {@code --cert-file} and {@code --key-file}, and one
+ * in clear text, https URLs over TLS (unix and unixs URLs alike on a unix socket) with {@code --cert-file} and {@code --key-file}, and one
  * address named with both schemes serves both on one port (etcd's cmux). Over TLS, a client must
  * present a certificate signed by {@code --trusted-ca-file} when that file or {@code
  * --client-cert-auth} is given, as etcd's {@code TLSInfo.ServerConfig} requires. With {@code
@@ -38,8 +41,9 @@ public final class ClientListeners {
   public static ServerBuilder addTo(ServerBuilder builder, ServerConfig config) throws IOException {
     Map<InetSocketAddress, Set<SessionProtocol>> byAddress = new LinkedHashMap<>();
     for (URI url : config.listenClientUrls()) {
-      InetSocketAddress address = new InetSocketAddress(EtcdUrls.host(url), EtcdUrls.port(url));
-      boolean secure = "https".equals(url.getScheme());
+      InetSocketAddress address = EtcdUrls.isUnix(url) ? unixSocket(url)
+          : new InetSocketAddress(EtcdUrls.host(url), EtcdUrls.port(url));
+      boolean secure = EtcdUrls.isSecure(url);
       byAddress.computeIfAbsent(address, a -> EnumSet.noneOf(SessionProtocol.class))
           .add(secure ? SessionProtocol.HTTPS : SessionProtocol.HTTP);
       if (!secure && !config.clientTls().isEmpty()) {
@@ -64,11 +68,40 @@ public final class ClientListeners {
     return builder;
   }
 
-  /** The URLs of {@code ports} as clients reach them (port 0 resolved), https first where both are served. */
+  /**
+   * etcd's unix listener: {@code unix://name:port} is the socket file {@code name:port} in the
+   * working directory, a file left there by an earlier run removed first.
+   */
+  private static InetSocketAddress unixSocket(URI url) throws IOException {
+    Path file = Path.of(url.getRawAuthority()).toAbsolutePath();
+    Files.deleteIfExists(file);
+    return DomainSocketAddress.of(file);
+  }
+
+  /** Removes the socket files of the unix URLs once the listeners are closed, as etcd's do. */
+  public static void removeUnixSockets(ServerConfig config) {
+    for (URI url : config.listenClientUrls()) {
+      if (EtcdUrls.isUnix(url)) {
+        try {
+          Files.deleteIfExists(Path.of(url.getRawAuthority()).toAbsolutePath());
+        } catch (IOException e) {
+          LOG.warn("cannot remove the unix socket of {}: {}", url, e.toString());
+        }
+      }
+    }
+  }
+
+  /**
+   * The TCP URLs of {@code ports} as clients reach them (port 0 resolved), https first where both
+   * are served; unix sockets are left out (they have no port to resolve).
+   */
   public static List<URI> urls(Iterable<ServerPort> ports) {
     List<URI> urls = new ArrayList<>();
     for (ServerPort port : ports) {
       InetSocketAddress address = port.localAddress();
+      if (address instanceof DomainSocketAddress) {
+        continue;
+      }
       String scheme = port.hasHttps() ? "https" : "http";
       urls.add(URI.create(scheme + "://" + address.getAddress().getHostAddress() + ":" + address.getPort()));
     }

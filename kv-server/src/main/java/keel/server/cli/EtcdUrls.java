@@ -15,8 +15,8 @@ import java.util.regex.Pattern;
  * {@code checkBindURLs} / {@code checkHostURLs}.
  *
  * <p>Unlike etcd, lists keep the order they were given in (etcd sorts them); duplicates are
- * dropped, as etcd's {@code UniqueURLs} does. Keel has no unix sockets, so {@code unix://} and
- * {@code unixs://} are refused.
+ * dropped, as etcd's {@code UniqueURLs} does. {@code unix://name:port} and {@code unixs://} name
+ * a unix socket file {@code name:port} in the working directory, as etcd's.
  */
 public final class EtcdUrls {
   private static final Pattern IPV4 =
@@ -80,9 +80,25 @@ public final class EtcdUrls {
     return Integer.parseInt(splitHostPort(url.getRawAuthority())[1]);
   }
 
-  /** etcd's {@code checkBindURLs}: a URL to listen on names an IP address or {@code localhost}. */
+  /** Whether {@code url} names a unix socket ({@code unix://}, or {@code unixs://} with TLS). */
+  public static boolean isUnix(URI url) {
+    return "unix".equals(url.getScheme()) || "unixs".equals(url.getScheme());
+  }
+
+  /** Whether {@code url} is served over TLS ({@code https://} or {@code unixs://}). */
+  public static boolean isSecure(URI url) {
+    return "https".equals(url.getScheme()) || "unixs".equals(url.getScheme());
+  }
+
+  /**
+   * etcd's {@code checkBindURLs}: a URL to listen on names an IP address or {@code localhost}
+   * (a unix socket's name is a file name).
+   */
   static void checkBind(List<URI> urls) {
     for (URI url : urls) {
+      if (isUnix(url)) {
+        continue;
+      }
       String host = host(url);
       if (!host.equals("localhost") && !isIpLiteral(host)) {
         throw new IllegalArgumentException("expected IP in URL for binding (" + url + ")");
@@ -115,10 +131,7 @@ public final class EtcdUrls {
       throw new IllegalArgumentException("parse \"" + in + "\": " + reason);
     }
     String scheme = url.getScheme();
-    if ("unix".equals(scheme) || "unixs".equals(scheme)) {
-      throw new IllegalArgumentException("keel does not support unix socket URLs: " + in);
-    }
-    if (!"http".equals(scheme) && !"https".equals(scheme)) {
+    if (!isUnix(url) && !"http".equals(scheme) && !"https".equals(scheme)) {
       throw new IllegalArgumentException(
           "URL scheme must be http, https, unix, or unixs: " + in);
     }

@@ -34,8 +34,8 @@ import keel.server.compactor.AutoCompaction;
  * <p>Every etcd 3.4 server flag is known. The ones Keel uses are mapped; the ones that do not
  * change what Keel does (logging, compaction, gRPC keepalive, experimental tuning...) are accepted
  * and named in one warning; the ones whose non-default value would make Keel behave differently
- * from what the user asked (discovery, proxy mode, a config file) are accepted only with etcd's
- * default.
+ * from what the user asked (discovery, proxy mode) are accepted only with etcd's default. With
+ * {@code --config-file}, the file's settings alone ({@link EtcdConfigFile}), as etcd.
  */
 public final class ServerFlags {
   /** etcd's default {@code --initial-cluster}, before it is derived from {@code --name}. */
@@ -172,7 +172,8 @@ public final class ServerFlags {
       used("force-new-cluster", BOOL, "false",
           "Force to create a new one-member cluster from this member's data (its other members removed)."),
       // a configuration file would replace every flag: refused rather than silently skipped
-      onlyDefault("config-file", STRING, ""),
+      used("config-file", STRING, "", "Path to the server configuration file. Note that if a configuration file is"
+          + " provided, other command line flags and environment variables will be ignored."),
       // etcd's own list of flags it accepts and ignores (flags.IgnoredFlag)
       ignored("cluster-active-size", OBSOLETE),
       ignored("cluster-remove-delay", OBSOLETE),
@@ -213,6 +214,28 @@ public final class ServerFlags {
     }
     List<String> warnings = new ArrayList<>();
     Map<String, String> values = withEnvironment(parsed.values(), env, warnings);
+    String configFile = values.getOrDefault("config-file", "");
+    if (!configFile.isEmpty()) {
+      // etcd: the file alone, every other flag and environment variable ignored
+      warnings.add("keel: loading server configuration from \"" + configFile + "\"; other configuration command"
+          + " line flags and environment variables will be ignored if provided");
+      try {
+        values = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : EtcdConfigFile.read(Path.of(configFile)).entrySet()) {
+          EtcdFlag flag = BY_NAME.get(e.getKey());
+          if (flag != null) { // a key etcd reads into a setting it has no flag for: nothing Keel does
+            String error = flag.check(e.getValue());
+            if (error != null) {
+              throw new IllegalArgumentException("invalid value \"" + e.getValue() + "\" for " + e.getKey()
+                  + " in " + configFile + ": " + error);
+            }
+            values.put(e.getKey(), e.getValue());
+          }
+        }
+      } catch (IllegalArgumentException e) {
+        throw CliException.invalid(e.getMessage());
+      }
+    }
 
     List<String> ignoredFlags = new ArrayList<>();
     values.forEach((name, value) -> {
@@ -402,7 +425,7 @@ public final class ServerFlags {
     out.append("\nAccepted for etcd compatibility and ignored (a warning names them):\n");
     appendWrapped(out, FLAGS.stream()
         .filter(f -> f.support() == EtcdFlag.Support.IGNORED).map(EtcdFlag::display).toList());
-    out.append("\nAccepted only with etcd's default value (discovery, proxy, config file):\n");
+    out.append("\nAccepted only with etcd's default value (discovery, proxy):\n");
     appendWrapped(out, FLAGS.stream()
         .filter(f -> f.support() == EtcdFlag.Support.ONLY_DEFAULT).map(EtcdFlag::display).toList());
     return out.toString();

@@ -34,8 +34,18 @@ class EtcdUrlsTest {
         .hasMessage("URL address does not have the form \"host:port\": http://::1:2379");
     assertThatThrownBy(() -> EtcdUrls.parse("http://h:1/x"))
         .hasMessage("URL must not contain a path: http://h:1/x");
-    assertThatThrownBy(() -> EtcdUrls.parse("unix://sock:1"))
-        .hasMessageContaining("unix");
+    assertThatThrownBy(() -> EtcdUrls.parse("unix:///run/etcd.sock"))
+        .as("etcd wants host:port of a unix URL too: the socket file's name")
+        .hasMessage("URL address does not have the form \"host:port\": unix:///run/etcd.sock");
+  }
+
+  @Test
+  void unixUrlsNameASocketFileAndAreNotCheckedAsHosts() {
+    List<URI> urls = EtcdUrls.parse("unix://sock:1,unixs://localhost:2379");
+    EtcdUrls.checkBind(urls);
+    assertThat(urls).allMatch(EtcdUrls::isUnix);
+    assertThat(EtcdUrls.isSecure(urls.get(1))).isTrue();
+    assertThat(EtcdUrls.isSecure(urls.get(0))).isFalse();
   }
 
   @Test

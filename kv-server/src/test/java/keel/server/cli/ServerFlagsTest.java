@@ -329,6 +329,20 @@ class ServerFlagsTest {
   }
 
   @Test
+  void unixSocketClientUrlsAreTakenAndUnixPeerUrlsRefused() {
+    assertThat(parse("--listen-client-urls", "unix://localhost:2379,http://127.0.0.1:2379",
+        "--advertise-client-urls", "unix://localhost:2379").listenClientUrls())
+        .containsExactly(URI.create("unix://localhost:2379"), URI.create("http://127.0.0.1:2379"));
+    assertThat(failure(Map.of(), "--listen-peer-urls", "unix://localhost:2380",
+        "--initial-advertise-peer-urls", "unix://localhost:2380"))
+        .hasMessage("keel does not support unix socket peer URLs yet (unix://localhost:2380): members reach each"
+            + " other over TCP");
+    assertThat(failure(Map.of(), "--listen-client-urls", "unixs://localhost:2379", "--advertise-client-urls",
+        "unixs://localhost:2379")).hasMessage("TLS key/cert (--cert-file, --key-file) must be provided for client"
+            + " url unixs://localhost:2379 with HTTPS scheme");
+  }
+
+  @Test
   void forceNewClusterIsOffByDefaultAndReadFromFlagOrEnvironment() {
     assertThat(parse().forceNewCluster()).isFalse();
     assertThat(parse("--force-new-cluster").forceNewCluster()).isTrue();
@@ -361,11 +375,9 @@ class ServerFlagsTest {
 
   @Test
   void settingsKeelCannotHonourAreRefused() {
-    assertThat(failure(Map.of(), "--config-file", "etcd.yaml"))
-        .hasMessageStartingWith("keel does not support --config-file yet")
-        .extracting(CliException::exitCode).isEqualTo(1);
     assertThat(failure(Map.of(), "--discovery-srv", "example.com"))
-        .hasMessageStartingWith("keel does not support --discovery-srv yet");
+        .hasMessageStartingWith("keel does not support --discovery-srv yet")
+        .extracting(CliException::exitCode).isEqualTo(1);
     assertThat(failure(Map.of(), "--proxy", "on"))
         .hasMessageStartingWith("keel does not support --proxy yet");
   }
