@@ -315,6 +315,11 @@ public final class KeelServer implements AutoCloseable {
     new GatewayRoutes(grpc.methods()).addTo(builder);
     builder.decorator(new ServeWhenReady(ready));
     ClientListeners.addTo(builder, config);
+    // etcd's --max-concurrent-streams (HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS): a client's
+    // stream over it waits for one to end; 0 is no limit, as for gRPC-Go
+    if (config.maxConcurrentStreams() > 0) {
+      builder.http2MaxStreamsPerConnection(config.maxConcurrentStreams());
+    }
     clientServer = builder.build();
     clientServer.start().join();
     if (!config.listenMetricsUrls().isEmpty()) {

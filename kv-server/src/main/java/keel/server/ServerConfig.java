@@ -43,6 +43,8 @@ import keel.server.compactor.AutoCompaction;
  *                             used by its https URLs
  * @param peerTls              the peer port's TLS ({@code --peer-cert-file}, {@code --peer-key-file}, ...,
  *                             {@code --peer-auto-tls}); used when the peer URL is https
+ * @param maxConcurrentStreams {@code --max-concurrent-streams}: HTTP/2 streams one client connection may
+ *                             have open at once (etcd's default: 2^32 - 1); a client over it waits
  */
 public record ServerConfig(
     String name,
@@ -66,9 +68,12 @@ public record ServerConfig(
     Duration watchProgressNotifyInterval,
     boolean forceNewCluster,
     TlsInfo clientTls,
-    TlsInfo peerTls) {
+    TlsInfo peerTls,
+    long maxConcurrentStreams) {
 
   public static final String DEFAULT_NAME = "default";
+  /** etcd's default {@code --max-concurrent-streams}: math.MaxUint32. */
+  public static final long DEFAULT_MAX_CONCURRENT_STREAMS = 0xFFFFFFFFL;
   public static final URI DEFAULT_CLIENT_URL = URI.create("http://localhost:2379");
   public static final URI DEFAULT_PEER_URL = URI.create("http://localhost:2380");
   public static final String DEFAULT_CLUSTER_TOKEN = "etcd-cluster";
@@ -234,7 +239,7 @@ public record ServerConfig(
         initialClusterToken, ClusterState.EXISTING,
         heartbeatMillis, electionMillis, snapshotCount, maxRequestBytes, maxTxnOps, quotaBackendBytes, enableV2,
         autoCompaction, listenMetricsUrls, watchProgressNotifyInterval, forceNewCluster, clientTls,
-          peerTls);
+          peerTls, maxConcurrentStreams);
   }
 
   /** A builder with etcd's defaults; unset URLs follow the unset-flag rules of etcd. */
@@ -261,6 +266,7 @@ public record ServerConfig(
     private boolean forceNewCluster;
     private TlsInfo clientTls = TlsInfo.NONE;
     private TlsInfo peerTls = TlsInfo.NONE;
+    private long maxConcurrentStreams = DEFAULT_MAX_CONCURRENT_STREAMS;
 
     public Builder name(String name) { this.name = name; return this; }
     public Builder dataDir(Path dataDir) { this.dataDir = dataDir; return this; }
@@ -284,6 +290,7 @@ public record ServerConfig(
     public Builder forceNewCluster(boolean force) { this.forceNewCluster = force; return this; }
     public Builder clientTls(TlsInfo tls) { this.clientTls = tls; return this; }
     public Builder peerTls(TlsInfo tls) { this.peerTls = tls; return this; }
+    public Builder maxConcurrentStreams(long streams) { this.maxConcurrentStreams = streams; return this; }
 
     public ServerConfig build() {
       Path dir = dataDir != null ? dataDir : Path.of(name + ".keel");
@@ -295,7 +302,7 @@ public record ServerConfig(
           initialAdvertisePeerUrls, cluster, initialClusterToken, initialClusterState,
           heartbeatMillis, electionMillis, snapshotCount, maxRequestBytes, maxTxnOps, quota, enableV2,
           autoCompaction, listenMetricsUrls, watchProgressNotifyInterval, forceNewCluster, clientTls,
-          peerTls);
+          peerTls, maxConcurrentStreams);
     }
   }
 }

@@ -62,7 +62,6 @@ public final class ServerFlags {
           "List of URLs to listen on for peer traffic."),
       used("listen-client-urls", URLS, ServerConfig.DEFAULT_CLIENT_URL.toString(),
           "List of URLs to listen on for client traffic (gRPC and HTTP)."),
-      onlyDefault("listen-client-http-urls", URLS, ""),
       used("listen-metrics-urls", URLS, "",
           "List of URLs to listen on for the metrics and health endpoints."),
       ignored("max-snapshots", UINT),
@@ -85,7 +84,8 @@ public final class ServerFlags {
       ignored("grpc-keepalive-min-time", DURATION),
       ignored("grpc-keepalive-interval", DURATION),
       ignored("grpc-keepalive-timeout", DURATION),
-      ignored("max-concurrent-streams", UINT32),
+      used("max-concurrent-streams", UINT32, Long.toString(ServerConfig.DEFAULT_MAX_CONCURRENT_STREAMS),
+          "Maximum concurrent streams that each client can open at a time."),
       // clustering
       used("initial-advertise-peer-urls", URLS, ServerConfig.DEFAULT_PEER_URL.toString(),
           "List of this member's peer URLs to advertise to the rest of the cluster."),
@@ -107,7 +107,6 @@ public final class ServerFlags {
       ignored("strict-reconfig-check", BOOL),
       used("enable-v2", BOOL, "false", "Accept etcd V2 client requests."),
       ignored("pre-vote", BOOL),
-      ignored("next-cluster-version-compatible", BOOL),
       // proxy
       onlyDefault("proxy", STRING, "off").withChoices("off", "readonly", "on"),
       ignored("proxy-failure-wait", UINT),
@@ -134,8 +133,6 @@ public final class ServerFlags {
       used("peer-cert-allowed-hostname", STRING, "", "Allowed TLS hostname for inter peer authentication."),
       ignored("cipher-suites", STRING),
       ignored("experimental-peer-skip-client-san-verification", BOOL),
-      ignored("tls-min-version", STRING),
-      ignored("tls-max-version", STRING),
       ignored("cors", STRING),
       ignored("host-whitelist", STRING),
       // logging
@@ -171,7 +168,7 @@ public final class ServerFlags {
       ignored("unsafe-no-fsync", BOOL),
       used("force-new-cluster", BOOL, "false",
           "Force to create a new one-member cluster from this member's data (its other members removed)."),
-      // a configuration file would replace every flag: refused rather than silently skipped
+      // the file replaces every other flag and variable (EtcdConfigFile)
       used("config-file", STRING, "", "Path to the server configuration file. Note that if a configuration file is"
           + " provided, other command line flags and environment variables will be ignored."),
       // etcd's own list of flags it accepts and ignores (flags.IgnoredFlag)
@@ -377,6 +374,7 @@ public final class ServerFlags {
         path(v, "peer-trusted-ca-file"), EtcdFlag.isTrue(v.getOrDefault("peer-client-cert-auth", "false")),
         EtcdFlag.isTrue(v.getOrDefault("peer-auto-tls", "false")), path(v, "peer-crl-file"),
         v.get("peer-cert-allowed-cn"), v.get("peer-cert-allowed-hostname")));
+    b.maxConcurrentStreams(number(v, "max-concurrent-streams"));
     b.watchProgressNotifyInterval(GoDuration.parse(
         v.getOrDefault("experimental-watch-progress-notify-interval", "10m0s")));
     b.autoCompaction(AutoCompaction.parse(v.getOrDefault("auto-compaction-mode", "periodic"),
