@@ -67,7 +67,7 @@ public final class Agent implements AutoCloseable {
     this.problems = new AgentProblems(node);
     Files.createDirectories(config.stateDir());
     this.sshPublicKey = publicKey(config, problems);
-    this.client = Client.builder().endpoints(config.endpoints().toArray(URI[]::new)).build();
+    this.client = config.connection().connect();
     this.tablesThread = Executors.newSingleThreadExecutor(r -> daemon(r, "keel-" + node + "-tables"));
     this.tables = new MemberTables(node, new HostsTable(config.hostsFile()),
         new AuthorizedKeys(config.authorizedKeys()), config.serviceAlias(), problems);
@@ -87,7 +87,7 @@ public final class Agent implements AutoCloseable {
   public static Agent start(AgentConfig config) throws IOException {
     Optional<KeelServer> server = Optional.empty();
     if (config.server().isPresent()) {
-      server = Optional.of(KeelServer.start(MemberRecovery.prepare(config.server().get())));
+      server = Optional.of(KeelServer.start(MemberRecovery.prepare(config.server().get(), config.connection())));
     }
     try {
       Agent agent = new Agent(config, server);

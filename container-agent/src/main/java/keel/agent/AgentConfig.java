@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import keel.client.connect.EtcdConnection;
 import keel.server.ServerConfig;
 
 /**
@@ -14,7 +15,8 @@ import keel.server.ServerConfig;
  *
  * @param name this node's name: its member key, its hosts line and (embedded) its etcd member name
  * @param advertiseIp the address other nodes reach this one at (hosts line, gated process, proxy)
- * @param endpoints the cluster's client URLs; with an embedded server, the server's own
+ * @param connection the cluster's client URLs (with an embedded server, the server's own), with
+ *     the TLS files and credentials to reach them (etcdctl's flags and {@code ETCDCTL_*} variables)
  * @param server the member this JVM runs, when the agent embeds one (the container case)
  * @param ttl the session lease's TTL: a dead node leaves every table after about this long
  * @param prefix the root of Keel's keys: {@code <prefix>/members/<name>}, election {@code <prefix>/leader}
@@ -26,7 +28,7 @@ import keel.server.ServerConfig;
 public record AgentConfig(
     String name,
     String advertiseIp,
-    List<URI> endpoints,
+    EtcdConnection connection,
     Optional<ServerConfig> server,
     Duration ttl,
     String prefix,
@@ -44,11 +46,13 @@ public record AgentConfig(
   public AgentConfig {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(advertiseIp, "advertiseIp");
-    endpoints = List.copyOf(endpoints);
+    Objects.requireNonNull(connection, "connection");
     gateCommand = List.copyOf(gateCommand);
-    if (endpoints.isEmpty()) {
-      throw new IllegalArgumentException("no cluster endpoints: give --endpoints or the server's flags");
-    }
+  }
+
+  /** The cluster's client URLs. */
+  public List<URI> endpoints() {
+    return connection.endpoints();
   }
 
   public String membersPrefix() {

@@ -1,6 +1,7 @@
 package keel.agent;
 
 import io.etcd.jetcd.Client;
+import keel.client.connect.EtcdConnection;
 import io.etcd.jetcd.cluster.Member;
 import io.etcd.jetcd.cluster.MemberAddResponse;
 import java.io.IOException;
@@ -60,7 +61,7 @@ public final class MemberRecovery {
   private MemberRecovery() {}
 
   /** The configuration this node's member starts with: {@code config}, or one that joins as a new member. */
-  public static ServerConfig prepare(ServerConfig config) throws IOException {
+  public static ServerConfig prepare(ServerConfig config, EtcdConnection connection) throws IOException {
     if (config.initialClusterState() != ServerConfig.ClusterState.NEW || hasMemberData(config.dataDir())
         || config.initialCluster().size() < 2) {
       return config;
@@ -78,7 +79,7 @@ public final class MemberRecovery {
           MemberIds.hex(found.get().getClusterId()), MemberIds.hex(join.member()));
       return config.joining(join.cluster());
     }
-    return rejoin(config, found.get(), ((Plan.Rejoin) plan).old());
+    return rejoin(config, connection, found.get(), ((Plan.Rejoin) plan).old());
   }
 
   /** What a node with an empty data dir does, given the cluster its peers formed. */
@@ -105,7 +106,8 @@ public final class MemberRecovery {
     return new Plan.Rejoin(old);
   }
 
-  private static ServerConfig rejoin(ServerConfig config, ClusterBootstrap cluster, Optional<MemberRecord> old)
+  private static ServerConfig rejoin(ServerConfig config, EtcdConnection connection, ClusterBootstrap cluster,
+      Optional<MemberRecord> old)
       throws IOException {
     String peerAddress = config.peerUrls().get(0).getHost() + ":" + config.peerUrls().get(0).getPort();
     if (RaftMembership.listening(peerAddress)) {
@@ -119,7 +121,7 @@ public final class MemberRecovery {
       throw new IOException("no other member of cluster " + MemberIds.hex(cluster.getClusterId())
           + " has published a client URL: cannot add this node back");
     }
-    try (Client client = Client.builder().endpoints(endpoints).build()) {
+    try (Client client = connection.withEndpoints(List.of(endpoints)).connect()) {
       if (old.isPresent()) {
         LOG.warn("{}: the data dir {} is empty but cluster {} knows this node as member {}, which ran here: removing"
             + " it and adding this node back as a new member", config.name(), config.dataDir(),

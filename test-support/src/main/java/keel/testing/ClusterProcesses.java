@@ -294,8 +294,11 @@ public final class ClusterProcesses implements AutoCloseable {
       return new MemberProcess(a, command, flags, environment, dataDir, clusterLogs.resolve(a.name() + ".log"));
     }
 
-    /** The cluster with its flags worked out and nothing started (for tests of the launcher). */
-    ClusterProcesses create() {
+    /**
+     * The cluster with its flags worked out and nothing started: the caller starts its members and
+     * waits for them (when their client URLs are not the standard http ones {@link #start} waits on).
+     */
+    public ClusterProcesses create() {
       List<MemberAddress> chosen = new ArrayList<>(addresses);
       if (chosen.isEmpty()) {
         for (int i = 0; i < size; i++) {

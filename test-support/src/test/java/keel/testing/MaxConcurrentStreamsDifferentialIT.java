@@ -43,40 +43,14 @@ class MaxConcurrentStreamsDifferentialIT {
         try {
           CompletableFuture<WatchResponse> created = new CompletableFuture<>();
           ClientCallStreamObserver<WatchRequest> watch = (ClientCallStreamObserver<WatchRequest>)
-              WatchGrpc.newStub(channel).watch(new StreamObserver<>() {
-                @Override
-                public void onNext(WatchResponse value) {
-                  created.complete(value);
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                  created.completeExceptionally(t);
-                }
-
-                @Override
-                public void onCompleted() {}
-              });
+              WatchGrpc.newStub(channel).watch(firstAnswer(created));
           watch.onNext(WatchRequest.newBuilder().setCreateRequest(
               WatchCreateRequest.newBuilder().setKey(ByteString.copyFromUtf8("k"))).build());
           assertThat(created.get(30, TimeUnit.SECONDS).getCreated()).as("%s: the watch is open", target.name()).isTrue();
 
           CompletableFuture<RangeResponse> range = new CompletableFuture<>();
           KVGrpc.newStub(channel).range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("k")).build(),
-              new StreamObserver<>() {
-                @Override
-                public void onNext(RangeResponse value) {
-                  range.complete(value);
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                  range.completeExceptionally(t);
-                }
-
-                @Override
-                public void onCompleted() {}
-              });
+              firstAnswer(range));
           assertThatThrownBy(() -> range.get(1, TimeUnit.SECONDS)).as("%s: the range waits for a stream",
               target.name()).isInstanceOf(TimeoutException.class);
           if (target == EtcdctlDifferentialIT.KEEL) {
@@ -90,5 +64,23 @@ class MaxConcurrentStreamsDifferentialIT {
         }
       }
     }
+  }
+
+  /** An observer completing {@code answer} with a call's first message, or its error. */
+  private static <T> StreamObserver<T> firstAnswer(CompletableFuture<T> answer) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(T value) {
+        answer.complete(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        answer.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {}
+    };
   }
 }

@@ -23,15 +23,15 @@ import org.bouncycastle.util.io.pem.PemWriter;
  * is checked in): {@code openssl} makes the keys and certificates, Bouncy Castle the revocation
  * lists. Files are named {@code <name>.pem} and {@code <name>-key.pem}.
  */
-final class TestCertificates implements AutoCloseable {
+public final class TestCertificates implements AutoCloseable {
   private final Path dir;
 
-  TestCertificates() throws IOException {
+  public TestCertificates() throws IOException {
     this.dir = Files.createTempDirectory("keel-certs-");
   }
 
   /** A self-signed CA {@code name} with the common name {@code cn}. */
-  TestCertificates ca(String name, String cn) throws IOException, InterruptedException {
+  public TestCertificates ca(String name, String cn) throws IOException, InterruptedException {
     openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=" + cn,
         "-keyout", name + "-key.pem", "-out", name + ".pem");
     return this;
@@ -42,7 +42,7 @@ final class TestCertificates implements AutoCloseable {
    * lines {@code extensions} (e.g. {@code subjectAltName=IP:127.0.0.1}, {@code
    * extendedKeyUsage=clientAuth}).
    */
-  TestCertificates signed(String name, String subject, String ca, String... extensions)
+  public TestCertificates signed(String name, String subject, String ca, String... extensions)
       throws IOException, InterruptedException {
     Files.writeString(dir.resolve(name + ".ext"), String.join("\n", extensions) + "\n");
     openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", name + "-key.pem",
@@ -53,7 +53,7 @@ final class TestCertificates implements AutoCloseable {
   }
 
   /** {@code <ca>-crl.pem}: {@code ca}'s revocation list naming the certificate {@code revoked}. */
-  TestCertificates revocationList(String ca, String revoked) throws IOException {
+  public TestCertificates revocationList(String ca, String revoked) throws IOException {
     X509Certificate issuer = PemFiles.certificates(dir.resolve(ca + ".pem")).get(0);
     X509Certificate cert = PemFiles.certificates(dir.resolve(revoked + ".pem")).get(0);
     JcaX509v2CRLBuilder crl = new JcaX509v2CRLBuilder(issuer.getSubjectX500Principal(), new Date());
@@ -71,7 +71,7 @@ final class TestCertificates implements AutoCloseable {
   }
 
   /** Runs {@code openssl} with {@code args} in the directory; fails the test when it fails. */
-  void openssl(String... args) throws IOException, InterruptedException {
+  public void openssl(String... args) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of("openssl"));
     command.addAll(List.of(args));
     Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
@@ -80,7 +80,7 @@ final class TestCertificates implements AutoCloseable {
   }
 
   /** The path of the file {@code name} in the directory. */
-  String file(String name) {
+  public String file(String name) {
     return dir.resolve(name).toString();
   }
 

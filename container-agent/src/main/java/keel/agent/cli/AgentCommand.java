@@ -14,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import keel.agent.Agent;
 import keel.agent.AgentConfig;
 import keel.agent.AgentKeys;
+import keel.client.connect.EtcdConnection;
 import keel.server.GoDuration;
 import keel.server.ServerConfig;
 import keel.server.cli.CliException;
@@ -39,6 +40,28 @@ public final class AgentCommand implements Callable<Integer> {
   @Option(names = "--endpoints", split = ",", paramLabel = "URL",
       description = "Join this cluster as a client only (e.g. http://10.0.0.1:2379,...); no member runs here.")
   private List<URI> endpoints = new ArrayList<>();
+
+  @Option(names = "--cacert", paramLabel = "FILE", description = "Verify the cluster's certificates with this CA"
+      + " (etcdctl's flag; ETCDCTL_CACERT; default with an embedded member: its --trusted-ca-file).")
+  private Path cacert;
+
+  @Option(names = "--cert", paramLabel = "FILE", description = "This client's certificate (ETCDCTL_CERT; default with"
+      + " an embedded member: its --cert-file).")
+  private Path cert;
+
+  @Option(names = "--key", paramLabel = "FILE", description = "The key of --cert (ETCDCTL_KEY; default with an"
+      + " embedded member: its --key-file).")
+  private Path key;
+
+  @Option(names = "--insecure-skip-tls-verify", arity = "0..1", description = "Do not verify the cluster's"
+      + " certificates (ETCDCTL_INSECURE_SKIP_TLS_VERIFY; default with an embedded member on --auto-tls: true).")
+  private Boolean insecureSkipTlsVerify;
+
+  @Option(names = "--user", paramLabel = "NAME[:PASSWORD]", description = "Authenticate as this user (ETCDCTL_USER).")
+  private String user;
+
+  @Option(names = "--password", paramLabel = "PASSWORD", description = "The user's password (ETCDCTL_PASSWORD).")
+  private String password;
 
   @Option(names = "--name", description = "This node's name (default: the member's --name, or 'default').")
   private String name;
@@ -160,6 +183,28 @@ public final class AgentCommand implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * How the agent reaches the cluster, as etcdctl would be told: its flags, over {@code ETCDCTL_*},
+   * over (with an embedded member advertising https URLs) what the member's own client TLS says:
+   * its CA, its certificate and key, and no verification of a self-signed one ({@code --auto-tls}).
+   */
+  private EtcdConnection connection(List<URI> clusterEndpoints, Optional<ServerConfig> server) {
+    EtcdConnection defaults = EtcdConnection.plain(clusterEndpoints);
+    if (server.isPresent() && clusterEndpoints.stream().anyMatch(u -> "https".equals(u.getScheme()))) {
+      ServerConfig.TlsInfo tls = server.get().clientTls();
+      defaults = new EtcdConnection(clusterEndpoints, tls.trustedCaFile(), tls.certFile(), tls.keyFile(),
+          tls.selfSigned(), null, null);
+    }
+    EtcdConnection fromEnv = EtcdConnection.fromEnvironment(env, defaults);
+    return new EtcdConnection(fromEnv.endpoints(),
+        cacert != null ? cacert : fromEnv.caCert(),
+        cert != null ? cert : fromEnv.cert(),
+        key != null ? key : fromEnv.key(),
+        insecureSkipTlsVerify != null ? insecureSkipTlsVerify : fromEnv.insecureSkipTlsVerify(),
+        user != null ? user : fromEnv.user(),
+        user != null || password != null ? password : fromEnv.password());
+  }
+
   /** The agent's configuration from its flags; visible for tests. */
   AgentConfig config(PrintWriter err) {
     Optional<ServerConfig> server = Optional.empty();
@@ -194,7 +239,7 @@ public final class AgentCommand implements Callable<Integer> {
       err.println("keel agent: " + gate.warning());
     }
     err.flush();
-    return new AgentConfig(node, ip, clusterEndpoints, server, ttlDuration, stripSlash(prefix),
+    return new AgentConfig(node, ip, connection(clusterEndpoints, server), server, ttlDuration, stripSlash(prefix),
         hostsFile, serviceAlias, gate.argv(), gatePort,
         Optional.ofNullable(gateRecord), duration("--stop-grace", stopGrace),
         proxyAddress(ip), ssh, authorizedKeys != null ? authorizedKeys : ssh.resolve("authorized_keys"),

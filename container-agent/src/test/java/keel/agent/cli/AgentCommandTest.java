@@ -53,6 +53,44 @@ class AgentCommandTest {
   }
 
   @Test
+  void tlsAndCredentialsComeFromEtcdctlsFlagsOverItsEnvironment() {
+    Map<String, String> env = Map.of("ETCDCTL_CACERT", "/env/ca.pem", "ETCDCTL_CERT", "/env/c.pem",
+        "ETCDCTL_KEY", "/env/k.pem", "ETCDCTL_USER", "alice:secret");
+    AgentConfig fromEnv = AgentCommand.parse(env, "--endpoints", "https://127.0.0.1:2379", "--gate-cmd", "none");
+    assertThat(fromEnv.connection().caCert()).isEqualTo(Path.of("/env/ca.pem"));
+    assertThat(fromEnv.connection().cert()).isEqualTo(Path.of("/env/c.pem"));
+    assertThat(fromEnv.connection().user()).isEqualTo("alice");
+    assertThat(fromEnv.connection().password()).as("ETCDCTL_USER's name:password").isEqualTo("secret");
+    assertThat(fromEnv.connection().usesTls()).isTrue();
+    AgentConfig flags = AgentCommand.parse(env, "--endpoints", "https://127.0.0.1:2379", "--gate-cmd", "none",
+        "--cacert", "/flag/ca.pem", "--user", "bob", "--password", "pw", "--insecure-skip-tls-verify");
+    assertThat(flags.connection().caCert()).isEqualTo(Path.of("/flag/ca.pem"));
+    assertThat(flags.connection().key()).isEqualTo(Path.of("/env/k.pem"));
+    assertThat(flags.connection().user()).isEqualTo("bob");
+    assertThat(flags.connection().password()).isEqualTo("pw");
+    assertThat(flags.connection().insecureSkipTlsVerify()).isTrue();
+    assertThatThrownBy(() -> AgentCommand.parse(Map.of(), "--endpoints", "https://127.0.0.1:2379",
+        "--gate-cmd", "none", "--cert", "/c.pem")).hasMessageContaining("--cert (ETCDCTL_CERT) is given without --key");
+  }
+
+  @Test
+  void anEmbeddedMemberOnHttpsLendsTheAgentItsClientTls() {
+    String url = "https://10.1.0.11:2379";
+    AgentConfig c = AgentCommand.parse(Map.of(), "--name", "node1", "--listen-client-urls", url,
+        "--advertise-client-urls", url, "--cert-file", "/m/c.pem", "--key-file", "/m/k.pem",
+        "--trusted-ca-file", "/m/ca.pem", "--gate-cmd", "none");
+    assertThat(c.connection().caCert()).isEqualTo(Path.of("/m/ca.pem"));
+    assertThat(c.connection().cert()).isEqualTo(Path.of("/m/c.pem"));
+    assertThat(c.connection().key()).isEqualTo(Path.of("/m/k.pem"));
+    AgentConfig auto = AgentCommand.parse(Map.of(), "--name", "node1", "--listen-client-urls", url,
+        "--advertise-client-urls", url, "--auto-tls", "--gate-cmd", "none");
+    assertThat(auto.connection().insecureSkipTlsVerify()).as("a self-signed certificate is not verified").isTrue();
+    AgentConfig plain = AgentCommand.parse(Map.of(), "--name", "node1", "--cert-file", "/m/c.pem",
+        "--key-file", "/m/k.pem", "--gate-cmd", "none");
+    assertThat(plain.connection().usesTls()).as("http URLs: the files are the member's only").isFalse();
+  }
+
+  @Test
   void aFlagGivenTwiceTakesTheLastValueAsGosFlagPackage() {
     AgentConfig c = AgentCommand.parse(Map.of(), "--endpoints", "http://127.0.0.1:2379", "--name", "a",
         "--name", "b", "--gate-cmd", "none");
