@@ -360,6 +360,9 @@ public final class KeelServer implements AutoCloseable {
         LOG.debug("{}: publishing the client URLs failed, trying again: {}", config.name(), error.toString());
         publish();
       } else if (error == null) {
+        // etcd's words: scripts and test frameworks wait for this line
+        LOG.info("published {Name:{} ClientURLs:[{}]} to cluster {}", config.name(),
+            String.join(" ", attributes.getClientUrlsList()), MemberIds.hex(clusterId));
         catchUp();
       }
     });
@@ -379,10 +382,24 @@ public final class KeelServer implements AutoCloseable {
         LOG.debug("{}: catching up before serving clients failed, trying again: {}", config.name(), error.toString());
         CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS).execute(this::catchUp);
       } else if (ready.complete(null)) {
-        LOG.info("{}: published, caught up at applied index {}: ready to serve client requests",
-            config.name(), node.appliedIndex());
+        LOG.info("{}: caught up at applied index {}", config.name(), node.appliedIndex());
+        announceReady();
       }
     });
+  }
+
+  /** etcd's lines once it serves, at the same moment: health checks and scripts wait for them. */
+  private void announceReady() {
+    LOG.info("ready to serve client requests");
+    for (URI url : config.listenClientUrls()) {
+      String where = EtcdUrls.isUnix(url) ? url.getRawAuthority() : EtcdUrls.host(url) + ":" + EtcdUrls.port(url);
+      if (EtcdUrls.isSecure(url)) {
+        LOG.info("serving client requests on {}", where);
+      } else {
+        LOG.info("serving insecure client requests on {}, this is strongly discouraged!", where);
+      }
+    }
+    LOG.info("enabled capabilities for version 3.4");
   }
 
   public ServerConfig config() {

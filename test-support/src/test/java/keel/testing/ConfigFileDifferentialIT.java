@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Timeout;
  * ignores every flag and environment variable beside the file), form one cluster and serve v3 and
  * v2 the same; the first also serves on a unix socket ({@code unix://name:port}: the file {@code
  * name:port} in the working directory, gone once it stops), through which Debian's {@code
- * etcdctl} prints the same; a file with a value of the wrong type is refused alike.
+ * etcdctl} prints the same; both log etcd's startup lines in etcd's order; a file with a value of
+ * the wrong type is refused alike.
  */
 @Timeout(value = 180)
 class ConfigFileDifferentialIT {
@@ -86,6 +87,17 @@ class ConfigFileDifferentialIT {
         cluster.members().forEach(MemberProcess::start);
         cluster.awaitHealthy();
         assertThat(socket).as("%s's unix socket", target.name()).exists();
+        // etcd's startup lines, which scripts and health checks wait for, in etcd's order
+        MemberProcess m1 = cluster.member(0);
+        Deadlines.await(target.name() + " logs its capabilities", Duration.ofSeconds(30))
+            .until(() -> Files.readString(m1.logFile()).contains("enabled capabilities for version 3.4"));
+        String log = Files.readString(m1.logFile());
+        assertThat(log.indexOf("published {Name:m1 ClientURLs:[" + m1.address().clientUrl() + "]} to cluster"))
+            .as("%s: published, then ready, then capabilities", target.name()).isPositive()
+            .isLessThan(log.indexOf("ready to serve client requests"));
+        assertThat(log.indexOf("ready to serve client requests"))
+            .isLessThan(log.indexOf("serving insecure client requests on " + unix.substring("unix://".length())))
+            .isLessThan(log.indexOf("enabled capabilities for version 3.4"));
         Etcdctl client = Etcdctl.of(cluster.clientEndpoints());
         EtcdctlTranscript t = EtcdctlTranscript.record(client, p, List.of(
             Step.of("put", "put", p + "a", "1"),
