@@ -26,6 +26,22 @@ public final class KeelProcesses {
     return java(jvmOptions, "keel.agent.cli.AgentMain", "agent");
   }
 
+  /**
+   * A JVM running {@code mainClass} (a test's own helper process, e.g. a client to SIGSTOP) on this
+   * JVM's whole class path, test classes included; arguments go after it.
+   */
+  public static List<String> testMain(String mainClass, String... jvmOptions) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-XX:+UseSerialGC");
+    command.add("-XX:TieredStopAtLevel=1");
+    command.addAll(List.of(jvmOptions));
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(mainClass);
+    return command;
+  }
+
   private static List<String> java(String[] jvmOptions, String mainClass, String subcommand) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -35,9 +51,12 @@ public final class KeelProcesses {
     // two cores: 6.5 s to a healthy cluster instead of 11 s), and tests exercise behaviour, not
     // peak speed. A later -XX:TieredStopAtLevel=4 in jvmOptions restores the full JIT.
     command.add("-XX:TieredStopAtLevel=1");
+    // A member needs the jars of this JVM's class path, not the test classes' directories.
+    String classPath = MemberClassData.jarsOnly(System.getProperty("java.class.path"));
+    command.addAll(MemberClassData.options(classPath, List.copyOf(command)));
     command.addAll(List.of(jvmOptions));
     command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
+    command.add(classPath);
     command.add(mainClass);
     command.add(subcommand);
     return command;

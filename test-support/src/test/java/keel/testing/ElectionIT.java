@@ -86,10 +86,8 @@ class ElectionIT {
   }
 
   private Process contender(String endpoints, String value) throws IOException {
-    List<String> command = new ArrayList<>(KeelProcesses.command());
-    command.subList(command.size() - 2, command.size()).clear(); // drop "KeelMain server"
-    command.addAll(List.of(ElectionContender.class.getName(), endpoints, "it-election", value,
-        Long.toString(TTL_SECONDS)));
+    List<String> command = new ArrayList<>(KeelProcesses.testMain(ElectionContender.class.getName(), "-Xmx512m"));
+    command.addAll(List.of(endpoints, "it-election", value, Long.toString(TTL_SECONDS)));
     Process process = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(logs.resolve(value + ".log").toFile()).start();
     ProcessTrees.register(process);

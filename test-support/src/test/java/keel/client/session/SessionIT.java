@@ -162,9 +162,8 @@ class SessionIT {
   }
 
   private static Process probe(String endpoints, Path out) throws IOException {
-    List<String> command = new ArrayList<>(KeelProcesses.command("-Xmx128m"));
-    command.subList(command.size() - 2, command.size()).clear(); // drop "KeelMain server"
-    command.addAll(List.of(SessionProbe.class.getName(), endpoints, Long.toString(TTL.toSeconds())));
+    List<String> command = new ArrayList<>(KeelProcesses.testMain(SessionProbe.class.getName(), "-Xmx128m"));
+    command.addAll(List.of(endpoints, Long.toString(TTL.toSeconds())));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
     ProcessTrees.register(process);
     return process;
