@@ -7,6 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.stream.Stream;
+import keel.server.cli.EtcdUrls;
 import keel.server.compactor.AutoCompaction;
 
 /**
@@ -185,13 +187,13 @@ public record ServerConfig(
           + "\" in the initial cluster configuration");
     }
     for (URI url : listenClientUrls) {
-      if (keel.server.cli.EtcdUrls.isSecure(url) && clientTls.isEmpty() && !clientTls.autoTls()) {
+      if (EtcdUrls.isSecure(url) && clientTls.isEmpty() && !clientTls.autoTls()) {
         throw new IllegalArgumentException("TLS key/cert (--cert-file, --key-file) must be provided for client url "
             + url + " with HTTPS scheme");
       }
     }
-    for (URI url : concat(listenPeerUrls, initialAdvertisePeerUrls)) {
-      if (keel.server.cli.EtcdUrls.isUnix(url)) {
+    for (URI url : Stream.concat(listenPeerUrls.stream(), initialAdvertisePeerUrls.stream()).toList()) {
+      if (EtcdUrls.isUnix(url)) {
         throw new IllegalArgumentException("keel does not support unix socket peer URLs yet (" + url
             + "): members reach each other over TCP");
       }
@@ -208,12 +210,6 @@ public record ServerConfig(
             + tls.allowedCn() + "\", hostname=\"" + tls.allowedHostname() + "\")");
       }
     }
-  }
-
-  private static List<URI> concat(List<URI> a, List<URI> b) {
-    List<URI> both = new java.util.ArrayList<>(a);
-    both.addAll(b);
-    return both;
   }
 
   public static Builder builder() {

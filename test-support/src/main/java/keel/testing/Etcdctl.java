@@ -62,6 +62,16 @@ public final class Etcdctl {
     return new Etcdctl(binary, api, endpoints, flags, timeout);
   }
 
+  /**
+   * The same with etcdctl's global {@code flags} before every command's arguments (e.g. {@code
+   * --cacert=...}, {@code --dial-timeout=1s}).
+   */
+  public Etcdctl withFlags(String... flags) {
+    List<String> all = new ArrayList<>(globalFlags);
+    all.addAll(List.of(flags));
+    return new Etcdctl(binary, api, endpoints, all, timeout);
+  }
+
   /** The same, killed after {@code timeout} (scaled) per run. */
   public Etcdctl withTimeout(Duration timeout) {
     return new Etcdctl(binary, api, endpoints, globalFlags, timeout);

@@ -31,10 +31,7 @@ public final class KeelProcesses {
    * JVM's whole class path, test classes included; arguments go after it.
    */
   public static List<String> testMain(String mainClass, String... jvmOptions) {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-XX:+UseSerialGC");
-    command.add("-XX:TieredStopAtLevel=1");
+    List<String> command = jvm();
     command.addAll(List.of(jvmOptions));
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
@@ -42,15 +39,23 @@ public final class KeelProcesses {
     return command;
   }
 
-  private static List<String> java(String[] jvmOptions, String mainClass, String subcommand) {
+  /**
+   * This JVM's java with the serial collector and the client compiler only: a test member starts
+   * in about 60% of the time (three members on two cores: 6.5 s to a healthy cluster instead of
+   * 11 s), and tests exercise behaviour, not peak speed. A later -XX:TieredStopAtLevel=4 among the
+   * caller's options restores the full JIT.
+   */
+  private static List<String> jvm() {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx512m");
     command.add("-XX:+UseSerialGC");
-    // The client compiler only: a test member starts in about 60% of the time (three members on
-    // two cores: 6.5 s to a healthy cluster instead of 11 s), and tests exercise behaviour, not
-    // peak speed. A later -XX:TieredStopAtLevel=4 in jvmOptions restores the full JIT.
     command.add("-XX:TieredStopAtLevel=1");
+    return command;
+  }
+
+  private static List<String> java(String[] jvmOptions, String mainClass, String subcommand) {
+    List<String> command = jvm();
+    command.add("-Xmx512m");
     // A member needs the jars of this JVM's class path, not the test classes' directories.
     String classPath = MemberClassData.jarsOnly(System.getProperty("java.class.path"));
     command.addAll(MemberClassData.options(classPath, List.copyOf(command)));

@@ -44,11 +44,12 @@ final class MemberClassData {
       return mapping;
     }
     Path dir = null;
+    Path made = archive.resolveSibling(archive.getFileName() + ".training");
     Process training = null;
     try {
       Files.createDirectories(archive.getParent());
+      removeOlderArchives(archive);
       dir = Files.createTempDirectory("keel-members-cds-");
-      Path made = dir.resolve("members.jsa");
       Path log = dir.resolve("training.log");
       List<String> command = new ArrayList<>(jvmBase);
       command.addAll(List.of("-XX:ArchiveClassesAtExit=" + made, "-Xlog:cds=off", "-Xlog:cds+dynamic=off",
@@ -63,9 +64,10 @@ final class MemberClassData {
       Deadlines.await("the class-data training member ready", TRAINING).until(() ->
           !running.isAlive() || Files.readString(log, StandardCharsets.UTF_8).contains("ready to serve client requests"));
       ProcessTrees.stop(training.toHandle(), TRAINING); // SIGTERM: the JVM writes the archive as it exits
-      if (Files.size(made) == 0) {
+      if (!Files.isRegularFile(made) || Files.size(made) == 0) {
         return List.of();
       }
+      // beside the archive, so the move is atomic: a JVM never maps half a file
       Files.move(made, archive, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       return mapping;
     } catch (IOException | RuntimeException e) {
@@ -76,6 +78,22 @@ final class MemberClassData {
         ProcessTrees.kill9(training.toHandle());
       }
       TempDirs.deleteQuietly(dir);
+      try {
+        Files.deleteIfExists(made);
+      } catch (IOException e) {
+        // best effort: a leftover is replaced by the next training run
+      }
+    }
+  }
+
+  /** The archives of earlier class paths (jars rebuilt since): 60 MB each, of no more use. */
+  private static void removeOlderArchives(Path archive) throws IOException {
+    try (var older = Files.newDirectoryStream(archive.getParent(), "keel-members-*.jsa")) {
+      for (Path file : older) {
+        if (!file.equals(archive)) {
+          Files.deleteIfExists(file);
+        }
+      }
     }
   }
 

@@ -47,11 +47,10 @@ class TlsClusterClientsIT {
               "--trusted-ca-file", certs.file("ca.pem"), "--client-cert-auth");
       try (ClusterProcesses cluster = builder.create()) {
         cluster.members().forEach(MemberProcess::start);
-        Etcdctl etcdctl = Etcdctl.of(url);
-        List<String> tls = List.of("--cacert=" + certs.file("ca.pem"), "--cert=" + certs.file("client.pem"),
-            "--key=" + certs.file("client-key.pem"));
+        Etcdctl etcdctl = Etcdctl.of(url).withFlags("--cacert=" + certs.file("ca.pem"),
+            "--cert=" + certs.file("client.pem"), "--key=" + certs.file("client-key.pem"));
         Deadlines.await("keel healthy over TLS", Duration.ofSeconds(60)).until(() ->
-            etcdctl.run(with(tls, "endpoint", "health"), new byte[0]).succeeded());
+            etcdctl.run("endpoint", "health").succeeded());
 
         EtcdConnection connection = EtcdConnection.fromEnvironment(Map.of("ETCDCTL_ENDPOINTS", url,
             "ETCDCTL_CACERT", certs.file("ca.pem"), "ETCDCTL_CERT", certs.file("client.pem"),
@@ -77,11 +76,5 @@ class TlsClusterClientsIT {
         }
       }
     }
-  }
-
-  private static List<String> with(List<String> flags, String... args) {
-    List<String> all = new java.util.ArrayList<>(List.of(args));
-    all.addAll(flags);
-    return all;
   }
 }

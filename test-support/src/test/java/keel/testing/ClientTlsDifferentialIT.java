@@ -7,8 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import keel.testing.EtcdctlDifferentialIT.Target;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -92,31 +90,29 @@ class ClientTlsDifferentialIT {
             "--trusted-ca-file", file("ca.pem"), "--client-cert-auth", "--client-crl-file", file("ca-crl.pem"));
     try (ClusterProcesses cluster = builder.create()) {
       cluster.members().forEach(MemberProcess::start);
-      List<String> tls = List.of("--cacert=" + file("ca.pem"), "--cert=" + file("client.pem"),
+      Etcdctl client = Etcdctl.of(secure).withFlags("--cacert=" + file("ca.pem"), "--cert=" + file("client.pem"),
           "--key=" + file("client-key.pem"));
-      Etcdctl client = Etcdctl.of(secure);
       Deadlines.await(target.name() + " healthy over TLS", Duration.ofSeconds(60)).until(() ->
-          client.run(with(tls, "endpoint", "health"), new byte[0]).succeeded());
+          client.run("endpoint", "health").succeeded());
       EtcdctlTranscript t = new EtcdctlTranscript(p);
-      record(t, client, "put over TLS", with(tls, "put", p + "a", "1"));
-      record(t, client, "get over TLS", with(tls, "get", p + "a"));
-      record(t, client, "a second put over TLS", with(tls, "put", p + "b", "2", "--prev-kv"));
-      record(t, client, "a range over TLS", with(tls, "get", p, "--prefix"));
-      record(t, client, "a delete over TLS", with(tls, "del", p + "b"));
-      record(t, client, "member list over TLS", with(tls, "member", "list"));
-      record(t, client, "endpoint health over TLS", with(tls, "endpoint", "health"));
-      List<String> noCert = List.of("--cacert=" + file("ca.pem"), "--dial-timeout=1s", "--command-timeout=2s");
-      record(t, client, "no client certificate", with(noCert, "get", p + "a"));
-      List<String> stranger = List.of("--cacert=" + file("ca.pem"), "--cert=" + file("stranger.pem"),
-          "--key=" + file("stranger-key.pem"), "--dial-timeout=1s", "--command-timeout=2s");
-      record(t, client, "a client certificate from another CA", with(stranger, "get", p + "a"));
-      record(t, client, "a revoked client certificate", with(List.of("--cacert=" + file("ca.pem"),
-          "--cert=" + file("revoked.pem"), "--key=" + file("revoked-key.pem"), "--dial-timeout=1s",
-          "--command-timeout=2s"), "get", p + "a"));
-      record(t, client, "a server certificate not trusted", with(List.of("--cacert=" + file("other-ca.pem"),
-          "--cert=" + file("client.pem"), "--key=" + file("client-key.pem"), "--dial-timeout=1s",
-          "--command-timeout=2s"), "get", p + "a"));
-      record(t, Etcdctl.of(clear), "the http URL in clear text", List.of("get", p + "a"));
+      t.run(client,
+          Step.of("put over TLS", "put", p + "a", "1"),
+          Step.of("get over TLS", "get", p + "a"),
+          Step.of("a second put over TLS", "put", p + "b", "2", "--prev-kv"),
+          Step.of("a range over TLS", "get", p, "--prefix"),
+          Step.of("a delete over TLS", "del", p + "b"),
+          Step.of("member list over TLS", "member", "list"),
+          Step.of("endpoint health over TLS", "endpoint", "health"));
+      // refusals: given up after a second's dialling
+      Etcdctl refused = Etcdctl.of(secure).withFlags("--dial-timeout=1s", "--command-timeout=2s");
+      t.run(refused.withFlags("--cacert=" + file("ca.pem")), Step.of("no client certificate", "get", p + "a"));
+      t.run(refused.withFlags("--cacert=" + file("ca.pem"), "--cert=" + file("stranger.pem"),
+          "--key=" + file("stranger-key.pem")), Step.of("a client certificate from another CA", "get", p + "a"));
+      t.run(refused.withFlags("--cacert=" + file("ca.pem"), "--cert=" + file("revoked.pem"),
+          "--key=" + file("revoked-key.pem")), Step.of("a revoked client certificate", "get", p + "a"));
+      t.run(refused.withFlags("--cacert=" + file("other-ca.pem"), "--cert=" + file("client.pem"),
+          "--key=" + file("client-key.pem")), Step.of("a server certificate not trusted", "get", p + "a"));
+      t.run(Etcdctl.of(clear), Step.of("the http URL in clear text", "get", p + "a"));
       return t;
     }
   }
@@ -140,32 +136,22 @@ class ClientTlsDifferentialIT {
         .memberFlags("m1", "--listen-client-urls", secure, "--advertise-client-urls", secure, "--auto-tls");
     try (ClusterProcesses cluster = builder.create()) {
       cluster.members().forEach(MemberProcess::start);
-      Etcdctl client = Etcdctl.of(secure);
       // etcdctl 3.4 talks TLS to an https URL without --cacert only with --insecure-transport=false
-      List<String> skip = List.of("--insecure-transport=false", "--insecure-skip-tls-verify");
+      Etcdctl unverified = Etcdctl.of(secure).withFlags("--insecure-transport=false", "--insecure-skip-tls-verify");
       Deadlines.await(target.name() + " healthy over auto TLS", Duration.ofSeconds(60)).until(() ->
-          client.run(with(skip, "endpoint", "health"), new byte[0]).succeeded());
+          unverified.run("endpoint", "health").succeeded());
       Path fixtures = cluster.member(0).dataDir().resolve("fixtures").resolve("client");
       assertThat(fixtures.resolve("cert.pem")).as("%s keeps its certificate", target.name()).exists();
       assertThat(Files.readString(fixtures.resolve("key.pem"))).as("%s keeps its key", target.name())
           .startsWith("-----BEGIN EC PRIVATE KEY-----");
       EtcdctlTranscript t = new EtcdctlTranscript(p);
-      record(t, client, "put, the certificate not verified", with(skip, "put", p + "a", "1"));
-      record(t, client, "get, the certificate not verified", with(skip, "get", p + "a"));
-      record(t, client, "member list", with(skip, "member", "list"));
-      record(t, client, "the certificate verified: unknown authority", List.of("get", p + "a",
-          "--insecure-transport=false", "--dial-timeout=1s", "--command-timeout=2s"));
+      t.run(unverified,
+          Step.of("put, the certificate not verified", "put", p + "a", "1"),
+          Step.of("get, the certificate not verified", "get", p + "a"),
+          Step.of("member list", "member", "list"));
+      t.run(Etcdctl.of(secure).withFlags("--insecure-transport=false", "--dial-timeout=1s", "--command-timeout=2s"),
+          Step.of("the certificate verified: unknown authority", "get", p + "a"));
       return t;
     }
-  }
-
-  private static List<String> with(List<String> flags, String... args) {
-    List<String> all = new ArrayList<>(List.of(args));
-    all.addAll(flags);
-    return all;
-  }
-
-  private static void record(EtcdctlTranscript t, Etcdctl etcdctl, String label, List<String> args) {
-    t.add(new Step(label, args, new byte[0]), etcdctl.run(args, new byte[0]));
   }
 }

@@ -105,15 +105,12 @@ class ConfigFileDifferentialIT {
             Step.withStdin("a txn over max-txn-ops (3, from the file)", "\nput " + p + "t1 1\nput " + p
                 + "t2 2\nput " + p + "t3 3\nput " + p + "t4 4\n\n\n", "txn"),
             Step.of("member list", "member", "list", "-w", "table")));
-        Etcdctl throughSocket = Etcdctl.of(unix);
-        for (Step step : List.of(Step.of("put through the unix socket", "put", p + "u", "2"),
+        t.run(Etcdctl.of(unix),
+            Step.of("put through the unix socket", "put", p + "u", "2"),
             Step.of("a range through the unix socket", "get", p, "--prefix"),
-            Step.of("endpoint health through the unix socket", "endpoint", "health"))) {
-          t.add(step, throughSocket.run(step.args(), step.stdin()));
-        }
+            Step.of("endpoint health through the unix socket", "endpoint", "health"));
         Etcdctl v2 = Etcdctl.v2(cluster.members().get(0).address().clientUrl()).noSync();
-        t.add(Step.of("v2 set", "set", "/" + p + "v2", "1"), v2.run("set", "/" + p + "v2", "1"));
-        t.add(Step.of("v2 get", "get", "/" + p + "v2"), v2.run("get", "/" + p + "v2"));
+        t.run(v2, Step.of("v2 set", "set", "/" + p + "v2", "1"), Step.of("v2 get", "get", "/" + p + "v2"));
         Path bad = files.resolve("bad.yaml");
         Files.writeString(bad, "name: m9\nsnapshot-count: \"lots\"\n");
         t.add(Step.of("a file with a string for a number", "<server>", "--config-file", "bad.yaml"),

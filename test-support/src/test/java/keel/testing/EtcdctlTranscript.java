@@ -84,6 +84,13 @@ final class EtcdctlTranscript {
     return transcript;
   }
 
+  /** Runs each step with {@code etcdctl} and records its result (no lease tokens: see {@link #record}). */
+  void run(Etcdctl etcdctl, Step... steps) {
+    for (Step step : steps) {
+      add(step, etcdctl.run(step.args(), step.stdin()));
+    }
+  }
+
   /** Records a result obtained otherwise (a background watch), masked and with the prefix hidden. */
   void add(Step step, Etcdctl.Result raw) {
     Etcdctl.Result r = raw.masked();

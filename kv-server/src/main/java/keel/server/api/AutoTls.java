@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
 /**
  * etcd's {@code --auto-tls} and {@code --peer-auto-tls}: a self-signed certificate for the hosts of
  * the listen URLs, made once and kept in the data dir ({@code fixtures/client} or {@code
- * fixtures/peer}: {@code cert.pem} and {@code key.pem}, reused at every later start), as etcd's {@code transport.SelfCert} makes it: an ECDSA key, organisation "etcd",
+ * fixtures/peer}: {@code cert.pem} and {@code key.pem}, reused at every later start), as etcd's
+ * {@code transport.SelfCert} makes it: an ECDSA key, organisation "etcd",
  * valid for a year, for server authentication, the hosts as IP addresses or DNS names. The curve
  * is P-256 where etcd's is P-521: the TLS library Armeria serves with (BoringSSL) offers no
  * signature algorithm for P-521.

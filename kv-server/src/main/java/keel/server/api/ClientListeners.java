@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The client port's listeners as etcd's {@code --listen-client-urls} make them: http URLs serve
- * in clear text, https URLs over TLS (unix and unixs URLs alike on a unix socket) with {@code --cert-file} and {@code --key-file}, and one
+ * in clear text, https URLs over TLS (unix and unixs URLs alike on a unix socket) with {@code
+ * --cert-file} and {@code --key-file}, and one
  * address named with both schemes serves both on one port (etcd's cmux). Over TLS, a client must
  * present a certificate signed by {@code --trusted-ca-file} when that file or {@code
  * --client-cert-auth} is given, as etcd's {@code TLSInfo.ServerConfig} requires. With {@code
@@ -73,9 +74,13 @@ public final class ClientListeners {
    * working directory, a file left there by an earlier run removed first.
    */
   private static InetSocketAddress unixSocket(URI url) throws IOException {
-    Path file = Path.of(url.getRawAuthority()).toAbsolutePath();
+    Path file = socketFile(url);
     Files.deleteIfExists(file);
     return DomainSocketAddress.of(file);
+  }
+
+  private static Path socketFile(URI url) {
+    return Path.of(url.getRawAuthority()).toAbsolutePath();
   }
 
   /** Removes the socket files of the unix URLs once the listeners are closed, as etcd's do. */
@@ -83,7 +88,7 @@ public final class ClientListeners {
     for (URI url : config.listenClientUrls()) {
       if (EtcdUrls.isUnix(url)) {
         try {
-          Files.deleteIfExists(Path.of(url.getRawAuthority()).toAbsolutePath());
+          Files.deleteIfExists(socketFile(url));
         } catch (IOException e) {
           LOG.warn("cannot remove the unix socket of {}: {}", url, e.toString());
         }

@@ -16,9 +16,9 @@ import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * etcd's {@code --client-crl-file} and {@code --peer-crl-file}: a client whose certificate chain
- * holds a serial number the revocation list names is refused, the file looked at at every connection and read again when it
- * changed (so a new list takes effect without a restart), serial numbers compared alone, as etcd's
- * {@code checkCRL} does.
+ * holds a serial number the revocation list names is refused, the file looked at at every
+ * connection and read again when it changed (so a new list takes effect without a restart),
+ * serial numbers compared alone, as etcd's {@code checkCRL} does.
  */
 final class RevocationList extends CheckingTrustManager {
   private final Path crlFile;

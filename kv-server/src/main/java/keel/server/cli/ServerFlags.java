@@ -216,21 +216,18 @@ public final class ServerFlags {
       // etcd: the file alone, every other flag and environment variable ignored
       warnings.add("keel: loading server configuration from \"" + configFile + "\"; other configuration command"
           + " line flags and environment variables will be ignored if provided");
+      Map<String, String> fromFile;
       try {
-        values = new LinkedHashMap<>();
-        for (Map.Entry<String, String> e : EtcdConfigFile.read(Path.of(configFile)).entrySet()) {
-          EtcdFlag flag = BY_NAME.get(e.getKey());
-          if (flag != null) { // a key etcd reads into a setting it has no flag for: nothing Keel does
-            String error = flag.check(e.getValue());
-            if (error != null) {
-              throw new IllegalArgumentException("invalid value \"" + e.getValue() + "\" for " + e.getKey()
-                  + " in " + configFile + ": " + error);
-            }
-            values.put(e.getKey(), e.getValue());
-          }
-        }
+        fromFile = EtcdConfigFile.read(Path.of(configFile));
       } catch (IllegalArgumentException e) {
         throw CliException.invalid(e.getMessage());
+      }
+      values = new LinkedHashMap<>();
+      for (Map.Entry<String, String> e : fromFile.entrySet()) {
+        EtcdFlag flag = BY_NAME.get(e.getKey());
+        if (flag != null) { // a key etcd reads into a setting it has no flag for: nothing Keel does
+          values.put(e.getKey(), checked(flag, e.getValue(), e.getKey() + " in " + configFile));
+        }
       }
     }
 
@@ -285,15 +282,19 @@ public final class ServerFlags {
         warnings.add("keel: conflicting environment variable \"" + key + "\" is shadowed by"
             + " corresponding command-line flag (either unset environment variable or disable flag)");
       } else if (value != null && !value.isEmpty()) {
-        String error = flag.check(value);
-        if (error != null) {
-          throw CliException.invalid(
-              "invalid value \"" + value + "\" for " + key + ": " + error);
-        }
-        values.put(flag.name(), value);
+        values.put(flag.name(), checked(flag, value, key));
       }
     }
     return values;
+  }
+
+  /** {@code value} when {@code flag} takes it; etcd's refusal naming {@code source} otherwise. */
+  private static String checked(EtcdFlag flag, String value, String source) {
+    String error = flag.check(value);
+    if (error != null) {
+      throw CliException.invalid("invalid value \"" + value + "\" for " + source + ": " + error);
+    }
+    return value;
   }
 
   private static boolean isDefault(EtcdFlag flag, String value) {

@@ -9,10 +9,10 @@ import java.util.List;
 
 /**
  * Every retained revision of one key, oldest first: a put carries the {@link KeyValue} written
- * at that revision, a tombstone (a delete) carries none. Each is held as one
- * {@link RevisionRecord}; a key with one revision (most keys) holds it without an array. etcd keeps the same information as a
- * list of generations in {@code key_index.go}; a flat list with tombstones in it is equivalent
- * and simpler to compact.
+ * at that revision, a tombstone (a delete) carries none. Each is held as one {@link
+ * RevisionRecord}; a key with one revision (most keys) holds it without an array. etcd keeps the
+ * same information as a list of generations in {@code key_index.go}; a flat list with tombstones
+ * in it is equivalent and simpler to compact.
  *
  * <p>Worked example: put(2.0) put(3.0) delete(4.0) put(5.0) delete(6.0) on key "foo" gives
  *

@@ -17,9 +17,6 @@ import java.util.function.BiConsumer;
  * so everything observable is deterministic.
  */
 final class KeyIndex {
-  /** See {@link KeyHistory#REVISION_OVERHEAD}. */
-  static final long REVISION_OVERHEAD = KeyHistory.REVISION_OVERHEAD;
-
   private final NavigableMap<ByteString, KeyHistory> keys = new TreeMap<>(KeyRange.ORDER);
   /** Kept in step with the histories by put, tombstone, compact and rollback. */
   private final RevisionLog byRevision = new RevisionLog();

@@ -112,7 +112,7 @@ public final class MvccStore {
 
   /**
    * Approximate storage size for the quota: key and value bytes of every retained revision
-   * (tombstones included) plus {@value KeyIndex#REVISION_OVERHEAD} bytes per revision.
+   * (tombstones included) plus {@value KeyHistory#REVISION_OVERHEAD} bytes per revision.
    */
   public long sizeBytes() {
     lock.readLock().lock();

@@ -81,7 +81,7 @@ class CompactionTest {
 
   @Test
   void compactionDropsHistoryAndShrinksTheStore() {
-    long overhead = KeyIndex.REVISION_OVERHEAD;
+    long overhead = KeyHistory.REVISION_OVERHEAD;
     long fooPut = 3 + 1 + overhead;
     long fooTomb = 3 + overhead;
     long barPut = 3 + 1 + overhead;

@@ -229,11 +229,11 @@ class MvccStoreTest {
   @Test
   void sizeGrowsWithEveryRevision() {
     store.put(put("ab", "xyz"), leases);
-    assertThat(store.sizeBytes()).isEqualTo(5 + KeyIndex.REVISION_OVERHEAD);
+    assertThat(store.sizeBytes()).isEqualTo(5 + KeyHistory.REVISION_OVERHEAD);
     store.put(put("ab", "x"), leases);
-    assertThat(store.sizeBytes()).isEqualTo(5 + 3 + 2 * KeyIndex.REVISION_OVERHEAD);
+    assertThat(store.sizeBytes()).isEqualTo(5 + 3 + 2 * KeyHistory.REVISION_OVERHEAD);
     store.deleteRange(delete("ab"));
-    assertThat(store.sizeBytes()).isEqualTo(5 + 3 + 2 + 3 * KeyIndex.REVISION_OVERHEAD);
+    assertThat(store.sizeBytes()).isEqualTo(5 + 3 + 2 + 3 * KeyHistory.REVISION_OVERHEAD);
   }
 
   @Test
